@@ -1,0 +1,110 @@
+"""llamabook: Llama Stack-style Prompts, Files and Responses from Jupyter.
+
+``import llamabook`` is cheap: the client, the wire types and every heavy runtime
+(pandas, openai, llama_cpp, ipywidgets) load on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    EngineError,
+    EngineUnavailable,
+    FileNotFound,
+    FileTooLarge,
+    InputError,
+    InvalidRequest,
+    InvalidVariable,
+    LlamabookError,
+    MissingVariables,
+    ModelNotFound,
+    NotFound,
+    PromptNotFound,
+    ResponseNotFound,
+    UndeclaredVariables,
+    UnknownVariables,
+    UnsupportedInput,
+    VersionConflict,
+    VersionNotFound,
+)
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Client": "llamabook.client",
+    "AsyncClient": "llamabook.aio",
+    "ResponseStream": "llamabook.resources.responses",
+    "AsyncResponseStream": "llamabook.aio",
+    "EmbeddedEngine": "llamabook.engines.embedded",
+    "OpenAICompatibleEngine": "llamabook.engines.openai_compatible",
+    "Prompt": "llamabook.types",
+    "File": "llamabook.types",
+    "Response": "llamabook.types",
+    "Model": "llamabook.types",
+    "InputText": "llamabook.types",
+    "InputImage": "llamabook.types",
+    "InputFile": "llamabook.types",
+    "PromptReference": "llamabook.types",
+    "ObjectList": "llamabook.types",
+}
+
+if TYPE_CHECKING:
+    from .aio import AsyncClient, AsyncResponseStream
+    from .client import Client
+    from .engines.embedded import EmbeddedEngine
+    from .engines.openai_compatible import OpenAICompatibleEngine
+    from .resources.responses import ResponseStream
+    from .types import File, InputFile, InputImage, InputText, Model, ObjectList, Prompt, PromptReference, Response
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llamabook' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "AsyncClient",
+    "AsyncResponseStream",
+    "Client",
+    "EmbeddedEngine",
+    "EngineError",
+    "EngineUnavailable",
+    "File",
+    "FileNotFound",
+    "FileTooLarge",
+    "InputError",
+    "InputFile",
+    "InputImage",
+    "InputText",
+    "InvalidRequest",
+    "InvalidVariable",
+    "LlamabookError",
+    "MissingVariables",
+    "Model",
+    "ModelNotFound",
+    "NotFound",
+    "ObjectList",
+    "OpenAICompatibleEngine",
+    "Prompt",
+    "PromptNotFound",
+    "PromptReference",
+    "Response",
+    "ResponseNotFound",
+    "ResponseStream",
+    "UndeclaredVariables",
+    "UnknownVariables",
+    "UnsupportedInput",
+    "VersionConflict",
+    "VersionNotFound",
+    "__version__",
+]

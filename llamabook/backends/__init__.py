@@ -1,0 +1,1 @@
+"""Backends: where prompts, files and responses live (local SQLite, or a server)."""

@@ -1,0 +1,52 @@
+"""Numbered, append-only schema migrations. Never edit one that has shipped: add the next."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: prompts, their immutable versions, files, responses
+    """
+    CREATE TABLE prompts (
+        prompt_id TEXT PRIMARY KEY,
+        default_version INTEGER NOT NULL,
+        latest_version INTEGER NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE prompt_versions (
+        prompt_id TEXT NOT NULL REFERENCES prompts(prompt_id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        template TEXT NOT NULL,
+        variables_json TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (prompt_id, version)
+    );
+    CREATE TABLE files (
+        id TEXT PRIMARY KEY,
+        filename TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        purpose TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER
+    );
+    CREATE INDEX files_sha256 ON files(sha256);
+    CREATE INDEX files_created ON files(created_at);
+    CREATE TABLE responses (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        status TEXT NOT NULL,
+        prompt_id TEXT,
+        prompt_version INTEGER,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        latency_s REAL,
+        response_json TEXT NOT NULL,
+        input_items_json TEXT NOT NULL,
+        messages_json TEXT NOT NULL,
+        engine TEXT
+    );
+    CREATE INDEX responses_order ON responses(created_at, seq);
+    CREATE INDEX responses_prompt ON responses(prompt_id, prompt_version);
+    """,
+]

@@ -1,0 +1,93 @@
+"""Stored responses: the wire object, its input items and the messages the model saw."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from ...errors import ResponseNotFound
+from ...types import DeletedObject, InputItem, Response, ResponseTrace
+from .database import Database
+
+
+def _response(row: sqlite3.Row) -> Response:
+    response = Response.model_validate_json(row["response_json"])
+    response.trace = ResponseTrace(
+        messages=json.loads(row["messages_json"]),
+        latency_s=row["latency_s"],
+        prompt_version=row["prompt_version"],
+        engine=row["engine"],
+        backend="local",
+    )
+    return response
+
+
+class ResponseStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def save(self, response: Response, input_items: list[InputItem]) -> None:
+        trace = response.trace or ResponseTrace()
+        usage = response.usage
+        with self.db.write() as conn:
+            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM responses").fetchone()[0]
+            conn.execute(
+                "INSERT INTO responses (id, seq, created_at, model, status, prompt_id, prompt_version, input_tokens, "
+                "output_tokens, latency_s, response_json, input_items_json, messages_json, engine) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    response.id,
+                    seq,
+                    response.created_at,
+                    response.model,
+                    response.status,
+                    response.prompt.id if response.prompt else None,
+                    trace.prompt_version,
+                    usage.input_tokens if usage else None,
+                    usage.output_tokens if usage else None,
+                    trace.latency_s,
+                    response.model_dump_json(),
+                    json.dumps([item.model_dump(mode="json") for item in input_items]),
+                    json.dumps(trace.messages),
+                    trace.engine,
+                ),
+            )
+
+    def get(self, response_id: str) -> Response:
+        return _response(self._row(response_id))
+
+    def list(self, limit: int, order: str, after: str | None, model: str | None) -> list[Response]:
+        direction = "DESC" if order == "desc" else "ASC"
+        clauses, params = [], []
+        if model:
+            clauses.append("model = ?")
+            params.append(model)
+        if after:
+            cursor = self._row(after)
+            op = "<" if direction == "DESC" else ">"
+            clauses.append(f"(created_at, seq) {op} (?, ?)")
+            params.extend([cursor["created_at"], cursor["seq"]])
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self.db.connection().execute(
+            f"SELECT * FROM responses {where} ORDER BY created_at {direction}, seq {direction} LIMIT ?", (*params, limit)
+        )
+        return [_response(r) for r in rows]
+
+    def input_items(self, response_id: str, limit: int, order: str) -> list[InputItem]:
+        items = [InputItem.model_validate(i) for i in json.loads(self._row(response_id)["input_items_json"])]
+        if order == "desc":
+            items.reverse()
+        return items[:limit]
+
+    def delete(self, response_id: str) -> DeletedObject:
+        with self.db.write() as conn:
+            deleted = conn.execute("DELETE FROM responses WHERE id = ?", (response_id,)).rowcount
+        if not deleted:
+            raise ResponseNotFound(f"Response {response_id!r} not found; see client.responses.list()")
+        return DeletedObject(id=response_id, object="response", deleted=True)
+
+    def _row(self, response_id: str) -> sqlite3.Row:
+        row = self.db.connection().execute("SELECT * FROM responses WHERE id = ?", (response_id,)).fetchone()
+        if row is None:
+            raise ResponseNotFound(f"Response {response_id!r} not found; see client.responses.list()")
+        return row

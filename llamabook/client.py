@@ -1,0 +1,80 @@
+"""``Client`` and ``AsyncClient``: prompts, files, responses and models on one backend."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import config
+from .backends.base import Backend
+from .engines.base import Engine
+from .resources import Files, Models, Prompts, Responses
+
+
+class Client:
+    """The llamabook client.
+
+    With no arguments it runs on the embedded backend: a SQLite database and file store
+    under ``$LLAMABOOK_HOME`` (default ``~/.llamabook``) and the tiny SmolLM2 model in
+    this process. Pass ``engine=OpenAICompatibleEngine(base_url=..., api_key=...)`` to
+    generate with any OpenAI-compatible server instead, or ``engines=[...]`` for several.
+
+    >>> client = Client()
+    >>> p = client.prompts.create("Hello {{name}}!", variables=["name"])
+    >>> client.responses.create(prompt=p, variables={"name": "Ada"}).output_text
+    """
+
+    def __init__(
+        self,
+        home: str | Path | None = None,
+        *,
+        engine: Engine | None = None,
+        engines: Sequence[Engine] | None = None,
+        backend: Backend | None = None,
+        max_file_bytes: int | None = None,
+    ) -> None:
+        if backend is None:
+            backend = _local_backend(home, engine, engines, max_file_bytes)
+        self.backend = backend
+        self.prompts = Prompts(backend)
+        self.files = Files(backend)
+        self.responses = Responses(backend, self.files)
+        self.models = Models(backend)
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = getattr(self.backend, "home", None) or getattr(self.backend, "name", "")
+        return f"<llamabook.Client backend={self.backend.name} at {where}>"
+
+
+def _local_backend(
+    home: str | Path | None,
+    engine: Engine | None,
+    engines: Sequence[Engine] | None,
+    max_file_bytes: int | None,
+) -> Backend:
+    from .backends.local import LocalBackend
+    from .backends.local.backend import MAX_FILE_BYTES
+
+    if engine is not None and engines is not None:
+        raise ValueError("Pass engine= or engines=, not both")
+    chosen: list[Engine]
+    if engines is not None:
+        chosen = list(engines)
+    elif engine is not None:
+        chosen = [engine]
+    else:
+        from .engines.embedded import EmbeddedEngine
+
+        chosen = [EmbeddedEngine()]
+    kwargs: dict[str, Any] = {"max_file_bytes": max_file_bytes or MAX_FILE_BYTES}
+    return LocalBackend(Path(home).expanduser() if home else config.home(), chosen, **kwargs)

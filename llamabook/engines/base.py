@@ -1,0 +1,51 @@
+"""The engine protocol: turn chat messages into a stream of text deltas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from ..types.models import Model
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    """Sampling options; ``temperature=0`` means greedy."""
+
+    temperature: float = 0.0
+    max_output_tokens: int | None = None
+    top_p: float | None = None
+
+
+class Generation:
+    """An iterator of text deltas; ``input_tokens``/``output_tokens`` are set once it is exhausted."""
+
+    def __init__(self, deltas: Iterator[str]) -> None:
+        self._deltas = deltas
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.finish_reason: str | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        return self._deltas
+
+    def close(self) -> None:
+        close = getattr(self._deltas, "close", None)
+        if close:
+            close()
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """Something that can run chat messages through a model."""
+
+    name: str
+
+    def models(self) -> list[Model]:
+        """The models this engine serves, with what each accepts."""
+        ...
+
+    def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
+        """Start generating; the returned :class:`Generation` yields text as it comes."""
+        ...

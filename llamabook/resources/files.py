@@ -1,0 +1,91 @@
+"""``client.files``: uploads, listed and read back byte for byte."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePath
+from typing import IO, Any, Union
+
+from ..backends.base import Backend
+from ..backends.local.blobs import sha256_hex
+from ..errors import FileTooLarge, InvalidRequest
+from ..types import PURPOSES, DeletedObject, File, ObjectList
+
+FileInput = Union[str, PurePath, bytes, IO[bytes], "tuple[str, bytes]"]
+
+
+class Files:
+    """Upload, list, read and delete files (OpenAI-compatible Files API)."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+
+    def create(self, file: FileInput, purpose: str = "assistants", *, filename: str | None = None) -> File:
+        """Upload a path, bytes, a binary file object or a ``(filename, bytes)`` tuple."""
+        _check_purpose(purpose)
+        data, name = self._read(file, filename)
+        return self._backend.upload_file(data, name, purpose)
+
+    def upload_once(self, data: bytes, filename: str, purpose: str = "assistants") -> File:
+        """Upload unless identical bytes are already stored with this purpose; return that file."""
+        existing = self._backend.find_file(sha256_hex(data), purpose)
+        return existing or self._backend.upload_file(data, filename, purpose)
+
+    def list(
+        self, *, purpose: str | None = None, order: str = "desc", limit: int = 10_000, after: str | None = None
+    ) -> ObjectList[File]:
+        """Files, newest first by default; ``after`` is a file id cursor."""
+        if purpose is not None:
+            _check_purpose(purpose)
+        if order not in ("asc", "desc"):
+            raise InvalidRequest(f"order must be 'asc' or 'desc', not {order!r}")
+        if not 1 <= limit <= 10_000:
+            raise InvalidRequest(f"limit must be between 1 and 10000, not {limit}")
+        return ObjectList(self._backend.list_files(purpose, order, limit, after))
+
+    def retrieve(self, file_id: str) -> File:
+        return self._backend.get_file(file_id)
+
+    def content(self, file_id: str) -> bytes:
+        """The file's exact bytes."""
+        return self._backend.file_content(file_id)
+
+    def delete(self, file_id: str) -> DeletedObject:
+        return self._backend.delete_file(file_id)
+
+    def _read(self, file: Any, filename: str | None) -> tuple[bytes, str]:
+        limit = self._backend.max_file_bytes()
+        if isinstance(file, (str, PurePath)):
+            path = Path(file).expanduser()
+            if not path.is_file():
+                raise InvalidRequest(f"No file at {str(path)!r}; check the path")
+            name = filename or path.name
+            if path.stat().st_size > limit:
+                raise FileTooLarge(path.stat().st_size, limit, name)
+            return path.read_bytes(), name
+        if isinstance(file, tuple) and len(file) == 2:
+            name, data = file
+            return self._bytes(data, filename or name)
+        if isinstance(file, (bytes, bytearray, memoryview)):
+            return self._bytes(bytes(file), filename or "upload.bin")
+        if hasattr(file, "read"):
+            data = file.read()
+            if not isinstance(data, bytes):
+                raise InvalidRequest("Open the file in binary mode ('rb') before uploading it")
+            return self._bytes(data, filename or os.path.basename(getattr(file, "name", "") or "") or "upload.bin")
+        raise InvalidRequest(
+            f"Cannot upload a {type(file).__name__}: pass a path, bytes, a binary file object or (filename, bytes)"
+        )
+
+    def _bytes(self, data: Any, name: str) -> tuple[bytes, str]:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InvalidRequest(f"File content must be bytes, not {type(data).__name__}")
+        limit = self._backend.max_file_bytes()
+        if len(data) > limit:
+            raise FileTooLarge(len(data), limit, name)
+        return bytes(data), str(name)
+
+
+def _check_purpose(purpose: str) -> None:
+    if purpose not in PURPOSES:
+        raise InvalidRequest(f"purpose must be one of {list(PURPOSES)}, not {purpose!r}")

@@ -1,0 +1,253 @@
+"""``client.responses``: run prompts through a model, stream, and read stored responses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..backends.base import Backend, ResponseRequest
+from ..errors import EngineError, InvalidRequest, ModelNotFound, UnsupportedInput
+from ..inputs import Classified, classify, materialize
+from ..templates import check_supplied
+from ..types import (
+    TERMINAL_EVENTS,
+    DeletedObject,
+    InputItem,
+    ObjectList,
+    OutputTextDelta,
+    Prompt,
+    PromptReference,
+    Response,
+    StreamEvent,
+)
+from .files import Files
+
+
+class ResponseStream:
+    """Iterate to get stream events; ``.response`` holds the final response once done."""
+
+    def __init__(self, events: Iterator[StreamEvent]) -> None:
+        self._events = events
+        self.response: Response | None = None
+        self.text = ""
+
+    def __iter__(self) -> Iterator[StreamEvent]:
+        for event in self._events:
+            if isinstance(event, OutputTextDelta):
+                self.text += event.delta
+            elif event.type in TERMINAL_EVENTS:
+                self.response = event.response  # type: ignore[union-attr]
+            yield event
+
+    def until_done(self) -> Response:
+        """Consume the rest of the stream and return the final response."""
+        for _ in self:
+            pass
+        assert self.response is not None
+        return self.response
+
+    def close(self) -> None:
+        """Stop generating; the partial response is stored as ``incomplete``."""
+        close = getattr(self._events, "close", None)
+        if close:
+            close()
+
+    def __enter__(self) -> ResponseStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Responses:
+    """Create responses (optionally from a stored prompt) and read them back."""
+
+    def __init__(self, backend: Backend, files: Files) -> None:
+        self._backend = backend
+        self._files = files
+
+    def create(
+        self,
+        input: str | list[dict[str, Any]] | None = None,
+        *,
+        model: str | None = None,
+        prompt: Any = None,
+        variables: Mapping[str, Any] | None = None,
+        instructions: str | None = None,
+        stream: bool = False,
+        strict: bool = True,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        max_output_tokens: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+        previous_response_id: str | None = None,
+        store: bool = True,
+        describe_images: bool = False,
+        pdf_to_text: bool | None = None,
+    ) -> Response | ResponseStream:
+        """Generate a response.
+
+        ``prompt`` is a prompt id (``"pmpt_…"`` or ``"pmpt_…@2"``), a :class:`Prompt`, or a
+        ``{"id", "version", "variables"}`` dict. ``variables`` takes plain Python values
+        (str, Path, bytes, PIL image, File) and types them. With ``strict`` (the default)
+        every declared variable needs a value; ``strict=False`` leaves missing ones as
+        literal ``{{name}}`` like the server. Images for a text-only model raise
+        :class:`UnsupportedInput` unless ``describe_images=True``. All checks run before
+        anything is uploaded or generated.
+
+        Returns the :class:`Response`, or a :class:`ResponseStream` of events with ``stream=True``.
+        A generation failure raises :class:`EngineError` whose ``.response`` is the stored failed response.
+        """
+        request = self.prepare(
+            input,
+            model=model,
+            prompt=prompt,
+            variables=variables,
+            instructions=instructions,
+            strict=strict,
+            temperature=temperature,
+            top_p=top_p,
+            max_output_tokens=max_output_tokens,
+            metadata=dict(metadata) if metadata else None,
+            previous_response_id=previous_response_id,
+            store=store,
+            describe_images=describe_images,
+            pdf_to_text=pdf_to_text,
+        )
+        events = ResponseStream(self._backend.stream_response(request))
+        if stream:
+            return events
+        response = events.until_done()
+        if response.status == "failed":
+            error = EngineError(response.error.message if response.error else "generation failed")
+            error.response = response  # type: ignore[attr-defined]
+            raise error
+        return response
+
+    def prepare(
+        self,
+        input: str | list[dict[str, Any]] | None = None,
+        *,
+        model: str | None = None,
+        prompt: Any = None,
+        variables: Mapping[str, Any] | None = None,
+        strict: bool = True,
+        describe_images: bool = False,
+        pdf_to_text: bool | None = None,
+        **options: Any,
+    ) -> ResponseRequest:
+        """Check and type everything, upload media, and return the request (nothing generated)."""
+        if input is None and prompt is None:
+            raise InvalidRequest("Give input=, prompt=, or both")
+        if temperature := options.get("temperature"):
+            if not 0 <= temperature <= 2:
+                raise InvalidRequest(f"temperature must be between 0 and 2, not {temperature}")
+        model_id = model or self._backend.default_model()
+        model_info = next((m for m in self._backend.list_models() if m.id == model_id), None)
+        if model_info is None:
+            raise ModelNotFound(
+                f"Model {model_id!r} is not available here; choose one of {[m.id for m in self._backend.list_models()]}"
+            )
+        reference = None
+        if prompt is not None:
+            stored, given = self._resolve_prompt(prompt)
+            merged = _merge(given, variables)
+            limit = self._backend.max_file_bytes()
+            classified = {name: classify(name, value, max_bytes=limit) for name, value in merged.items()}
+            check_supplied(stored.variables, classified, strict=strict, prompt_id=stored.prompt_id)
+            _check_capabilities(classified.values(), model_info.accepts, model_id, describe_images, pdf_to_text)
+            typed = {name: materialize(item, self._files.upload_once) for name, item in classified.items()}
+            reference = PromptReference(id=stored.prompt_id, version=str(stored.version), variables=typed or None)
+        elif variables:
+            raise InvalidRequest("variables= needs a prompt=: they fill a stored prompt's {{placeholders}}")
+        return ResponseRequest(
+            model=model_id,
+            input=input,
+            prompt=reference,
+            describe_images=describe_images,
+            pdf_to_text=pdf_to_text,
+            **options,
+        )
+
+    def _resolve_prompt(self, prompt: Any) -> tuple[Prompt, Mapping[str, Any]]:
+        if isinstance(prompt, Prompt):
+            return self._backend.get_prompt(prompt.prompt_id, prompt.version), {}
+        if isinstance(prompt, str):
+            prompt_id, _, version = prompt.partition("@")
+            return self._backend.get_prompt(prompt_id, _int_version(version or None)), {}
+        if isinstance(prompt, PromptReference):
+            prompt = prompt.model_dump(exclude_none=True)
+        if isinstance(prompt, Mapping):
+            if "id" not in prompt:
+                raise InvalidRequest("prompt= dict needs an 'id', e.g. {'id': 'pmpt_…', 'version': '1'}")
+            stored = self._backend.get_prompt(prompt["id"], _int_version(prompt.get("version")))
+            return stored, dict(prompt.get("variables") or {})
+        raise InvalidRequest(f"prompt= must be a prompt id, a Prompt or a dict, not {type(prompt).__name__}")
+
+    def retrieve(self, response_id: str) -> Response:
+        """A stored response, with ``rendered_messages`` and ``latency_s``."""
+        return self._backend.get_response(response_id)
+
+    def list(
+        self, *, limit: int = 50, order: str = "desc", after: str | None = None, model: str | None = None
+    ) -> ObjectList[Response]:
+        """Stored responses, newest first by default."""
+        if order not in ("asc", "desc"):
+            raise InvalidRequest(f"order must be 'asc' or 'desc', not {order!r}")
+        if not 1 <= limit <= 10_000:
+            raise InvalidRequest(f"limit must be between 1 and 10000, not {limit}")
+        return ObjectList(self._backend.list_responses(limit, order, after, model))
+
+    def input_items(self, response_id: str, *, limit: int = 20, order: str = "desc") -> ObjectList[InputItem]:
+        """The request's ``input`` as stored items (never the rendered prompt)."""
+        if order not in ("asc", "desc"):
+            raise InvalidRequest(f"order must be 'asc' or 'desc', not {order!r}")
+        return ObjectList(self._backend.input_items(response_id, limit, order))
+
+    def delete(self, response_id: str) -> DeletedObject:
+        return self._backend.delete_response(response_id)
+
+
+def _int_version(version: Any) -> int | None:
+    if version is None:
+        return None
+    if isinstance(version, bool):
+        raise InvalidRequest(f"prompt version must be a whole number like '2', not {version!r}")
+    try:
+        number = int(version)
+    except (TypeError, ValueError):
+        raise InvalidRequest(f"prompt version must be a whole number like '2', not {version!r}") from None
+    if number < 1 or str(number) != str(version).strip():
+        raise InvalidRequest(f"prompt version must be a whole number from 1 up, not {version!r}")
+    return number
+
+
+def _merge(given: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    merged = dict(given)
+    for name, value in (extra or {}).items():
+        if name in merged:
+            raise InvalidRequest(f"Variable {name!r} is given both in prompt= and in variables=; give it once")
+        merged[name] = value
+    return merged
+
+
+def _check_capabilities(
+    items: Any, accepts: list[str], model: str, describe_images: bool, pdf_to_text: bool | None
+) -> None:
+    for item in items:
+        assert isinstance(item, Classified)
+        if item.kind == "image" and "image" not in accepts and not describe_images:
+            raise UnsupportedInput(
+                f"Model {model!r} is text-only and cannot see image variable {item.name!r} ({item.source}). "
+                "Use a model that accepts images (see client.models.list()), or pass describe_images=True "
+                "to send a short text description (name, type, size, dimensions) instead.",
+                model=model,
+                kind="image",
+            )
+        if item.kind == "file" and "file" not in accepts and pdf_to_text is False:
+            raise UnsupportedInput(
+                f"Model {model!r} cannot take file parts ({item.name!r}) and pdf_to_text=False. "
+                "Leave pdf_to_text unset to send the PDF's text instead.",
+                model=model,
+                kind="file",
+            )

@@ -1,0 +1,72 @@
+"""Pydantic models of the wire objects (no I/O)."""
+
+from .base import ObjectList, WireModel
+from .events import (
+    STREAM_EVENT_ADAPTER,
+    TERMINAL_EVENTS,
+    ContentPartAdded,
+    ContentPartDone,
+    OutputItemAdded,
+    OutputItemDone,
+    OutputTextDelta,
+    ResponseCompleted,
+    ResponseCreated,
+    ResponseFailed,
+    ResponseIncomplete,
+    ResponseInProgress,
+    StreamEvent,
+)
+from .files import PURPOSES, DeletedObject, File
+from .ids import new_file_id, new_message_id, new_prompt_id, new_response_id
+from .models import Model
+from .prompts import Prompt
+from .responses import (
+    InputItem,
+    OutputMessage,
+    OutputText,
+    Response,
+    ResponseError,
+    ResponseTrace,
+    Usage,
+)
+from .variables import VARIABLE_ADAPTER, InputFile, InputImage, InputText, PromptReference, Variable
+
+__all__ = [
+    "PURPOSES",
+    "STREAM_EVENT_ADAPTER",
+    "TERMINAL_EVENTS",
+    "ContentPartAdded",
+    "ContentPartDone",
+    "DeletedObject",
+    "File",
+    "InputFile",
+    "InputImage",
+    "InputItem",
+    "InputText",
+    "Model",
+    "ObjectList",
+    "OutputItemAdded",
+    "OutputItemDone",
+    "OutputMessage",
+    "OutputText",
+    "OutputTextDelta",
+    "Prompt",
+    "PromptReference",
+    "Response",
+    "ResponseCompleted",
+    "ResponseCreated",
+    "ResponseError",
+    "ResponseFailed",
+    "ResponseInProgress",
+    "ResponseIncomplete",
+    "ResponseTrace",
+    "StreamEvent",
+    "Usage",
+    "VARIABLE_ADAPTER",
+    "Variable",
+    "WireModel",
+    "new_file_id",
+    "new_message_id",
+    "new_prompt_id",
+    "new_response_id",
+]

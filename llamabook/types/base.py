@@ -1,0 +1,36 @@
+"""Base model and list type shared by the wire objects."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    import pandas
+
+
+class WireModel(BaseModel):
+    """A wire object: unknown server fields are kept, so nothing a server sends is lost."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A flat dict of scalar columns (the row this object becomes in a DataFrame)."""
+        return self.model_dump(mode="json")
+
+
+T = TypeVar("T", bound=WireModel)
+
+
+class ObjectList(list[T], Generic[T]):
+    """A plain list of wire objects that can also become a DataFrame."""
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [item.to_dict() for item in self]
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """One row per object, with the documented stable columns (see ``llamabook.frames``)."""
+        from ..frames import to_pandas
+
+        return to_pandas(self)

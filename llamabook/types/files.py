@@ -1,0 +1,56 @@
+"""File objects as the (OpenAI-compatible) Files API returns them."""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Any, Literal
+
+from pydantic import field_validator
+
+from .base import WireModel
+from .ids import FILE_ID
+
+FilePurpose = Literal["assistants", "batch"]
+PURPOSES: tuple[str, ...] = ("assistants", "batch")
+
+
+class File(WireModel):
+    """An uploaded file's metadata."""
+
+    id: str
+    object: Literal["file"] = "file"
+    bytes: int
+    created_at: int
+    expires_at: int | None = None
+    filename: str
+    purpose: str
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not FILE_ID.match(value):
+            raise ValueError("file id must be 'file-' followed by 1-64 hex characters")
+        return value
+
+    @property
+    def mime_type(self) -> str:
+        """MIME type guessed from the filename, as the server does."""
+        return mimetypes.guess_type(self.filename)[0] or "application/octet-stream"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "filename": self.filename,
+            "bytes": self.bytes,
+            "purpose": self.purpose,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+        }
+
+
+class DeletedObject(WireModel):
+    """What a delete returns: ``{"id", "object", "deleted"}``."""
+
+    id: str
+    object: str
+    deleted: bool = True

@@ -1,0 +1,31 @@
+"""What a backend can run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from .base import WireModel
+
+
+class Model(WireModel):
+    """A model a backend can run, and the inputs it accepts."""
+
+    id: str
+    object: str = "model"
+    owned_by: str = "llamabook"
+    engine: str = ""
+    accepts: list[str] = Field(default_factory=lambda: ["text"])
+    context_length: int | None = None
+
+    def accepts_kind(self, kind: str) -> bool:
+        return kind in self.accepts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "engine": self.engine,
+            "accepts": ",".join(self.accepts),
+            "context_length": self.context_length,
+        }

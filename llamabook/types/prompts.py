@@ -1,0 +1,43 @@
+"""Prompt objects as the Prompts API returns them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from .base import WireModel
+from .ids import PROMPT_ID
+
+
+class Prompt(WireModel):
+    """One version of a stored prompt template."""
+
+    prompt_id: str
+    prompt: str | None = None
+    version: int = Field(ge=1)
+    variables: list[str] = Field(default_factory=list)
+    is_default: bool = False
+
+    @field_validator("prompt_id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not PROMPT_ID.match(value):
+            raise ValueError("prompt_id must be 'pmpt_' followed by 48 lowercase hex characters")
+        return value
+
+    @property
+    def template(self) -> str:
+        return self.prompt or ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prompt_id": self.prompt_id,
+            "version": self.version,
+            "is_default": self.is_default,
+            "variables": list(self.variables),
+            "prompt": self.prompt,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.prompt_id}@{self.version}"

@@ -1,0 +1,134 @@
+"""Response objects of the Responses API, plus llamabook's trace of how one was made."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Union
+
+from pydantic import Field
+
+from .base import WireModel
+from .variables import PromptReference
+
+ResponseStatus = Literal["queued", "in_progress", "completed", "incomplete", "failed", "cancelled"]
+
+
+class OutputText(WireModel):
+    type: Literal["output_text"] = "output_text"
+    text: str
+    annotations: list[Any] = Field(default_factory=list)
+    logprobs: list[Any] = Field(default_factory=list)
+
+
+class OutputMessage(WireModel):
+    type: Literal["message"] = "message"
+    id: str
+    role: Literal["assistant"] = "assistant"
+    status: str = "completed"
+    content: list[Union[OutputText, dict[str, Any]]] = Field(default_factory=list)
+
+
+class InputTokensDetails(WireModel):
+    cached_tokens: int = 0
+
+
+class OutputTokensDetails(WireModel):
+    reasoning_tokens: int = 0
+
+
+class Usage(WireModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    input_tokens_details: InputTokensDetails = Field(default_factory=InputTokensDetails)
+    output_tokens_details: OutputTokensDetails = Field(default_factory=OutputTokensDetails)
+
+
+class ResponseError(WireModel):
+    code: str
+    message: str
+
+
+class ResponseTrace(WireModel):
+    """What llamabook knows about how a response was made; not part of the wire object.
+
+    ``messages`` are the chat messages the model saw, in order (media parts name their
+    file instead of inlining bytes).
+    """
+
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    latency_s: float | None = None
+    prompt_version: int | None = None
+    engine: str | None = None
+    backend: str | None = None
+
+
+class Response(WireModel):
+    """A model response, the same shape from every backend."""
+
+    id: str
+    object: Literal["response"] = "response"
+    created_at: int
+    completed_at: int | None = None
+    status: ResponseStatus
+    error: ResponseError | None = None
+    incomplete_details: dict[str, Any] | None = None
+    model: str
+    output: list[Union[OutputMessage, dict[str, Any]]] = Field(default_factory=list)
+    prompt: PromptReference | None = None
+    instructions: str | None = None
+    previous_response_id: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_output_tokens: int | None = None
+    metadata: dict[str, str] | None = None
+    store: bool = True
+    text: dict[str, Any] = Field(default_factory=lambda: {"format": {"type": "text"}})
+    usage: Usage | None = None
+    trace: ResponseTrace | None = Field(default=None, exclude=True)
+
+    @property
+    def output_text(self) -> str:
+        """All ``output_text`` parts of the assistant messages, joined."""
+        parts: list[str] = []
+        for item in self.output:
+            if isinstance(item, OutputMessage):
+                parts.extend(c.text for c in item.content if isinstance(c, OutputText))
+        return "".join(parts)
+
+    @property
+    def latency_s(self) -> float | None:
+        return self.trace.latency_s if self.trace else None
+
+    @property
+    def rendered_messages(self) -> list[dict[str, Any]]:
+        """The exact chat messages the model saw (empty if unknown)."""
+        return self.trace.messages if self.trace else []
+
+    def to_dict(self) -> dict[str, Any]:
+        usage = self.usage or Usage()
+        prompt_version: Any = self.prompt.version if self.prompt else None
+        return {
+            "id": self.id,
+            "created_at": self.created_at,
+            "status": self.status,
+            "model": self.model,
+            "prompt_id": self.prompt.id if self.prompt else None,
+            "prompt_version": int(prompt_version) if prompt_version else None,
+            "output_text": self.output_text,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "total_tokens": usage.total_tokens,
+            "latency_s": self.latency_s,
+            "error_code": self.error.code if self.error else None,
+            "error_message": self.error.message if self.error else None,
+            "instructions": self.instructions,
+        }
+
+
+class InputItem(WireModel):
+    """One stored item of a request's ``input`` (a message)."""
+
+    type: str = "message"
+    id: str | None = None
+    role: str = "user"
+    content: Union[str, list[dict[str, Any]]]
