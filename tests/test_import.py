@@ -1,0 +1,32 @@
+"""``import llamabook`` must stay cheap: no heavy runtime on the import path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("pandas", "pyarrow", "numpy", "openai", "ipywidgets", "llama_cpp", "PIL", "pypdf", "httpx")
+
+
+def imported_modules(statement: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", statement], capture_output=True, text=True, check=True
+    )
+    names = set()
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+def test_import_llamabook_pulls_in_no_heavy_module() -> None:
+    names = imported_modules("import llamabook")
+    assert "llamabook" in names
+    heavy = sorted(n for n in names if n.split(".")[0] in HEAVY)
+    assert heavy == [], f"import llamabook imported {heavy}"
+
+
+def test_creating_a_client_stays_light_until_generation() -> None:
+    names = imported_modules("import llamabook as lb, tempfile; lb.Client(tempfile.mkdtemp()).prompts.list()")
+    heavy = sorted({n.split(".")[0] for n in names} & {"pandas", "pyarrow", "openai", "ipywidgets", "llama_cpp"})
+    assert heavy == []
