@@ -56,5 +56,5 @@ def to_pandas(items: Sequence[WireModel], kind: type | None = None) -> pandas.Da
         frame[name] = frame[name].astype(dtype)
     for name in TIMESTAMPS:
         if name in frame.columns:
-            frame[name] = pd.to_datetime(frame[name], unit="s", utc=True)
+            frame[name] = pd.to_datetime(frame[name], unit="s", utc=True).astype("datetime64[s, UTC]")
     return frame

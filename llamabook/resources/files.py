@@ -41,7 +41,7 @@ class Files:
             raise InvalidRequest(f"order must be 'asc' or 'desc', not {order!r}")
         if not 1 <= limit <= 10_000:
             raise InvalidRequest(f"limit must be between 1 and 10000, not {limit}")
-        return ObjectList(self._backend.list_files(purpose, order, limit, after))
+        return ObjectList(self._backend.list_files(purpose, order, limit, after), File)
 
     def retrieve(self, file_id: str) -> File:
         return self._backend.get_file(file_id)

@@ -13,7 +13,7 @@ class Models:
 
     def list(self) -> ObjectList[Model]:
         """Every model, with what it accepts (``text``, ``image``, ``file``)."""
-        return ObjectList(self._backend.list_models())
+        return ObjectList(self._backend.list_models(), Model)
 
     def retrieve(self, model_id: str) -> Model:
         for model in self._backend.list_models():

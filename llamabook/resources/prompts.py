@@ -66,11 +66,11 @@ class Prompts:
 
     def list(self) -> ObjectList[Prompt]:
         """The default version of every prompt, newest first."""
-        return ObjectList(self._backend.list_prompts())
+        return ObjectList(self._backend.list_prompts(), Prompt)
 
     def versions(self, prompt_id: str) -> ObjectList[Prompt]:
         """Every version of a prompt, oldest first; ``is_default`` marks the default."""
-        return ObjectList(self._backend.list_versions(prompt_id))
+        return ObjectList(self._backend.list_versions(prompt_id), Prompt)
 
     def set_default_version(self, prompt_id: str, version: int) -> Prompt:
         """Make ``version`` the one used when no version is given."""

@@ -196,13 +196,13 @@ class Responses:
             raise InvalidRequest(f"order must be 'asc' or 'desc', not {order!r}")
         if not 1 <= limit <= 10_000:
             raise InvalidRequest(f"limit must be between 1 and 10000, not {limit}")
-        return ObjectList(self._backend.list_responses(limit, order, after, model))
+        return ObjectList(self._backend.list_responses(limit, order, after, model), Response)
 
     def input_items(self, response_id: str, *, limit: int = 20, order: str = "desc") -> ObjectList[InputItem]:
         """The request's ``input`` as stored items (never the rendered prompt)."""
         if order not in ("asc", "desc"):
             raise InvalidRequest(f"order must be 'asc' or 'desc', not {order!r}")
-        return ObjectList(self._backend.input_items(response_id, limit, order))
+        return ObjectList(self._backend.input_items(response_id, limit, order), InputItem)
 
     def delete(self, response_id: str) -> DeletedObject:
         return self._backend.delete_response(response_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -26,6 +27,10 @@ T = TypeVar("T", bound=WireModel)
 class ObjectList(list[T], Generic[T]):
     """A plain list of wire objects that can also become a DataFrame."""
 
+    def __init__(self, items: Iterable[T] = (), item_type: type[T] | None = None) -> None:
+        super().__init__(items)
+        self.item_type = item_type
+
     def to_dicts(self) -> list[dict[str, Any]]:
         return [item.to_dict() for item in self]
 
@@ -33,4 +38,4 @@ class ObjectList(list[T], Generic[T]):
         """One row per object, with the documented stable columns (see ``llamabook.frames``)."""
         from ..frames import to_pandas
 
-        return to_pandas(self)
+        return to_pandas(self, self.item_type)
