@@ -20,6 +20,10 @@ class Client:
     this process. Pass ``engine=OpenAICompatibleEngine(base_url=..., api_key=...)`` to
     generate with any OpenAI-compatible server instead, or ``engines=[...]`` for several.
 
+    Pass ``base_url=`` (or set ``$LLAMABOOK_BASE_URL``) to use a Llama Stack server instead:
+    the same methods return the same types. ``model_accepts`` declares what a server's
+    models take (default: text, image and file), e.g. ``{"llamacpp/smollm2": ["text"]}``.
+
     >>> client = Client()
     >>> p = client.prompts.create("Hello {{name}}!", variables=["name"])
     >>> client.responses.create(prompt=p, variables={"name": "Ada"}).output_text
@@ -33,7 +37,22 @@ class Client:
         engines: Sequence[Engine] | None = None,
         backend: Backend | None = None,
         max_file_bytes: int | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model_accepts: dict[str, list[str]] | None = None,
+        model: str | None = None,
     ) -> None:
+        base_url = base_url or config.base_url()
+        if backend is None and base_url:
+            from .backends.http import HttpBackend
+
+            backend = HttpBackend(
+                base_url,
+                api_key=api_key or config.api_key(),
+                home=Path(home).expanduser() if home else config.home(),
+                model_accepts=model_accepts,
+                default_model=model,
+            )
         if backend is None:
             backend = _local_backend(home, engine, engines, max_file_bytes)
         self.backend = backend

@@ -24,6 +24,7 @@ class ResponseRequest:
     previous_response_id: str | None = None
     store: bool = True
     # llamabook options, not sent to servers
+    prompt_template: str | None = None
     describe_images: bool = False
     pdf_to_text: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -7,7 +7,9 @@ from typing import Any
 
 from ..backends.base import Backend, ResponseRequest
 from ..errors import EngineError, InvalidRequest, ModelNotFound, UnsupportedInput
+from .. import media_fallback
 from ..inputs import Classified, classify, materialize
+from ..media import MediaOptions
 from ..templates import check_supplied
 from ..types import (
     TERMINAL_EVENTS,
@@ -160,14 +162,23 @@ class Responses:
             reference = PromptReference(id=stored.prompt_id, version=str(stored.version), variables=typed or None)
         elif variables:
             raise InvalidRequest("variables= needs a prompt=: they fill a stored prompt's {{placeholders}}")
-        return ResponseRequest(
+        request = ResponseRequest(
             model=model_id,
             input=input,
             prompt=reference,
+            prompt_template=stored.template if prompt is not None else None,
             describe_images=describe_images,
             pdf_to_text=pdf_to_text,
             **options,
         )
+        if not getattr(self._backend, "adapts_media", False):
+            # A server sends media to its model as is: replace what the model cannot take.
+            media = MediaOptions(frozenset(model_info.accepts), model_id, describe_images, pdf_to_text)
+            request = media_fallback.rewrite(request, media, self._read_file)
+        return request
+
+    def _read_file(self, file_id: str) -> tuple[bytes, str]:
+        return self._backend.file_content(file_id), self._backend.get_file(file_id).filename
 
     def _resolve_prompt(self, prompt: Any) -> tuple[Prompt, Mapping[str, Any]]:
         if isinstance(prompt, Prompt):

@@ -60,6 +60,9 @@ class ResponseTrace(WireModel):
     prompt_version: int | None = None
     engine: str | None = None
     backend: str | None = None
+    #: "model" when the model counted tokens; "deltas" when the server reported none and
+    #: llamabook counted streamed deltas (output only; input_tokens is then 0: not reported)
+    usage_source: str | None = None
 
 
 class Response(WireModel):

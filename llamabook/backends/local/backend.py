@@ -55,6 +55,7 @@ class LocalBackend:
     """Everything under one directory: ``llamabook.db`` and ``files/``."""
 
     name = "local"
+    adapts_media = True  # images and files are turned into what each engine takes, in adapt_messages
 
     def __init__(
         self, home: str | Path, engines: Sequence[Engine], *, max_file_bytes: int = MAX_FILE_BYTES
@@ -185,6 +186,7 @@ class LocalBackend:
                 prompt_version=prompt_version,
                 engine=engine.name,
                 backend=self.name,
+                usage_source="model",
             ),
         )
         return self._run(response, generation, input_items, started)
@@ -272,7 +274,7 @@ class LocalBackend:
             return []
         previous = self.responses.get(previous_response_id)
         # As the server does: earlier system messages (prompt, instructions) are not replayed.
-        history = [m for m in previous.rendered_messages if m.get("role") != "system"]
+        history = [_text_only(m) for m in previous.rendered_messages if m.get("role") != "system"]
         history.append({"role": "assistant", "content": previous.output_text})
         return history
 
@@ -299,6 +301,15 @@ class _Counter:
     def __call__(self) -> int:
         self.value += 1
         return self.value
+
+
+def _text_only(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored message for replay: its media was stored shortened, so it is not re-sent."""
+    content = message["content"]
+    if isinstance(content, str):
+        return dict(message)
+    texts = [p["text"] if p.get("type") == "text" else "[earlier attachment not re-sent]" for p in content]
+    return {"role": message["role"], "content": "\n\n".join(texts)}
 
 
 def _parse_version(version: str | None) -> int | None:

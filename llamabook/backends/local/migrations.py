@@ -49,4 +49,15 @@ MIGRATIONS: list[str] = [
     CREATE INDEX responses_order ON responses(created_at, seq);
     CREATE INDEX responses_prompt ON responses(prompt_id, prompt_version);
     """,
+    # 2: file ids uploaded to servers, by content, so identical bytes are uploaded once per server
+    """
+    CREATE TABLE remote_files (
+        server TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        file_id TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (server, sha256, purpose)
+    );
+    """,
 ]

@@ -18,6 +18,7 @@ def _response(row: sqlite3.Row) -> Response:
         prompt_version=row["prompt_version"],
         engine=row["engine"],
         backend="local",
+        usage_source="model",
     )
     return response
 

@@ -1,0 +1,419 @@
+"""A Llama Stack server (0.7.x) over HTTP, through the ``openai`` SDK.
+
+Files and Responses use the SDK's typed methods; ``/v1/prompts`` (which the SDK does not
+know) uses its generic request methods, so one HTTP client and one retry policy serve all.
+No ``llama-stack-client``: its version header makes a server of another minor answer 426.
+
+Server quirks handled here (see the Llama Stack notes in the README):
+
+* prompt versions are sent as strings and variables as typed objects;
+* an unknown prompt or version is a 400 "… not found": mapped to PromptNotFound / VersionNotFound;
+* the server closes the connection after a prompt error: the SDK retries the next request;
+* ``is_default`` is only right in ``/versions``: computed from the default pointer instead;
+* errors come as ``{"error": {"message"}}`` or ``{"detail"}``, and inside a 200 stream;
+* ``response.output_text.done`` never comes: the final text is read from ``response.completed``;
+* file content is read as raw bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import (
+    EngineError,
+    EngineUnavailable,
+    FileNotFound,
+    FileTooLarge,
+    InvalidRequest,
+    LlamabookError,
+    ModelNotFound,
+    PromptNotFound,
+    ResponseNotFound,
+    UndeclaredVariables,
+    UnknownVariables,
+    VersionConflict,
+    VersionNotFound,
+)
+from ..media import redact_inline_data
+from ..media_fallback import FALLBACK_MESSAGE_ID
+from ..rendering import build_messages, render_prompt
+from ..types import (
+    STREAM_EVENT_ADAPTER,
+    DeletedObject,
+    File,
+    InputItem,
+    Model,
+    Prompt,
+    Response,
+    ResponseTrace,
+    StreamEvent,
+    Usage,
+)
+from .base import ResponseRequest
+from .local.database import Database
+
+MAX_FILE_BYTES = 100 * 1024 * 1024
+_LATEST = re.compile(r"Use the latest version '(\d+)'")
+_GIVEN = re.compile(r"'(\d+)' is not the latest")
+
+
+class HttpBackend:
+    """Prompts, files and responses on a Llama Stack server at ``base_url`` (no ``/v1``)."""
+
+    name = "http"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        home: Path | None = None,
+        timeout: float = 600.0,
+        max_retries: int = 2,
+        model_accepts: dict[str, list[str]] | None = None,
+        default_model: str | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/").removesuffix("/v1")
+        self._api_key = api_key or "none"
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._model_accepts = dict(model_accepts or {})
+        self._default_model = default_model
+        self._models: list[Model] | None = None
+        self._sdk: Any = None
+        self._lock = threading.Lock()
+        self.home = home
+        self._cache = Database(home / "llamabook.db") if home else None
+
+    def __repr__(self) -> str:  # never show the key
+        return f"HttpBackend({self.base_url!r})"
+
+    # ---- plumbing ------------------------------------------------------------------------
+    def sdk(self) -> Any:
+        with self._lock:
+            if self._sdk is None:
+                try:
+                    import openai
+                except ImportError:
+                    raise EngineUnavailable("The HTTP backend needs openai: pip install 'llamabook[openai]'") from None
+                self._sdk = openai.OpenAI(
+                    base_url=self.base_url + "/v1",
+                    api_key=self._api_key,
+                    timeout=self._timeout,
+                    max_retries=self._max_retries,
+                )
+            return self._sdk
+
+    def _call(self, action: Any, **context: Any) -> Any:
+        try:
+            return action(self.sdk())
+        except LlamabookError:
+            raise
+        except Exception as exc:
+            raise translate(exc, self.base_url, **context) from exc
+
+    def _json(self, method: str, path: str, *, body: Any = None, query: dict[str, Any] | None = None, **context: Any) -> Any:
+        def send(sdk: Any) -> Any:
+            options = {"params": query} if query else {}
+            if method == "get":
+                return sdk.get(path, cast_to=object, options=options)
+            if method == "delete":
+                return sdk.delete(path, cast_to=object)
+            return getattr(sdk, method)(path, body=body, cast_to=object)
+
+        return self._call(send, **context)
+
+    # ---- prompts -------------------------------------------------------------------------
+    def create_prompt(self, template: str, variables: list[str]) -> Prompt:
+        data = self._json("post", "/prompts", body={"prompt": template, "variables": variables})
+        return _prompt(data, is_default=True)
+
+    def update_prompt(
+        self, prompt_id: str, template: str, version: int, variables: list[str], set_as_default: bool
+    ) -> Prompt:
+        body = {"prompt": template, "version": version, "variables": variables, "set_as_default": set_as_default}
+        data = self._json("put", f"/prompts/{prompt_id}", body=body, prompt_id=prompt_id)
+        return _prompt(data, is_default=set_as_default)
+
+    def get_prompt(self, prompt_id: str, version: int | None = None) -> Prompt:
+        if version is None:
+            return _prompt(self._json("get", f"/prompts/{prompt_id}", prompt_id=prompt_id), is_default=True)
+        for prompt in self.list_versions(prompt_id):
+            if prompt.version == version:
+                return prompt
+        raise VersionNotFound(f"Prompt {prompt_id} has no version {version}; see prompts.versions({prompt_id!r})")
+
+    def list_prompts(self) -> list[Prompt]:
+        data = self._json("get", "/prompts")
+        return [_prompt(item, is_default=True) for item in data.get("data", [])]
+
+    def list_versions(self, prompt_id: str) -> list[Prompt]:
+        data = self._json("get", f"/prompts/{prompt_id}/versions", prompt_id=prompt_id)
+        return [_prompt(item) for item in data.get("data", [])]
+
+    def set_default_version(self, prompt_id: str, version: int) -> Prompt:
+        body = {"version": version}
+        data = self._json("put", f"/prompts/{prompt_id}/set-default-version", body=body, prompt_id=prompt_id, version=version)
+        return _prompt(data, is_default=True)
+
+    def delete_prompt(self, prompt_id: str) -> None:
+        self._json("delete", f"/prompts/{prompt_id}", prompt_id=prompt_id)
+
+    # ---- files ---------------------------------------------------------------------------
+    def upload_file(self, data: bytes, filename: str, purpose: str) -> File:
+        if len(data) > MAX_FILE_BYTES:
+            raise FileTooLarge(len(data), MAX_FILE_BYTES, filename)
+        created = self._call(lambda sdk: sdk.files.create(file=(filename, data), purpose=purpose))
+        file = File.model_validate(created.model_dump())
+        self._remember(file, data)
+        return file
+
+    def find_file(self, sha256: str, purpose: str) -> File | None:
+        """A file uploaded earlier with these bytes, if the server still has it."""
+        if self._cache is None:
+            return None
+        row = self._cache.connection().execute(
+            "SELECT file_id FROM remote_files WHERE server = ? AND sha256 = ? AND purpose = ?",
+            (self.base_url, sha256, purpose),
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            return self.get_file(row["file_id"])
+        except FileNotFound:
+            with self._cache.write() as conn:
+                conn.execute("DELETE FROM remote_files WHERE server = ? AND file_id = ?", (self.base_url, row["file_id"]))
+            return None
+
+    def _remember(self, file: File, data: bytes) -> None:
+        if self._cache is None:
+            return
+        from .local.blobs import sha256_hex
+
+        with self._cache.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO remote_files (server, sha256, purpose, file_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                (self.base_url, sha256_hex(data), file.purpose, file.id, time.time()),
+            )
+
+    def list_files(self, purpose: str | None, order: str, limit: int, after: str | None) -> list[File]:
+        query: dict[str, Any] = {"order": order, "limit": limit}
+        if purpose:
+            query["purpose"] = purpose
+        if after:
+            query["after"] = after
+        data = self._json("get", "/files", query=query)
+        return [File.model_validate(item) for item in data.get("data", [])]
+
+    def get_file(self, file_id: str) -> File:
+        return File.model_validate(self._call(lambda sdk: sdk.files.retrieve(file_id), file_id=file_id).model_dump())
+
+    def file_content(self, file_id: str) -> bytes:
+        return self._call(lambda sdk: sdk.files.content(file_id), file_id=file_id).content
+
+    def delete_file(self, file_id: str) -> DeletedObject:
+        self._call(lambda sdk: sdk.files.delete(file_id), file_id=file_id)
+        return DeletedObject(id=file_id, object="file", deleted=True)
+
+    def max_file_bytes(self) -> int:
+        return MAX_FILE_BYTES
+
+    # ---- models --------------------------------------------------------------------------
+    def list_models(self) -> list[Model]:
+        if self._models is None:
+            data = self._json("get", "/models")
+            self._models = [
+                Model(
+                    id=item["id"],
+                    owned_by=item.get("owned_by") or "llama_stack",
+                    engine="llama-stack",
+                    accepts=self._model_accepts.get(item["id"], ["text", "image", "file"]),
+                )
+                for item in data.get("data", [])
+                if (item.get("custom_metadata") or {}).get("model_type", "llm") == "llm"
+            ]
+        return list(self._models)
+
+    def default_model(self) -> str:
+        if self._default_model:
+            return self._default_model
+        models = self.list_models()
+        if not models:
+            raise ModelNotFound(f"{self.base_url} has no language model registered; add one to its run config")
+        return models[0].id
+
+    # ---- responses -----------------------------------------------------------------------
+    def stream_response(self, request: ResponseRequest) -> Iterator[StreamEvent]:
+        body = _request_body(request)
+        trace = ResponseTrace(
+            messages=redact_inline_data(_expected_messages(request)),
+            prompt_version=int(request.prompt.version) if request.prompt and request.prompt.version else None,
+            engine="llama-stack",
+            backend=self.name,
+        )
+        started = time.perf_counter()
+        stream = self._call(lambda sdk: sdk.responses.create(stream=True, **body), model=request.model)
+        return self._events(stream, trace, started, request)
+
+    def _events(
+        self, stream: Any, trace: ResponseTrace, started: float, request: ResponseRequest
+    ) -> Iterator[StreamEvent]:
+        echo = request.extra.get("echo_prompt")
+        deltas = 0
+        try:
+            for raw in stream:
+                data = raw.model_dump(mode="json", exclude_unset=False)
+                try:
+                    event = STREAM_EVENT_ADAPTER.validate_python(data)
+                except Exception:
+                    continue  # event types llamabook does not model (tools, reasoning, …)
+                if event.type == "response.output_text.delta":
+                    deltas += 1
+                if hasattr(event, "response"):
+                    trace.latency_s = round(time.perf_counter() - started, 6)
+                    _fill_usage(event.response, trace, deltas)
+                    event.response.trace = trace.model_copy(deep=True)
+                    if echo is not None:  # the variables as the user gave them, not their text stand-ins
+                        event.response.prompt = echo
+                yield event
+        except LlamabookError:
+            raise
+        except Exception as exc:
+            raise translate(exc, self.base_url, model=request.model) from exc
+        finally:
+            stream.close()
+
+    def get_response(self, response_id: str) -> Response:
+        data = self._json("get", f"/responses/{response_id}", response_id=response_id)
+        return Response.model_validate(data)
+
+    def list_responses(self, limit: int, order: str, after: str | None, model: str | None) -> list[Response]:
+        query: dict[str, Any] = {"limit": min(limit, 100), "order": order}
+        if after:
+            query["after"] = after
+        if model:
+            query["model"] = model
+        data = self._json("get", "/responses", query=query)
+        return [Response.model_validate(item) for item in data.get("data", [])]
+
+    def input_items(self, response_id: str, limit: int, order: str) -> list[InputItem]:
+        query = {"limit": min(limit, 100), "order": order}
+        data = self._json("get", f"/responses/{response_id}/input_items", query=query, response_id=response_id)
+        items = [InputItem.model_validate(item) for item in data.get("data", [])]
+        return [item for item in items if item.id != FALLBACK_MESSAGE_ID]
+
+    def delete_response(self, response_id: str) -> DeletedObject:
+        self._json("delete", f"/responses/{response_id}", response_id=response_id)
+        return DeletedObject(id=response_id, object="response", deleted=True)
+
+    def close(self) -> None:
+        if self._sdk is not None:
+            self._sdk.close()
+        if self._cache is not None:
+            self._cache.close()
+
+
+def _prompt(data: dict[str, Any], *, is_default: bool | None = None) -> Prompt:
+    prompt = Prompt.model_validate(data)
+    if is_default is not None:
+        prompt.is_default = is_default
+    return prompt
+
+
+def _fill_usage(response: Response, trace: ResponseTrace, deltas: int) -> None:
+    """Servers whose model reports no usage in streams (llama-cpp-python's) leave it null:
+    count the streamed deltas instead, and say so in the trace."""
+    if response.usage is not None:
+        trace.usage_source = "model"
+    elif response.status in ("completed", "incomplete", "failed"):
+        response.usage = Usage(input_tokens=0, output_tokens=deltas, total_tokens=deltas)
+        trace.usage_source = "deltas"
+
+
+def _request_body(request: ResponseRequest) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": request.model, "store": request.store}
+    if request.input is not None:
+        body["input"] = request.input
+    if request.prompt is not None:
+        body["prompt"] = request.prompt.model_dump(mode="json", exclude_none=True)
+    for name in ("instructions", "temperature", "top_p", "max_output_tokens", "metadata", "previous_response_id"):
+        value = getattr(request, name)
+        if value is not None:
+            body[name] = value
+    return body
+
+
+def _expected_messages(request: ResponseRequest) -> list[dict[str, Any]]:
+    """The messages the server builds, by its rule (it does not return them)."""
+    rendered = None
+    if request.prompt is not None and request.prompt_template is not None:
+        rendered = render_prompt(request.prompt_template, request.prompt.variables or {})
+    messages = build_messages(request.input, request.instructions, rendered)
+    for message in messages:  # the server forwards text-only part lists as they are; show them as text
+        content = message["content"]
+        if isinstance(content, list) and all(p.get("type") == "text" for p in content):
+            message["content"] = "\n\n".join(p["text"] for p in content)
+    return messages
+
+
+def translate(exc: Exception, base_url: str, **context: Any) -> Exception:
+    """An SDK exception → the llamabook error a user can act on."""
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError):
+        return EngineUnavailable(f"Could not reach the Llama Stack server at {base_url}: is it running? ({type(exc).__name__})")
+    message = error_message(exc)
+    status = getattr(exc, "status_code", None) or _status_from_body(exc)
+    prompt_id = context.get("prompt_id")
+    if "is not the latest prompt version" in message and prompt_id:
+        given = _GIVEN.search(message)
+        latest = _LATEST.search(message)
+        return VersionConflict(prompt_id, int(given.group(1)) if given else -1, int(latest.group(1)) if latest else -1)
+    if "undeclared variables" in message:
+        names = re.findall(r"'(\w+)'", message.split("undeclared variables", 1)[1])
+        return UndeclaredVariables(names)
+    if "Variable not defined in prompt" in message:
+        name = message.split("prompt.variables':", 1)[-1].split(".", 1)[0].strip()
+        return UnknownVariables([name])
+    if "not found" in message.lower():
+        if message.startswith("Prompt"):
+            if re.search(r":\d+ not found|version \d+ not found", message):
+                return VersionNotFound(f"{message}; see prompts.versions()")
+            return PromptNotFound(f"{message}; see client.prompts.list()")
+        if message.startswith("File") or context.get("file_id"):
+            return FileNotFound(message)
+        if message.startswith("Response") or context.get("response_id"):
+            return ResponseNotFound(message)
+        if message.startswith("Model"):
+            return ModelNotFound(message)
+    if status == 413:
+        return InvalidRequest(message)
+    if status in (400, 422):
+        return InvalidRequest(f"The server rejected the request: {message}")
+    return EngineError(f"{base_url} answered {status or 'an error'}: {message}")
+
+
+def error_message(exc: Exception) -> str:
+    """The message from either error body shape (``{"error": {"message"}}`` or ``{"detail"}``)."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            for key in ("message", "detail"):
+                if inner.get(key):
+                    return str(inner[key])
+        if body.get("detail"):
+            return str(body["detail"])
+    return str(getattr(exc, "message", None) or exc)
+
+
+def _status_from_body(exc: Exception) -> int | None:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict) and str(body.get("code", "")).isdigit():
+        return int(body["code"])
+    return None
