@@ -25,6 +25,7 @@ class AsyncResponseStream:
     def __init__(self, stream: ResponseStream) -> None:
         self._stream = stream
         self._stop = threading.Event()
+        self._worker: asyncio.Future[None] | None = None
 
     @property
     def response(self) -> Response | None:
@@ -50,7 +51,7 @@ class AsyncResponseStream:
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, _DONE)
 
-        worker = loop.run_in_executor(None, pump)
+        worker = self._worker = loop.run_in_executor(None, pump)
         try:
             while (item := await queue.get()) is not _DONE:
                 if isinstance(item, BaseException):
@@ -67,7 +68,12 @@ class AsyncResponseStream:
         return self.response
 
     async def close(self) -> None:
+        """Stop generating; when this returns the partial response is stored as ``incomplete``."""
         self._stop.set()
+        if self._worker is not None:
+            await self._worker  # it closes the stream at its next event
+        else:
+            self._stream.close()
 
 
 class _Async:

@@ -26,6 +26,8 @@ class Generation:
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
         self.finish_reason: str | None = None
+        #: "model" when the model counted the tokens; "chunks" when they were counted from the stream
+        self.usage_source = "model"
 
     def start(self, deltas: Iterator[str]) -> None:
         """Attach the deltas (engines build them with a reference to this object)."""

@@ -129,4 +129,6 @@ class EmbeddedEngine:
             except ValueError as exc:  # e.g. prompt longer than the context window
                 raise EngineError(f"{MODEL_ID}: {exc}. Shorten the input (context is {self.n_ctx} tokens).") from exc
             generation.input_tokens = prompt_tokens or 0
-            generation.output_tokens = max(0, int(llm.n_tokens) - (prompt_tokens or 0))
+            # Every generated token is evaluated except the last one of a length stop.
+            extra = 1 if generation.finish_reason == "length" else 0
+            generation.output_tokens = max(0, int(llm.n_tokens) - (prompt_tokens or 0)) + extra

@@ -63,24 +63,25 @@ class OpenAICompatibleEngine:
         return [Model(id=i, owned_by=self.base_url, engine=self.name, accepts=list(self.accepts)) for i in ids]
 
     def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
-        generation = Generation(iter(()))
-        generation._deltas = self._stream(model, messages, options, generation)
-        return generation
-
-    def _stream(
-        self, model: str, messages: list[dict[str, Any]], options: GenerationOptions, generation: Generation
-    ) -> Iterator[str]:
         kwargs: dict[str, Any] = {"temperature": options.temperature}
         if options.max_output_tokens:
             kwargs["max_tokens"] = options.max_output_tokens
         if options.top_p is not None:
             kwargs["top_p"] = options.top_p
+        # Connect now: an unreachable server raises EngineUnavailable before the backend records anything.
         stream = self._call(
             lambda c: c.chat.completions.create(
                 model=model, messages=messages, stream=True, stream_options={"include_usage": True}, **kwargs
             ),
             model=model,
         )
+        generation = Generation()
+        generation.start(self._deltas(stream, model, messages, kwargs, generation))
+        return generation
+
+    def _deltas(
+        self, stream: Any, model: str, messages: list[dict[str, Any]], kwargs: dict[str, Any], generation: Generation
+    ) -> Iterator[str]:
         chunks = 0
         try:
             for chunk in stream:
@@ -100,9 +101,25 @@ class OpenAICompatibleEngine:
             close = getattr(stream, "close", None)
             if close:
                 close()
-        if generation.output_tokens is None:  # server sent no usage: one chunk is about one token
-            generation.output_tokens = chunks
-            generation.input_tokens = generation.input_tokens or 0
+        if generation.output_tokens is None:  # no usage in the stream (llama-cpp-python's server)
+            generation.output_tokens = chunks  # such servers stream one token per chunk
+            generation.usage_source = "chunks"
+            generation.input_tokens = self._prompt_tokens(model, messages, kwargs)
+
+    def _prompt_tokens(self, model: str, messages: list[dict[str, Any]], kwargs: dict[str, Any]) -> int:
+        """The server's own prompt token count, from a one-token non-streamed request; 0 if unknown.
+
+        Servers that omit usage from streams still report it for plain requests, and the prompt
+        was just evaluated, so a server that reuses its KV cache answers in milliseconds.
+        """
+        try:
+            quick = self.client().with_options(max_retries=0, timeout=min(self.timeout, 30.0))
+            answer = quick.chat.completions.create(
+                model=model, messages=messages, stream=False, **{**kwargs, "max_tokens": 1}
+            )
+            return int(answer.usage.prompt_tokens) if answer.usage else 0
+        except Exception:  # best effort: the response itself has already succeeded
+            return 0
 
     def _call(self, action: Any, model: str | None = None) -> Any:
         try:

@@ -60,8 +60,9 @@ class ResponseTrace(WireModel):
     prompt_version: int | None = None
     engine: str | None = None
     backend: str | None = None
-    #: "model" when the model counted tokens; "deltas" when the server reported none and
-    #: llamabook counted streamed deltas (output only; input_tokens is then 0: not reported)
+    #: "model": the model counted the tokens; "chunks": counted from a stream of one token per
+    #: chunk; "deltas": a server reported none and llamabook counted the streamed deltas
+    #: (output only; input_tokens is then 0, meaning not reported)
     usage_source: str | None = None
 
 

@@ -186,7 +186,6 @@ class LocalBackend:
                 prompt_version=prompt_version,
                 engine=engine.name,
                 backend=self.name,
-                usage_source="model",
             ),
         )
         return self._run(response, generation, input_items, started)
@@ -257,6 +256,7 @@ class LocalBackend:
         )
         assert response.trace is not None
         response.trace.latency_s = round(time.perf_counter() - started, 6)
+        response.trace.usage_source = generation.usage_source
         if response.store:
             self.responses.save(response, input_items)
 

@@ -60,4 +60,6 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (server, sha256, purpose)
     );
     """,
+    # 3: how a response's token counts were obtained
+    "ALTER TABLE responses ADD COLUMN usage_source TEXT",
 ]

@@ -18,7 +18,7 @@ def _response(row: sqlite3.Row) -> Response:
         prompt_version=row["prompt_version"],
         engine=row["engine"],
         backend="local",
-        usage_source="model",
+        usage_source=row["usage_source"],
     )
     return response
 
@@ -34,8 +34,8 @@ class ResponseStore:
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM responses").fetchone()[0]
             conn.execute(
                 "INSERT INTO responses (id, seq, created_at, model, status, prompt_id, prompt_version, input_tokens, "
-                "output_tokens, latency_s, response_json, input_items_json, messages_json, engine) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "output_tokens, latency_s, response_json, input_items_json, messages_json, engine, usage_source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     response.id,
                     seq,
@@ -51,6 +51,7 @@ class ResponseStore:
                     json.dumps([item.model_dump(mode="json") for item in input_items]),
                     json.dumps(trace.messages),
                     trace.engine,
+                    trace.usage_source,
                 ),
             )
 
