@@ -1,15 +1,21 @@
-"""Shared fixtures: one embedded model per test session, a fresh store per test."""
+"""Shared fixtures: one embedded model, one llama-cpp server and one Llama Stack server per session."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import llamabook as lb
-from llamabook.engines.embedded import EmbeddedEngine
+from llamabook.engines.embedded import EmbeddedEngine, default_model_path
+from servers import Server, ServerFailed, llama_stack_missing, start_llama_cpp, start_llama_stack
 
 DATA = Path(__file__).parent / "data"
+LLAMA_CPP_KEY = "sk-test-secret"
+LLAMA_CPP_ALIAS = "smollm2"
+SKIP_LLAMA_STACK = "LLAMABOOK_SKIP_LLAMA_STACK"
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +25,7 @@ def engine() -> EmbeddedEngine:
 
 
 @pytest.fixture
-def client(tmp_path: Path, engine: EmbeddedEngine) -> lb.Client:
+def client(tmp_path: Path, engine: EmbeddedEngine) -> Iterator[lb.Client]:
     with lb.Client(tmp_path / "home", engine=engine) as c:
         yield c
 
@@ -27,3 +33,34 @@ def client(tmp_path: Path, engine: EmbeddedEngine) -> lb.Client:
 @pytest.fixture
 def data() -> Path:
     return DATA
+
+
+@pytest.fixture(scope="session")
+def llama_cpp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """llama-cpp-python's OpenAI-compatible server with SmolLM2, needing ``LLAMA_CPP_KEY``."""
+    workdir = tmp_path_factory.mktemp("llama-cpp")
+    try:
+        server = start_llama_cpp(workdir, default_model_path(), LLAMA_CPP_ALIAS, LLAMA_CPP_KEY)
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def llama_stack_server(tmp_path_factory: pytest.TempPathFactory, llama_cpp_server: Server) -> Iterator[Server]:
+    """A real ``llama stack run`` (0.7.3) whose inference is the llama-cpp server.
+
+    Never skipped silently: only ``LLAMABOOK_SKIP_LLAMA_STACK=1`` skips it, and says so.
+    """
+    if os.environ.get(SKIP_LLAMA_STACK) == "1":
+        pytest.skip(f"{SKIP_LLAMA_STACK}=1 is set: Llama Stack server tests skipped on request")
+    missing = llama_stack_missing()
+    if missing:
+        pytest.fail(f"Cannot start the Llama Stack server: {missing}; or set {SKIP_LLAMA_STACK}=1 to skip")
+    try:
+        server = start_llama_stack(tmp_path_factory.mktemp("llama-stack"), llama_cpp_server.url, LLAMA_CPP_KEY)
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()

@@ -3,86 +3,25 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import llamabook as lb
-from llamabook.engines.embedded import default_model_path
+from conftest import LLAMA_CPP_ALIAS as ALIAS
+from conftest import LLAMA_CPP_KEY as API_KEY
+from servers import Server, free_port
 
 pytestmark = pytest.mark.server
 
-API_KEY = "sk-test-secret"
-ALIAS = "smollm2"
 QUESTION = "What is the capital of Ireland?"
-START_TIMEOUT_S = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _wait_until_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    """Poll GET /v1/models until it answers 200; fail with the log tail if the server dies or hangs."""
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {API_KEY}"}
-    )
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"llama_cpp.server exited with {process.returncode}:\n{_tail(log)}")
-        try:
-            with urllib.request.urlopen(request, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"llama_cpp.server did not answer /v1/models within {START_TIMEOUT_S:.0f} s:\n{_tail(log)}")
 
 
 @pytest.fixture(scope="module")
-def server_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """A real llama-cpp-python OpenAI-compatible server (needing ``API_KEY``) on a free local port."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    command = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", default_model_path(),
-        "--model_alias", ALIAS,
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--n_threads", "1",
-        "--n_threads_batch", "1",
-        "--n_ctx", "2048",
-        "--api_key", API_KEY,
-        "--verbose", "False",
-    ]  # fmt: skip
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        _wait_until_ready(process, port, log)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+def server_port(llama_cpp_server: Server) -> int:
+    """The session's llama-cpp server (see conftest)."""
+    return int(llama_cpp_server.url.rsplit(":", 1)[1])
 
 
 def _engine(port: int, **kwargs: object) -> lb.OpenAICompatibleEngine:
@@ -186,7 +125,7 @@ def test_unknown_model_is_refused_before_anything_is_sent(remote: lb.Client, tmp
         remote.responses.create(input=QUESTION, model="gpt-9")
     assert remote.responses.list() == []
     # Same check with models given up front and nothing listening: it is refused without a connection.
-    offline = lb.OpenAICompatibleEngine(base_url=f"http://127.0.0.1:{_free_port()}/v1", models=[ALIAS])
+    offline = lb.OpenAICompatibleEngine(base_url=f"http://127.0.0.1:{free_port()}/v1", models=[ALIAS])
     with lb.Client(tmp_path / "offline", engine=offline) as c:
         with pytest.raises(lb.ModelNotFound, match="gpt-9"):
             c.responses.create(input=QUESTION, model="gpt-9")
@@ -196,7 +135,7 @@ def test_unknown_model_is_refused_before_anything_is_sent(remote: lb.Client, tmp
 def test_server_down_raises_engine_unavailable_and_stores_nothing(
     tmp_path: Path, known_models: list[str] | None
 ) -> None:
-    url = f"http://127.0.0.1:{_free_port()}/v1"  # nothing listens there
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     down = lb.OpenAICompatibleEngine(base_url=url, api_key=API_KEY, models=known_models, max_retries=0)
     with lb.Client(tmp_path / "home", engine=down) as c:
         for stream in (False, True):
