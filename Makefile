@@ -5,10 +5,13 @@
 
 PYTHON ?= python3
 VENV ?= .venv
+# Llama Stack 0.7 needs Python >= 3.12: pyenv's, or python3.12 on PATH
+PY312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null))
+LLS_VENV ?= .lls-venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test bench install install-test clean
+.PHONY: demo test bench install install-test lls-venv clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +25,17 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) install -e '.[embedded,frames,openai,test]'
 	touch $@
 
+# The real Llama Stack server the contract tests start: slim pinned install (no Oracle/Postgres extras).
+$(LLS_VENV)/.installed: ci/llama-stack-requirements.txt ci/llama-stack-constraints.txt
+	@test -n "$(PY312)" || { echo "Llama Stack needs Python 3.12: install it (e.g. pyenv install 3.12) or set PY312=/path/to/python3.12"; exit 1; }
+	$(PY312) -m venv $(LLS_VENV)
+	$(LLS_VENV)/bin/python -m pip --disable-pip-version-check -q install --upgrade pip
+	$(LLS_VENV)/bin/python -m pip --disable-pip-version-check -q install --no-deps llama-stack==0.7.3 llama-stack-api==0.7.3
+	$(LLS_VENV)/bin/python -m pip --disable-pip-version-check -q install -r ci/llama-stack-requirements.txt -c ci/llama-stack-constraints.txt
+	touch $@
+
+lls-venv: $(LLS_VENV)/.installed
+
 install: $(VENV)/.installed-demo
 
 install-test: $(VENV)/.installed-test
@@ -29,7 +43,7 @@ install-test: $(VENV)/.installed-test
 demo: $(VENV)/.installed-demo
 	$(PY) examples/demo.py
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(LLS_VENV)/.installed
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-test
@@ -37,4 +51,4 @@ bench: $(VENV)/.installed-test
 	$(PY) bench/bench_tokens.py
 
 clean:
-	rm -rf $(VENV) .llamabook-demo .pytest_cache
+	rm -rf $(VENV) $(LLS_VENV) .llamabook-demo .pytest_cache

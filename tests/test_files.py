@@ -46,7 +46,7 @@ def test_list_order_purpose_and_cursor(client: lb.Client) -> None:
     ids = [client.files.create(bytes([i]), filename=f"{i}.bin").id for i in range(4)]
     batch = client.files.create(b"batch", filename="b.jsonl", purpose="batch")
     listed = [f.id for f in client.files.list()]
-    assert set(listed) == set(ids) | {batch.id}
+    assert listed == [batch.id, *reversed(ids)]  # newest first, upload order within a second
     assert [f.id for f in client.files.list(purpose="batch")] == [batch.id]
     ascending = [f.id for f in client.files.list(order="asc", purpose="assistants")]
     assert ascending == list(reversed([f.id for f in client.files.list(purpose="assistants")]))

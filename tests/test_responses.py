@@ -186,7 +186,7 @@ def test_list_input_items_and_delete(client: lb.Client) -> None:
     assert [r.id for r in client.responses.list(after=second.id)] == [first.id]
     [item] = client.responses.input_items(first.id)
     assert item.role == "user" and item.content == [{"type": "input_text", "text": "Say one."}]
-    assert client.responses.input_items(second.id)[0].content == "Say two."
+    assert client.responses.input_items(second.id)[0].content == [{"type": "input_text", "text": "Say two."}]
     deleted = client.responses.delete(first.id)
     assert (deleted.id, deleted.object, deleted.deleted) == (first.id, "response", True)
     assert [r.id for r in client.responses.list()] == [second.id]

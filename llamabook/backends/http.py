@@ -44,11 +44,13 @@ from ..media_fallback import FALLBACK_MESSAGE_ID
 from ..rendering import build_messages, render_prompt
 from ..types import (
     STREAM_EVENT_ADAPTER,
+    TERMINAL_EVENTS,
     DeletedObject,
     File,
     InputItem,
     Model,
     Prompt,
+    PromptReference,
     Response,
     ResponseTrace,
     StreamEvent,
@@ -280,6 +282,8 @@ class HttpBackend:
                     event.response.trace = trace.model_copy(deep=True)
                     if echo is not None:  # the variables as the user gave them, not their text stand-ins
                         event.response.prompt = echo
+                    if event.type in TERMINAL_EVENTS and request.store:
+                        self._keep_trace(event.response)
                 yield event
         except LlamabookError:
             raise
@@ -288,9 +292,40 @@ class HttpBackend:
         finally:
             stream.close()
 
+    def _keep_trace(self, response: Response) -> None:
+        """Keep what the server does not: the messages, latency, counted usage, the prompt as given."""
+        if self._cache is None or response.trace is None:
+            return
+        with self._cache.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO remote_responses (server, response_id, trace_json, usage_json, prompt_json) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    self.base_url,
+                    response.id,
+                    response.trace.model_dump_json(),
+                    response.usage.model_dump_json() if response.usage else None,
+                    response.prompt.model_dump_json() if response.prompt else None,
+                ),
+            )
+
+    def _with_trace(self, response: Response) -> Response:
+        if self._cache is None:
+            return response
+        row = self._cache.connection().execute(
+            "SELECT * FROM remote_responses WHERE server = ? AND response_id = ?", (self.base_url, response.id)
+        ).fetchone()
+        if row is not None:
+            response.trace = ResponseTrace.model_validate_json(row["trace_json"])
+            if response.usage is None and row["usage_json"]:
+                response.usage = Usage.model_validate_json(row["usage_json"])
+            if row["prompt_json"]:
+                response.prompt = PromptReference.model_validate_json(row["prompt_json"])
+        return response
+
     def get_response(self, response_id: str) -> Response:
         data = self._json("get", f"/responses/{response_id}", response_id=response_id)
-        return Response.model_validate(data)
+        return self._with_trace(Response.model_validate(data))
 
     def list_responses(self, limit: int, order: str, after: str | None, model: str | None) -> list[Response]:
         query: dict[str, Any] = {"limit": min(limit, 100), "order": order}
@@ -299,7 +334,7 @@ class HttpBackend:
         if model:
             query["model"] = model
         data = self._json("get", "/responses", query=query)
-        return [Response.model_validate(item) for item in data.get("data", [])]
+        return [self._with_trace(Response.model_validate(item)) for item in data.get("data", [])]
 
     def input_items(self, response_id: str, limit: int, order: str) -> list[InputItem]:
         query = {"limit": min(limit, 100), "order": order}
@@ -309,6 +344,11 @@ class HttpBackend:
 
     def delete_response(self, response_id: str) -> DeletedObject:
         self._json("delete", f"/responses/{response_id}", response_id=response_id)
+        if self._cache is not None:
+            with self._cache.write() as conn:
+                conn.execute(
+                    "DELETE FROM remote_responses WHERE server = ? AND response_id = ?", (self.base_url, response_id)
+                )
         return DeletedObject(id=response_id, object="response", deleted=True)
 
     def close(self) -> None:

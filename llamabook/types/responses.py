@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Union
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .base import WireModel
 from .variables import PromptReference
@@ -64,6 +64,8 @@ class ResponseTrace(WireModel):
     #: chunk; "deltas": a server reported none and llamabook counted the streamed deltas
     #: (output only; input_tokens is then 0, meaning not reported)
     usage_source: str | None = None
+    #: why generation stopped, when the engine says: "stop" or "length" (max_output_tokens reached)
+    finish_reason: str | None = None
 
 
 class Response(WireModel):
@@ -130,9 +132,18 @@ class Response(WireModel):
 
 
 class InputItem(WireModel):
-    """One stored item of a request's ``input`` (a message)."""
+    """One stored item of a request's ``input`` (a message).
+
+    ``content`` is always a list of parts: a plain-string content is shown as one
+    ``input_text`` part, whichever form the backend stored.
+    """
 
     type: str = "message"
     id: str | None = None
     role: str = "user"
-    content: Union[str, list[dict[str, Any]]]
+    content: list[dict[str, Any]]
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _as_parts(cls, value: Any) -> Any:
+        return [{"type": "input_text", "text": value}] if isinstance(value, str) else value

@@ -243,10 +243,8 @@ class LocalBackend:
         elif outcome == "cancelled":
             response.status = "incomplete"
             response.incomplete_details = {"reason": "cancelled"}
-        elif generation.finish_reason == "length":
-            response.status = "incomplete"
-            response.incomplete_details = {"reason": "max_output_tokens"}
         else:
+            # As Llama Stack does, a length stop is still "completed"; the trace says why it stopped.
             response.status = "completed"
         response.completed_at = int(time.time())
         input_tokens = generation.input_tokens or 0
@@ -257,6 +255,7 @@ class LocalBackend:
         assert response.trace is not None
         response.trace.latency_s = round(time.perf_counter() - started, 6)
         response.trace.usage_source = generation.usage_source
+        response.trace.finish_reason = generation.finish_reason
         if response.store:
             self.responses.save(response, input_items)
 
@@ -330,7 +329,7 @@ def _input_items(value: str | list[dict[str, Any]] | None) -> list[InputItem]:
     if isinstance(value, str):
         return [InputItem(id=new_message_id(), role="user", content=[{"type": "input_text", "text": value}])]
     return [
-        InputItem(id=item.get("id") or new_message_id(), role=item.get("role", "user"), content=item["content"])
+        InputItem(id=item.get("id"), role=item.get("role", "user"), content=item["content"])
         for item in value
     ]
 

@@ -58,13 +58,16 @@ class FileStore:
             clauses.append("purpose = ?")
             params.append(purpose)
         if after:
-            cursor = self.get(after)
+            cursor = self.db.connection().execute("SELECT created_at, rowid FROM files WHERE id = ?", (after,)).fetchone()
+            if cursor is None:
+                raise FileNotFound(f"File {after!r} (the after= cursor) not found")
             op = "<" if direction == "DESC" else ">"
-            clauses.append(f"(created_at, id) {op} (?, ?)")
-            params.extend([cursor.created_at, cursor.id])
+            clauses.append(f"(created_at, rowid) {op} (?, ?)")
+            params.extend([cursor["created_at"], cursor["rowid"]])
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        # rowid breaks ties within a second: the order of upload
         rows = self.db.connection().execute(
-            f"SELECT * FROM files {where} ORDER BY created_at {direction}, id {direction} LIMIT ?",
+            f"SELECT * FROM files {where} ORDER BY created_at {direction}, rowid {direction} LIMIT ?",
             (*params, limit),
         )
         return [_file(r) for r in rows]

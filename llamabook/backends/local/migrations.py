@@ -44,7 +44,9 @@ MIGRATIONS: list[str] = [
         response_json TEXT NOT NULL,
         input_items_json TEXT NOT NULL,
         messages_json TEXT NOT NULL,
-        engine TEXT
+        engine TEXT,
+        usage_source TEXT,
+        finish_reason TEXT
     );
     CREATE INDEX responses_order ON responses(created_at, seq);
     CREATE INDEX responses_prompt ON responses(prompt_id, prompt_version);
@@ -60,6 +62,15 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (server, sha256, purpose)
     );
     """,
-    # 3: how a response's token counts were obtained
-    "ALTER TABLE responses ADD COLUMN usage_source TEXT",
+    # 3: what llamabook knows about responses made on a server (the server does not keep it)
+    """
+    CREATE TABLE remote_responses (
+        server TEXT NOT NULL,
+        response_id TEXT NOT NULL,
+        trace_json TEXT NOT NULL,
+        usage_json TEXT,
+        prompt_json TEXT,
+        PRIMARY KEY (server, response_id)
+    );
+    """,
 ]

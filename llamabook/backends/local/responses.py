@@ -19,6 +19,7 @@ def _response(row: sqlite3.Row) -> Response:
         engine=row["engine"],
         backend="local",
         usage_source=row["usage_source"],
+        finish_reason=row["finish_reason"],
     )
     return response
 
@@ -34,8 +35,8 @@ class ResponseStore:
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM responses").fetchone()[0]
             conn.execute(
                 "INSERT INTO responses (id, seq, created_at, model, status, prompt_id, prompt_version, input_tokens, "
-                "output_tokens, latency_s, response_json, input_items_json, messages_json, engine, usage_source) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "output_tokens, latency_s, response_json, input_items_json, messages_json, engine, usage_source, "
+                "finish_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     response.id,
                     seq,
@@ -52,6 +53,7 @@ class ResponseStore:
                     json.dumps(trace.messages),
                     trace.engine,
                     trace.usage_source,
+                    trace.finish_reason,
                 ),
             )
 
