@@ -23,6 +23,8 @@ class Client:
     Pass ``base_url=`` (or set ``$LLAMABOOK_BASE_URL``) to use a Llama Stack server instead:
     the same methods return the same types. ``model_accepts`` declares what a server's
     models take (default: text, image and file), e.g. ``{"llamacpp/smollm2": ["text"]}``.
+    A server without a Prompts API (api.openai.com) keeps prompts in the local store and
+    renders them on the client (``prompts="auto"`` finds out; ``"local"``/``"server"`` force it).
 
     >>> client = Client()
     >>> p = client.prompts.create("Hello {{name}}!", variables=["name"])
@@ -41,6 +43,7 @@ class Client:
         api_key: str | None = None,
         model_accepts: dict[str, list[str]] | None = None,
         model: str | None = None,
+        prompts: str = "auto",
     ) -> None:
         base_url = base_url or config.base_url()
         if backend is None and base_url:
@@ -52,6 +55,7 @@ class Client:
                 home=Path(home).expanduser() if home else config.home(),
                 model_accepts=model_accepts,
                 default_model=model,
+                prompts=prompts,
             )
         if backend is None:
             backend = _local_backend(home, engine, engines, max_file_bytes)

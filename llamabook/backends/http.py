@@ -1,4 +1,4 @@
-"""A Llama Stack server (0.7.x) over HTTP, through the ``openai`` SDK.
+"""A Llama Stack server (0.7.x), or any OpenAI-compatible Responses server, over HTTP.
 
 Files and Responses use the SDK's typed methods; ``/v1/prompts`` (which the SDK does not
 know) uses its generic request methods, so one HTTP client and one retry policy serve all.
@@ -13,6 +13,11 @@ Server quirks handled here (see the Llama Stack notes in the README):
 * errors come as ``{"error": {"message"}}`` or ``{"detail"}``, and inside a 200 stream;
 * ``response.output_text.done`` never comes: the final text is read from ``response.completed``;
 * file content is read as raw bytes.
+
+A server without a Prompts API (api.openai.com) keeps prompts in the local store instead
+(``prompts="local"``, or found out with ``"auto"``): a local prompt is rendered on the client
+into the request's messages, in the server's order; any other prompt id is passed through
+by reference (an OpenAI dashboard prompt).
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ from ..types import (
 )
 from .base import ResponseRequest
 from .local.database import Database
+from .local.prompts import PromptStore
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 _LATEST = re.compile(r"Use the latest version '(\d+)'")
@@ -79,7 +85,12 @@ class HttpBackend:
         max_retries: int = 2,
         model_accepts: dict[str, list[str]] | None = None,
         default_model: str | None = None,
+        prompts: str = "auto",
     ) -> None:
+        if prompts not in ("auto", "server", "local"):
+            raise InvalidRequest(f"prompts must be 'auto', 'server' or 'local', not {prompts!r}")
+        if prompts == "local" and home is None:
+            raise InvalidRequest("prompts='local' needs a home directory for the local prompt store")
         self.base_url = base_url.rstrip("/").removesuffix("/v1")
         self._api_key = api_key or "none"
         self._timeout = timeout
@@ -91,6 +102,8 @@ class HttpBackend:
         self._lock = threading.Lock()
         self.home = home
         self._cache = Database(home / "llamabook.db") if home else None
+        self._prompt_mode = prompts
+        self._local_prompts: PromptStore | None = None
 
     def __repr__(self) -> str:  # never show the key
         return f"HttpBackend({self.base_url!r})"
@@ -131,18 +144,51 @@ class HttpBackend:
         return self._call(send, **context)
 
     # ---- prompts -------------------------------------------------------------------------
+    def local_prompts(self) -> PromptStore | None:
+        """The local prompt store when the server has no Prompts API, else None."""
+        if self._prompt_mode == "auto":
+            self._prompt_mode = "server" if self._cache is None or self._has_prompts_api() else "local"
+        if self._prompt_mode == "local" and self._local_prompts is None:
+            assert self._cache is not None
+            self._local_prompts = PromptStore(self._cache)
+        return self._local_prompts
+
+    def _has_prompts_api(self) -> bool:
+        import openai
+
+        try:
+            self.sdk().get("/prompts", cast_to=object)
+        except openai.NotFoundError:
+            return False
+        except openai.APIStatusError as exc:
+            return exc.status_code != 405
+        except Exception as exc:
+            raise translate(exc, self.base_url) from exc
+        return True
+
+    @property
+    def passes_unknown_prompts(self) -> bool:
+        """True when prompt ids the local store lacks are sent by reference (a server without Prompts API)."""
+        return self.local_prompts() is not None
+
     def create_prompt(self, template: str, variables: list[str]) -> Prompt:
+        if store := self.local_prompts():
+            return store.create(template, variables)
         data = self._json("post", "/prompts", body={"prompt": template, "variables": variables})
         return _prompt(data, is_default=True)
 
     def update_prompt(
         self, prompt_id: str, template: str, version: int, variables: list[str], set_as_default: bool
     ) -> Prompt:
+        if store := self.local_prompts():
+            return store.update(prompt_id, template, version, variables, set_as_default)
         body = {"prompt": template, "version": version, "variables": variables, "set_as_default": set_as_default}
         data = self._json("put", f"/prompts/{prompt_id}", body=body, prompt_id=prompt_id)
         return _prompt(data, is_default=set_as_default)
 
     def get_prompt(self, prompt_id: str, version: int | None = None) -> Prompt:
+        if store := self.local_prompts():
+            return store.get(prompt_id, version)
         if version is None:
             return _prompt(self._json("get", f"/prompts/{prompt_id}", prompt_id=prompt_id), is_default=True)
         for prompt in self.list_versions(prompt_id):
@@ -151,19 +197,27 @@ class HttpBackend:
         raise VersionNotFound(f"Prompt {prompt_id} has no version {version}; see prompts.versions({prompt_id!r})")
 
     def list_prompts(self) -> list[Prompt]:
+        if store := self.local_prompts():
+            return store.list()
         data = self._json("get", "/prompts")
         return [_prompt(item, is_default=True) for item in data.get("data", [])]
 
     def list_versions(self, prompt_id: str) -> list[Prompt]:
+        if store := self.local_prompts():
+            return store.versions(prompt_id)
         data = self._json("get", f"/prompts/{prompt_id}/versions", prompt_id=prompt_id)
         return [_prompt(item) for item in data.get("data", [])]
 
     def set_default_version(self, prompt_id: str, version: int) -> Prompt:
+        if store := self.local_prompts():
+            return store.set_default(prompt_id, version)
         body = {"version": version}
         data = self._json("put", f"/prompts/{prompt_id}/set-default-version", body=body, prompt_id=prompt_id, version=version)
         return _prompt(data, is_default=True)
 
     def delete_prompt(self, prompt_id: str) -> None:
+        if store := self.local_prompts():
+            return store.delete(prompt_id)
         self._json("delete", f"/prompts/{prompt_id}", prompt_id=prompt_id)
 
     # ---- files ---------------------------------------------------------------------------
@@ -251,7 +305,10 @@ class HttpBackend:
 
     # ---- responses -----------------------------------------------------------------------
     def stream_response(self, request: ResponseRequest) -> Iterator[StreamEvent]:
-        body = _request_body(request)
+        local = request.prompt is not None and request.prompt_template is not None and self.local_prompts() is not None
+        body = client_rendered_body(request) if local else _request_body(request)
+        if local:
+            request.extra.setdefault("echo_prompt", request.prompt)
         trace = ResponseTrace(
             messages=redact_inline_data(_expected_messages(request)),
             prompt_version=int(request.prompt.version) if request.prompt and request.prompt.version else None,
@@ -386,6 +443,35 @@ def _request_body(request: ResponseRequest) -> dict[str, Any]:
         if value is not None:
             body[name] = value
     return body
+
+
+def client_rendered_body(request: ResponseRequest) -> dict[str, Any]:
+    """A request for a server without Prompts API: the prompt rendered here, in the server's order.
+
+    The rendered prompt and ``instructions`` become leading system messages of ``input`` (so
+    they keep the order a Llama Stack server gives them), and media variables go in one user
+    message after the input, as ``input_image`` / ``input_file`` parts by file id.
+    """
+    body = _request_body(request)
+    body.pop("prompt", None)
+    body.pop("instructions", None)
+    rendered = render_prompt(request.prompt_template or "", request.prompt.variables or {} if request.prompt else {})
+    messages = build_messages(request.input, request.instructions, rendered)
+    body["input"] = [_responses_message(m) for m in messages]
+    return body
+
+
+def _responses_message(message: dict[str, Any]) -> dict[str, Any]:
+    content = message["content"]
+    if isinstance(content, str):
+        return {"role": message["role"], "content": content}
+    parts = []
+    for part in content:
+        if part.get("type") == "text":
+            parts.append({"type": "input_text", "text": part["text"]})
+        else:
+            parts.append({k: v for k, v in part.items() if k != "name"})
+    return {"role": message["role"], "content": parts}
 
 
 def _expected_messages(request: ResponseRequest) -> list[dict[str, Any]]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..backends.base import Backend, ResponseRequest
-from ..errors import EngineError, InvalidRequest, ModelNotFound, UnsupportedInput
+from ..errors import EngineError, InvalidRequest, ModelNotFound, PromptNotFound, UnsupportedInput
 from .. import media_fallback
 from ..inputs import Classified, classify, materialize
 from ..media import MediaOptions
@@ -151,22 +152,25 @@ class Responses:
                 f"Model {model_id!r} is not available here; choose one of {[m.id for m in self._backend.list_models()]}"
             )
         reference = None
+        template = None
         if prompt is not None:
-            stored, given = self._resolve_prompt(prompt)
-            merged = _merge(given, variables)
+            resolved = self._resolve_prompt(prompt)
+            merged = _merge(resolved.given, variables)
             limit = self._backend.max_file_bytes()
             classified = {name: classify(name, value, max_bytes=limit) for name, value in merged.items()}
-            check_supplied(stored.variables, classified, strict=strict, prompt_id=stored.prompt_id)
+            if resolved.declared is not None:
+                check_supplied(resolved.declared, classified, strict=strict, prompt_id=resolved.prompt_id)
             _check_capabilities(classified.values(), model_info.accepts, model_id, describe_images, pdf_to_text)
             typed = {name: materialize(item, self._files.upload_once) for name, item in classified.items()}
-            reference = PromptReference(id=stored.prompt_id, version=str(stored.version), variables=typed or None)
+            reference = PromptReference(id=resolved.prompt_id, version=resolved.version, variables=typed or None)
+            template = resolved.template
         elif variables:
             raise InvalidRequest("variables= needs a prompt=: they fill a stored prompt's {{placeholders}}")
         request = ResponseRequest(
             model=model_id,
             input=input,
             prompt=reference,
-            prompt_template=stored.template if prompt is not None else None,
+            prompt_template=template,
             describe_images=describe_images,
             pdf_to_text=pdf_to_text,
             **options,
@@ -180,20 +184,18 @@ class Responses:
     def _read_file(self, file_id: str) -> tuple[bytes, str]:
         return self._backend.file_content(file_id), self._backend.get_file(file_id).filename
 
-    def _resolve_prompt(self, prompt: Any) -> tuple[Prompt, Mapping[str, Any]]:
-        if isinstance(prompt, Prompt):
-            return self._backend.get_prompt(prompt.prompt_id, prompt.version), {}
-        if isinstance(prompt, str):
-            prompt_id, _, version = prompt.partition("@")
-            return self._backend.get_prompt(prompt_id, _int_version(version or None)), {}
-        if isinstance(prompt, PromptReference):
-            prompt = prompt.model_dump(exclude_none=True)
-        if isinstance(prompt, Mapping):
-            if "id" not in prompt:
-                raise InvalidRequest("prompt= dict needs an 'id', e.g. {'id': 'pmpt_…', 'version': '1'}")
-            stored = self._backend.get_prompt(prompt["id"], _int_version(prompt.get("version")))
-            return stored, dict(prompt.get("variables") or {})
-        raise InvalidRequest(f"prompt= must be a prompt id, a Prompt or a dict, not {type(prompt).__name__}")
+    def _resolve_prompt(self, prompt: Any) -> _Resolved:
+        """The prompt version to use (the default one resolved to its number) and the variables it came with."""
+        prompt_id, version, given = _reference_parts(prompt)
+        try:
+            stored = self._backend.get_prompt(prompt_id, version)
+        except PromptNotFound:
+            if not getattr(self._backend, "passes_unknown_prompts", False):
+                raise
+            # A server without Prompts API (OpenAI): an id the local store lacks is sent by
+            # reference; its declared variables are unknown here, so they cannot be checked.
+            return _Resolved(prompt_id, None if version is None else str(version), None, None, given)
+        return _Resolved(stored.prompt_id, str(stored.version), stored.variables, stored.template, given)
 
     def retrieve(self, response_id: str) -> Response:
         """A stored response, with ``rendered_messages`` and ``latency_s``."""
@@ -217,6 +219,31 @@ class Responses:
 
     def delete(self, response_id: str) -> DeletedObject:
         return self._backend.delete_response(response_id)
+
+
+@dataclass
+class _Resolved:
+    prompt_id: str
+    version: str | None
+    declared: list[str] | None  # None: not known here (a prompt passed through by reference)
+    template: str | None
+    given: Mapping[str, Any]
+
+
+def _reference_parts(prompt: Any) -> tuple[str, int | None, Mapping[str, Any]]:
+    """(id, version or None, variables) from any accepted form of ``prompt=``."""
+    if isinstance(prompt, Prompt):
+        return prompt.prompt_id, prompt.version, {}
+    if isinstance(prompt, str):
+        prompt_id, _, version = prompt.partition("@")
+        return prompt_id, _int_version(version or None), {}
+    if isinstance(prompt, PromptReference):
+        prompt = prompt.model_dump(exclude_none=True)
+    if isinstance(prompt, Mapping):
+        if "id" not in prompt:
+            raise InvalidRequest("prompt= dict needs an 'id', e.g. {'id': 'pmpt_…', 'version': '1'}")
+        return str(prompt["id"]), _int_version(prompt.get("version")), dict(prompt.get("variables") or {})
+    raise InvalidRequest(f"prompt= must be a prompt id, a Prompt or a dict, not {type(prompt).__name__}")
 
 
 def _int_version(version: Any) -> int | None:

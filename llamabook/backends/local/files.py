@@ -83,7 +83,11 @@ class FileStore:
             row = conn.execute("SELECT sha256, filename FROM files WHERE id = ?", (file_id,)).fetchone()
             if row is None:
                 raise FileNotFound(f"File {file_id!r} not found; see client.files.list()")
-            data = self.blobs.get(row["sha256"])
+            try:
+                data = self.blobs.get(row["sha256"])
+            except FileNotFoundError:
+                # A concurrent delete removes the bytes before its row deletion commits.
+                raise FileNotFound(f"File {file_id!r} was deleted; see client.files.list()") from None
         if sha256_hex(data) != row["sha256"]:
             raise FileNotFound(f"Stored bytes of {file_id!r} are damaged (hash mismatch); upload the file again")
         return data, row["filename"]
