@@ -56,6 +56,32 @@ def run_together(tasks: list[Callable[[], T]]) -> list[T]:
         return list(pool.map(start, tasks))
 
 
+def with_readers(writers: list[Callable[[], T]], read: Callable[[], int], readers: int = 2) -> tuple[list[T], int]:
+    """Run writers and readers together; readers repeat ``read()`` until every writer is done.
+
+    Returns the writers' results and the sum of what the reads returned.
+    """
+    left, lock, done = [len(writers)], threading.Lock(), threading.Event()
+
+    def write(task: Callable[[], T]) -> T:
+        try:
+            return task()
+        finally:
+            with lock:
+                left[0] -= 1
+                if not left[0]:
+                    done.set()
+
+    def keep_reading() -> int:
+        total = 0
+        while not done.is_set():
+            total += read()
+        return total
+
+    results = run_together([partial(write, w) for w in writers] + [keep_reading] * readers)
+    return results[: len(writers)], sum(results[len(writers) :])
+
+
 def try_update(client: lb.Client, prompt_id: str, text: str, version: int) -> lb.Prompt | lb.VersionConflict:
     """One update attempt; the conflict is returned rather than raised."""
     try:
@@ -167,22 +193,21 @@ def test_threads_create_update_and_read_back_with_exact_counts(client: lb.Client
             made.append((first.prompt_id, f.id))
         return made
 
-    def read() -> int:
-        """Snapshots never go backwards and never show a half-made prompt or file."""
-        seen, snapshots = 0, 0
-        deadline = time.monotonic() + DEADLINE_S
-        while seen < 2 * total and time.monotonic() < deadline:
-            prompts, files = client.prompts.list(), client.files.list()
-            assert len(prompts) + len(files) >= seen
-            seen = len(prompts) + len(files)
-            assert all((p.version == 2) == p.prompt.endswith("!") for p in prompts)
-            for f in files[:3]:
-                t, i = map(int, f.filename.removesuffix(".bin").split("-"))
-                assert client.files.content(f.id) == payload(t, i)
-            snapshots += 1
-        return snapshots
+    counts: dict[int, int] = {}
 
-    *written, snapshots = run_together([partial(write, t) for t in range(THREADS)] + [read])
+    def read() -> int:
+        """Counts never go backwards and no snapshot shows a half-made prompt or file."""
+        prompts, files = client.prompts.list(), client.files.list()
+        me = threading.get_ident()
+        assert len(prompts) + len(files) >= counts.get(me, 0)
+        counts[me] = len(prompts) + len(files)
+        assert all((p.version == 2) == p.prompt.endswith("!") for p in prompts)
+        for f in files[:3]:
+            t, i = map(int, f.filename.removesuffix(".bin").split("-"))
+            assert client.files.content(f.id) == payload(t, i)
+        return 1
+
+    written, snapshots = with_readers([partial(write, t) for t in range(THREADS)], read)
     prompt_ids = {p for made in written for p, _ in made}
     file_ids = {f for made in written for _, f in made}
     assert len(prompt_ids) == len(file_ids) == total
@@ -218,14 +243,18 @@ def test_retrying_updates_give_every_version_once_without_gaps(client: lb.Client
     per_thread = 15
     total = 1 + THREADS * per_thread
 
-    def work(t: int) -> list[int]:
-        version, made = 1, []
+    def work(t: int) -> tuple[list[int], int]:
+        version, made, conflicts = 1, [], 0
         for k in range(per_thread):
-            version, _ = update_with_retry(client, prompt_id, f"thread {t} update {k}", version)
+            version, missed = update_with_retry(client, prompt_id, f"thread {t} update {k}", version)
             made.append(version)
-        return made
+            conflicts += missed
+            time.sleep(THINK_S)
+        return made, conflicts
 
-    made = run_together([partial(work, t) for t in range(THREADS)])
+    outcomes = run_together([partial(work, t) for t in range(THREADS)])
+    made = [vs for vs, _ in outcomes]
+    assert sum(c for _, c in outcomes) > 0, "no update ever conflicted: the threads did not race"
     versions = client.prompts.versions(prompt_id)
     assert [v.version for v in versions] == list(range(1, total + 1))
     assert sorted(v for vs in made for v in vs) == list(range(2, total + 1))
@@ -251,29 +280,29 @@ def test_upload_and_delete_of_identical_bytes_never_orphans_a_row(client: lb.Cli
                 client.files.delete(f.id)
         return kept
 
-    def read_others() -> int:
-        """Content of a file being deleted is either intact or FileNotFound, never anything else."""
+    def read_any() -> int:
+        """A file being deleted reads as its bytes or as FileNotFound, never as anything else."""
         reads = 0
-        for _ in range(rounds * 4):
-            for f in client.files.list()[:4]:
-                try:
-                    assert client.files.content(f.id) == SHARED_BYTES
-                    reads += 1
-                except lb.FileNotFound:
-                    pass
+        for f in client.files.list()[:4]:
+            try:
+                assert client.files.content(f.id) == SHARED_BYTES
+                reads += 1
+            except lb.FileNotFound:
+                pass
         return reads
 
     home = client.backend.home
-    # Everything deleted: the last reference comes and goes all the time.
-    run_together([partial(churn, t, 0) for t in range(THREADS)] + [read_others])
+    writers = THREADS - 2
+    # Everything deleted: the last reference to the bytes comes and goes all the time.
+    with_readers([partial(churn, t, 0) for t in range(writers)], read_any)
     assert client.files.list() == [] and blob_files(home) == []
     # Some kept: exactly those rows survive, each readable, over one blob.
-    *kept, _ = run_together([partial(churn, t, 5) for t in range(THREADS)] + [read_others])
+    kept, reads = with_readers([partial(churn, t, 5) for t in range(writers)], read_any)
     kept_ids = {f for ids in kept for f in ids}
-    assert len(kept_ids) == THREADS * rounds // 5
+    assert len(kept_ids) == writers * rounds // 5
     assert {f.id for f in client.files.list()} == kept_ids
     assert all(client.files.content(f) == SHARED_BYTES for f in kept_ids)
-    assert len(blob_files(home)) == 1
+    assert len(blob_files(home)) == 1 and reads > 0
 
 
 @pytest.mark.model
@@ -306,6 +335,8 @@ def test_two_processes_write_the_same_home_at_once(tmp_path: Path, engine: Embed
     results = dict(zip(WORKERS, run_workers(specs)))
     a, b = results.values()
     assert a["started"] < b["finished"] and b["started"] < a["finished"], "the workers did not overlap"
+    assert min(a["updates"]) < max(b["updates"]) and min(b["updates"]) < max(a["updates"]), "updates did not interleave"
+    assert a["conflicts"] + b["conflicts"] > 0
 
     with lb.Client(home, engine=engine) as client:
         prompts = client.prompts.list()
