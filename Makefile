@@ -46,9 +46,10 @@ demo: $(VENV)/.installed-demo
 test: $(VENV)/.installed-test $(LLS_VENV)/.installed
 	$(PY) -m pytest
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test $(LLS_VENV)/.installed
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_tokens.py
+	$(PY) bench/bench_http.py
 
 clean:
 	rm -rf $(VENV) $(LLS_VENV) .llamabook-demo .pytest_cache

@@ -188,6 +188,7 @@ def main() -> None:
             sdk.close()
         for server in reversed(servers):
             server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)  # a start failure already printed the server log's tail
     loadavg_end = list(os.getloadavg())
 
     summary = {name: summarize(runs) for name, runs in samples.items()}
@@ -247,7 +248,6 @@ def main() -> None:
         "output_text": all_texts[0],
     })
     print(f"wrote {path}")
-    shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

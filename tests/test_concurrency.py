@@ -144,11 +144,14 @@ def write_as_worker(spec: dict[str, Any]) -> dict[str, Any]:
 
 def open_as_worker(spec: dict[str, Any]) -> dict[str, Any]:
     """Open each brand-new home at the same moment as the other worker, and write one prompt."""
+    spans = []
     for index, home in enumerate(spec["homes"]):
         file_barrier(Path(spec["sync"]), f"open-{index}", spec["name"], len(WORKERS))
+        started = time.time()
         with lb.Client(home, engine=EmbeddedEngine()) as client:
+            spans.append((started, time.time()))
             client.prompts.create(f"{spec['name']} was here")
-    return {"opened": len(spec["homes"])}
+    return {"spans": spans}
 
 
 def worker_main(argv: list[str]) -> int:
@@ -166,12 +169,16 @@ def run_workers(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                          stderr=subprocess.PIPE, text=True, env=env)
         for spec in specs
     ]
-    results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=DEADLINE_S)
+    try:
+        outputs = [proc.communicate(timeout=DEADLINE_S) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    for proc, (_, err) in zip(procs, outputs):
         assert proc.returncode == 0, f"worker failed:\n{err}"
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    return results
+    return [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
 
 
 # ---- threads -------------------------------------------------------------------------------
@@ -364,7 +371,10 @@ def test_two_processes_open_a_brand_new_home_at_the_same_moment(tmp_path: Path) 
     sync = tmp_path / "sync"
     sync.mkdir()
     specs = [{"mode": "open", "name": n, "homes": [str(h) for h in homes], "sync": str(sync)} for n in WORKERS]
-    assert [r["opened"] for r in run_workers(specs)] == [len(homes)] * len(WORKERS)
+    a, b = (r["spans"] for r in run_workers(specs))
+    assert len(a) == len(b) == len(homes)
+    overlapping = sum(sa < eb and sb < ea for (sa, ea), (sb, eb) in zip(a, b))
+    assert overlapping >= len(homes) // 2, f"only {overlapping} of {len(homes)} opens overlapped"
     for home in homes:
         with sqlite3.connect(home / "llamabook.db") as conn:
             applied = [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
