@@ -28,7 +28,11 @@ class Database:
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            # check_same_thread=False only so close() can close every thread's connection; each
+            # connection is still used by the one thread that opened it.
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._set_wal(conn)
@@ -95,10 +99,7 @@ class Database:
     def close(self) -> None:
         with self._all_lock:
             for conn in self._all:
-                try:
-                    conn.close()
-                except sqlite3.ProgrammingError:
-                    pass  # created in another thread that still owns it
+                conn.close()
             self._all.clear()
         self._local = threading.local()
 
