@@ -165,6 +165,10 @@ class AsyncClient:
         self.responses = AsyncResponses(self.sync.responses)
         self.models = AsyncModels(self.sync.models)
 
+    async def grid(self, prompt_or_template: Any, rows: Any, **kwargs: Any) -> Any:
+        """:meth:`Client.grid`, awaited on a worker thread (its calls run on its own bounded pool)."""
+        return await asyncio.to_thread(self.sync.grid, prompt_or_template, rows, **kwargs)
+
     async def aclose(self) -> None:
         self.sync.close()
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import config
 from .backends.base import Backend
 from .engines.base import Engine
 from .resources import Files, Models, Prompts, Responses
+
+if TYPE_CHECKING:
+    import pandas
 
 
 class Client:
@@ -64,6 +67,39 @@ class Client:
         self.files = Files(backend)
         self.responses = Responses(backend, self.files)
         self.models = Models(backend)
+
+    def grid(
+        self,
+        prompt_or_template: Any,
+        rows: Any,
+        *,
+        versions: Sequence[int] | None = None,
+        models: Sequence[str] | None = None,
+        concurrency: int = 4,
+        progress: bool = True,
+        cache: bool = True,
+        retries: int = 3,
+        **options: Any,
+    ) -> pandas.DataFrame:
+        """Run a prompt over every row × version × model; one result row each, as a DataFrame.
+
+        ``prompt_or_template`` is a :class:`Prompt`, a prompt id (``"pmpt_…"``, ``"pmpt_…@2"``) or a
+        template string (stored as a prompt, reused when the same template runs again). ``rows``
+        is a DataFrame (or list of dicts) whose columns hold the variables. ``options`` are
+        response options: ``input``, ``instructions``, ``temperature``, ``top_p``,
+        ``max_output_tokens``, ``describe_images``, ``pdf_to_text``.
+
+        Columns: the row's own columns, then ``row``, ``prompt_id``, ``version``, ``model``,
+        ``output_text``, ``status``, ``error``, ``input_tokens``, ``output_tokens``,
+        ``latency_s``, ``response_id``, ``cached``, ``attempts`` (see ``llamabook.batch``).
+        Finished calls are logged at once, so running the same grid again repeats none of them.
+        """
+        from .batch import RetryPolicy, run_grid
+
+        return run_grid(
+            self, prompt_or_template, rows, versions=versions, models=models, concurrency=concurrency,
+            retry=RetryPolicy(retries=retries), progress=progress, cache=cache, **options,
+        )  # fmt: skip
 
     def close(self) -> None:
         self.backend.close()

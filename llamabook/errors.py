@@ -154,11 +154,29 @@ class VersionConflict(LlamabookError):
 
 
 class EngineError(LlamabookError):
-    """The model failed while generating."""
+    """The model failed while generating.
+
+    ``status_code`` is the server's HTTP status when there was one, and ``retry_after`` its
+    Retry-After in seconds; :attr:`retryable` says whether trying again may help.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        """Rate limits and server errors (429, 5xx, …) may pass on a retry."""
+        return self.status_code is not None and (self.status_code in (408, 409, 429) or self.status_code >= 500)
 
 
 class EngineUnavailable(EngineError):
-    """The engine cannot run here: a package is missing or a server is unreachable."""
+    """The engine cannot run here: a package is missing or a server is unreachable (or timed out)."""
+
+    @property
+    def retryable(self) -> bool:
+        return True
 
 
 __all__ = [

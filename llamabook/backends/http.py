@@ -521,7 +521,7 @@ def translate(exc: Exception, base_url: str, **context: Any) -> Exception:
         return InvalidRequest(message)
     if status in (400, 422):
         return InvalidRequest(f"The server rejected the request: {message}")
-    return EngineError(f"{base_url} answered {status or 'an error'}: {message}")
+    return EngineError(f"{base_url} answered {status or 'an error'}: {message}", status_code=status)
 
 
 def error_message(exc: Exception) -> str:

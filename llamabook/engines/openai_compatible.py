@@ -135,10 +135,24 @@ class OpenAICompatibleEngine:
         if isinstance(exc, openai.NotFoundError) and model:
             return ModelNotFound(f"{self.base_url} has no model {model!r}; see client.models.list()")
         if isinstance(exc, openai.APIStatusError):
-            return EngineError(f"{self.base_url} answered {exc.status_code}: {_message(exc)}")
+            return EngineError(
+                f"{self.base_url} answered {exc.status_code}: {_message(exc)}",
+                status_code=exc.status_code,
+                retry_after=_retry_after(exc),
+            )
         if isinstance(exc, EngineError):
             return exc
         return EngineError(f"{self.base_url}: {type(exc).__name__}: {exc}")
+
+
+def _retry_after(exc: Any) -> float | None:
+    """Retry-After in seconds, if the server sent one (seconds form only)."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    value = headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _message(exc: Any) -> str:

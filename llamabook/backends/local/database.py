@@ -13,6 +13,17 @@ from .migrations import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 60_000
 
+# Writers in one process queue on a lock per database file: SQLite's own busy handler backs
+# off for up to 100 ms at a time, which would serialize concurrent threads needlessly.
+_write_locks: dict[str, threading.Lock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.Lock:
+    key = str(path.resolve())
+    with _write_locks_guard:
+        return _write_locks.setdefault(key, threading.Lock())
+
 
 class Database:
     """A SQLite file shared safely by threads (a connection each) and processes (WAL + locks)."""
@@ -23,6 +34,7 @@ class Database:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self._write_lock = _write_lock(self.path)
         self.migrate()
 
     def connection(self) -> sqlite3.Connection:
@@ -58,14 +70,15 @@ class Database:
     def write(self) -> Iterator[sqlite3.Connection]:
         """A transaction holding the write lock from the start (BEGIN IMMEDIATE)."""
         conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

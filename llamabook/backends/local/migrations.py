@@ -73,4 +73,13 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (server, response_id)
     );
     """,
+    # 4: the grid's run log: one finished call per row, keyed by the full request
+    """
+    CREATE TABLE grid_results (
+        cache_key TEXT PRIMARY KEY,
+        response_id TEXT,
+        result_json TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    """,
 ]

@@ -1,0 +1,341 @@
+"""``client.grid``: a prompt over rows × versions × models, concurrently, as a DataFrame.
+
+* Bounded concurrency on a thread pool (no event loop of its own, so it is safe inside a
+  running Jupyter kernel; ``AsyncClient.grid`` awaits it on a worker thread).
+* Every finished call is committed at once to a run log in the client's home, keyed by a
+  hash of the full request (template text, variable values, model, options), so running the
+  same grid again makes no repeated call: finished rows come from the log (``cached=True``).
+* Rate limits and server errors (429, 5xx, timeouts, unreachable servers) are retried with
+  exponential backoff, honouring Retry-After; a call that still fails becomes a row with its
+  error, never a lost grid. Ctrl-C (KeyboardInterrupt) returns the rows finished so far.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import EngineError, InvalidRequest, LlamabookError, MissingVariables
+from .inputs import classify
+from .templates import placeholders
+from .types import Prompt
+
+if TYPE_CHECKING:
+    import pandas
+
+    from .client import Client
+
+#: Result columns after the row's own columns, with their pandas dtypes.
+RESULT_COLUMNS: dict[str, str] = {
+    "prompt_id": "string",
+    "version": "Int64",
+    "model": "string",
+    "output_text": "string",
+    "status": "string",
+    "error": "string",
+    "input_tokens": "Int64",
+    "output_tokens": "Int64",
+    "latency_s": "Float64",
+    "response_id": "string",
+    "cached": "bool",
+    "attempts": "Int64",
+}
+
+RESPONSE_OPTIONS = ("input", "instructions", "temperature", "top_p", "max_output_tokens", "describe_images", "pdf_to_text")
+
+
+@dataclass
+class RetryPolicy:
+    """Exponential backoff with jitter; a server's Retry-After wins when it is given."""
+
+    retries: int = 3
+    base_s: float = 0.5
+    max_s: float = 30.0
+
+    def delay(self, attempt: int, error: EngineError) -> float:
+        if error.retry_after is not None:
+            return min(error.retry_after, self.max_s)
+        return min(self.base_s * 2**attempt, self.max_s) * (0.5 + random.random() / 2)
+
+
+@dataclass
+class Task:
+    """One cell of the grid: a row of variables, a prompt version and a model."""
+
+    row: int
+    values: dict[str, Any]
+    shown: dict[str, Any]
+    prompt: Prompt
+    model: str
+    key: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def run_grid(
+    client: Client,
+    prompt_or_template: Any,
+    rows: Any,
+    *,
+    versions: Sequence[int] | None = None,
+    models: Sequence[str] | None = None,
+    concurrency: int = 4,
+    retry: RetryPolicy | None = None,
+    progress: bool = True,
+    cache: bool = True,
+    **options: Any,
+) -> pandas.DataFrame:
+    """See :meth:`llamabook.Client.grid`."""
+    unknown = set(options) - set(RESPONSE_OPTIONS)
+    if unknown:
+        raise InvalidRequest(f"grid() does not take {sorted(unknown)}; response options are {list(RESPONSE_OPTIONS)}")
+    if concurrency < 1:
+        raise InvalidRequest(f"concurrency must be at least 1, not {concurrency}")
+    records = _records(rows)
+    prompts = _prompt_versions(client, prompt_or_template, versions)
+    model_ids = list(models) if models else [client.models.default()]
+    available = {m.id for m in client.models.list()}
+    missing_models = [m for m in model_ids if m not in available]
+    if missing_models:
+        raise InvalidRequest(f"models {missing_models} are not available here; choose from {sorted(available)}")
+    for prompt in prompts:
+        _check_columns(prompt, records)
+    tasks = [
+        Task(index, _declared(record, prompt), _shown(record), prompt, model)
+        for index, record in enumerate(records)
+        for prompt in prompts
+        for model in model_ids
+    ]
+    for task in tasks:
+        task.key = _cache_key(task, options)
+    log = RunLog(client)
+    if cache:
+        for task in tasks:
+            task.result = log.get(task.key) or {}
+    runner = _Runner(client, log if cache else None, retry or RetryPolicy(), options)
+    runner.run([t for t in tasks if not t.result], concurrency, progress, done=sum(bool(t.result) for t in tasks))
+    return _frame(tasks)
+
+
+class RunLog:
+    """Finished grid calls in the client's home database, one row per request hash."""
+
+    def __init__(self, client: Client) -> None:
+        from .backends.local.database import Database
+
+        home = getattr(client.backend, "home", None)
+        self._db = Database(Path(home) / "llamabook.db") if home else None
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        if self._db is None:
+            return None
+        row = self._db.connection().execute("SELECT result_json FROM grid_results WHERE cache_key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        return {**json.loads(row["result_json"]), "cached": True}
+
+    def put(self, key: str, result: dict[str, Any]) -> None:
+        if self._db is None:
+            return
+        with self._db.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO grid_results (cache_key, response_id, result_json, created_at) VALUES (?, ?, ?, ?)",
+                (key, result.get("response_id"), json.dumps(result), time.time()),
+            )
+
+
+class _Runner:
+    def __init__(self, client: Client, log: RunLog | None, retry: RetryPolicy, options: dict[str, Any]) -> None:
+        self.client = client
+        self.log = log
+        self.retry = retry
+        self.options = options
+        self.stopping = threading.Event()
+
+    def run(self, tasks: list[Task], concurrency: int, progress: bool, done: int) -> None:
+        bar = _progress_bar(len(tasks) + done, done) if progress else None
+        pool = ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(tasks))), thread_name_prefix="llamabook-grid")
+        pending: set[Future[None]] = {pool.submit(self.call, task) for task in tasks}
+        try:
+            while pending:
+                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                if bar is not None and finished:
+                    bar.update(len(finished))
+        except KeyboardInterrupt:
+            # Keep what finished; calls in flight still land in the run log for the next run.
+            self.stopping.set()
+            for task in tasks:
+                if not task.result:
+                    task.result = {"status": "cancelled", "error": "interrupted before this call finished"}
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            if bar is not None:
+                bar.close()
+
+    def call(self, task: Task) -> None:
+        attempts = 0
+        while not self.stopping.is_set():
+            attempts += 1
+            try:
+                response = self.client.responses.create(
+                    prompt={"id": task.prompt.prompt_id, "version": str(task.prompt.version)},
+                    variables=task.values,
+                    model=task.model,
+                    **self.options,
+                )
+            except EngineError as exc:
+                if exc.retryable and attempts <= self.retry.retries:
+                    time.sleep(self.retry.delay(attempts - 1, exc))
+                    continue
+                failed = getattr(exc, "response", None)
+                task.result = _failure(exc, attempts, failed.id if failed is not None else None)
+                return
+            except LlamabookError as exc:
+                task.result = _failure(exc, attempts, None)
+                return
+            except Exception as exc:  # a bug or an odd value: this row fails, the grid goes on
+                task.result = _failure(exc, attempts, None)
+                return
+            result = _success(response, attempts)
+            if self.log is not None:
+                self.log.put(task.key, result)
+            task.result = {**result, "cached": False}
+            return
+
+
+def _success(response: Any, attempts: int) -> dict[str, Any]:
+    usage = response.usage
+    return {
+        "output_text": response.output_text,
+        "status": response.status,
+        "error": None,
+        "input_tokens": usage.input_tokens if usage else None,
+        "output_tokens": usage.output_tokens if usage else None,
+        "latency_s": response.latency_s,
+        "response_id": response.id,
+        "attempts": attempts,
+    }
+
+
+def _failure(exc: BaseException, attempts: int, response_id: str | None) -> dict[str, Any]:
+    return {
+        "status": "failed",
+        "error": f"{type(exc).__name__}: {exc}",
+        "response_id": response_id,
+        "attempts": attempts,
+        "cached": False,
+    }
+
+
+def _records(rows: Any) -> list[dict[str, Any]]:
+    if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
+        return [{str(k): _none_if_na(v) for k, v in record.items()} for record in rows.to_dict(orient="records")]
+    if isinstance(rows, Mapping) or isinstance(rows, (str, bytes)):
+        raise InvalidRequest("rows must be a DataFrame or a list of dicts (one dict of variables per row)")
+    records = list(rows)
+    if not all(isinstance(r, Mapping) for r in records):
+        raise InvalidRequest("rows must be a DataFrame or a list of dicts (one dict of variables per row)")
+    return [dict(r) for r in records]
+
+
+def _none_if_na(value: Any) -> Any:
+    try:
+        import pandas as pd
+
+        return None if not isinstance(value, (list, dict)) and pd.isna(value) else value
+    except (TypeError, ValueError):
+        return value
+
+
+def _prompt_versions(client: Client, prompt_or_template: Any, versions: Sequence[int] | None) -> list[Prompt]:
+    if isinstance(prompt_or_template, Prompt):
+        prompt_id = prompt_or_template.prompt_id
+        versions = versions or [prompt_or_template.version]
+    elif isinstance(prompt_or_template, str) and prompt_or_template.startswith("pmpt_"):
+        prompt_id, _, pinned = prompt_or_template.partition("@")
+        versions = versions or ([int(pinned)] if pinned else None)
+    elif isinstance(prompt_or_template, str):
+        prompt_id = _template_prompt(client, prompt_or_template).prompt_id
+    else:
+        raise InvalidRequest("grid() takes a Prompt, a prompt id ('pmpt_…' or 'pmpt_…@2') or a template string")
+    if not versions:
+        return [client.prompts.retrieve(prompt_id)]
+    return [client.prompts.retrieve(prompt_id, v) for v in versions]
+
+
+def _template_prompt(client: Client, template: str) -> Prompt:
+    """The stored prompt with exactly this template as its default version, or a new one."""
+    names = placeholders(template)
+    for prompt in client.prompts.list():
+        if prompt.prompt == template and prompt.variables == names:
+            return prompt
+    return client.prompts.create(template, variables=names)
+
+
+def _check_columns(prompt: Prompt, records: list[dict[str, Any]]) -> None:
+    if not records:
+        return
+    columns = set().union(*records)
+    missing = [name for name in prompt.variables if name not in columns]
+    if missing:
+        raise MissingVariables(missing, prompt.prompt_id)
+
+
+def _declared(record: dict[str, Any], prompt: Prompt) -> dict[str, Any]:
+    return {name: record[name] for name in prompt.variables if record.get(name) is not None}
+
+
+def _shown(record: dict[str, Any]) -> dict[str, Any]:
+    """The row's values as output columns: scalars as they are, anything else as text."""
+    return {k: v if v is None or isinstance(v, (str, int, float, bool)) else str(v) for k, v in record.items()}
+
+
+def _cache_key(task: Task, options: Mapping[str, Any]) -> str:
+    request = {
+        "template": task.prompt.prompt,
+        "variables": {name: _fingerprint(name, value) for name, value in sorted(task.values.items())},
+        "model": task.model,
+        "options": {k: options[k] for k in sorted(options)},
+    }
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _fingerprint(name: str, value: Any) -> Any:
+    try:
+        item = classify(name, value)
+    except LlamabookError:
+        return repr(value)  # fails again when called, and is not cached
+    if item.variable is not None:
+        return item.variable.model_dump(mode="json")
+    return {"sha256": hashlib.sha256(item.data or b"").hexdigest(), "kind": item.kind}
+
+
+def _progress_bar(total: int, done: int) -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, initial=done, desc="llamabook grid", unit="call")
+
+
+def _frame(tasks: Iterable[Task]) -> pandas.DataFrame:
+    import pandas as pd
+
+    rows = []
+    for task in tasks:
+        base = {"prompt_id": task.prompt.prompt_id, "version": task.prompt.version, "model": task.model}
+        result = {**{k: None for k in RESULT_COLUMNS}, "cached": False, **task.result}
+        rows.append({"row": task.row, **task.shown, **base, **{k: result[k] for k in RESULT_COLUMNS if k not in base}})
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame(columns=["row", *RESULT_COLUMNS])
+    for name, dtype in {"row": "int64", **RESULT_COLUMNS}.items():
+        frame[name] = frame[name].astype(dtype)
+    return frame

@@ -1,0 +1,131 @@
+"""A tiny OpenAI-compatible chat server that injects latency and faults on request.
+
+Used only where a real server cannot be made to misbehave on cue: rate limits with
+Retry-After, 500s, hangs (timeouts), fixed latency, and counting calls in flight. It speaks
+just enough of ``/v1/models`` and streaming ``/v1/chat/completions`` for
+:class:`~llamabook.OpenAICompatibleEngine`. Each request's *marker* is the last user or
+system text; ``plan[marker]`` lists what to do on its successive calls
+(``("ok",)``, ``("status", 429, retry_after)``, ``("status", 500)``, ``("hang", seconds)``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MODEL = "fake-model"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512  # the listen backlog: the default 5 drops connections under load
+
+
+class FaultServer:
+    def __init__(self, latency_s: float = 0.0) -> None:
+        self.latency_s = latency_s
+        self.plan: dict[str, list[tuple[Any, ...]]] = {}
+        self.calls: dict[str, list[float]] = defaultdict(list)
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def start(self) -> FaultServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def total_calls(self) -> int:
+        with self._lock:
+            return sum(len(v) for v in self.calls.values())
+
+    def next_action(self, marker: str) -> tuple[Any, ...]:
+        with self._lock:
+            self.calls[marker].append(time.monotonic())
+            steps = self.plan.get(marker)
+            return steps.pop(0) if steps else ("ok",)
+
+    def enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+
+def _marker(body: dict[str, Any]) -> str:
+    for message in reversed(body.get("messages", [])):
+        content = message.get("content")
+        if isinstance(content, str) and content:
+            return content
+    return ""
+
+
+def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:  # quiet
+            pass
+
+        def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._json(200, {"object": "list", "data": [{"id": MODEL, "object": "model", "owned_by": "test"}]})
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            marker = _marker(body)
+            server.enter()
+            try:
+                action = server.next_action(marker)
+                if action[0] == "status":
+                    headers = {"Retry-After": str(action[2])} if len(action) > 2 else {}
+                    self._json(action[1], {"error": {"message": f"injected {action[1]}"}}, headers)
+                    return
+                if action[0] == "hang":
+                    time.sleep(action[1])
+                time.sleep(server.latency_s)
+                self._stream(f"echo: {marker}")
+            finally:
+                server.leave()
+
+        def _stream(self, text: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            chunks = [{"choices": [{"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}]},
+                      {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+                      {"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}}]
+            for chunk in chunks:
+                payload = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": MODEL, **chunk}
+                self.wfile.write(f"data: {json.dumps(payload)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            self.close_connection = True
+
+    return Handler
