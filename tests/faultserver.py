@@ -94,6 +94,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def do_GET(self) -> None:
+            if self.path.endswith("/stats"):
+                self._json(200, {"calls": server.total_calls(), "max_in_flight": server.max_in_flight})
+                return
             self._json(200, {"object": "list", "data": [{"id": MODEL, "object": "model", "owned_by": "test"}]})
 
         def do_POST(self) -> None:
@@ -129,3 +132,11 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             self.close_connection = True
 
     return Handler
+
+
+if __name__ == "__main__":  # run it in its own process: python tests/faultserver.py LATENCY_S
+    import sys
+
+    standalone = FaultServer(latency_s=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0).start()
+    print(standalone.url, flush=True)
+    threading.Event().wait()
