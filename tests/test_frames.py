@@ -43,3 +43,16 @@ def test_to_dict_is_flat(client: lb.Client) -> None:
     assert set(row) == set(COLUMNS[Response])
     assert all(not isinstance(v, (dict, list)) for v in row.values())
     assert row["output_text"] == r.output_text
+
+
+def test_lists_round_trip_through_parquet(client: lb.Client, tmp_path) -> None:
+    p = client.prompts.create("Say {{word}}.", variables=["word"])
+    client.files.create(b"abc", filename="a.txt")
+    client.responses.create(input="Hi", prompt=p, variables={"word": "yes"}, max_output_tokens=4)
+    for listed in (client.prompts.versions(p.prompt_id), client.files.list(), client.responses.list()):
+        frame = listed.to_pandas()
+        path = tmp_path / "x.parquet"
+        frame.to_parquet(path)
+        back = pd.read_parquet(path)
+        pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+        assert listed.to_arrow().column_names == list(frame.columns)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     import pandas
+    import pyarrow
 
 
 class WireModel(BaseModel):
@@ -39,3 +40,9 @@ class ObjectList(list[T], Generic[T]):
         from ..frames import to_pandas
 
         return to_pandas(self, self.item_type)
+
+    def to_arrow(self) -> pyarrow.Table:
+        """The same columns as :meth:`to_pandas`, as a pyarrow Table (write it with pyarrow.parquet)."""
+        import pyarrow
+
+        return pyarrow.Table.from_pandas(self.to_pandas(), preserve_index=False)
