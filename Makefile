@@ -50,6 +50,8 @@ bench: $(VENV)/.installed-test $(LLS_VENV)/.installed
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_tokens.py
 	$(PY) bench/bench_http.py
+	$(PY) bench/bench_load_ext.py
+	$(PY) bench/bench_grid.py
 
 clean:
 	rm -rf $(VENV) $(LLS_VENV) .llamabook-demo .pytest_cache

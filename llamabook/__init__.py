@@ -1,7 +1,8 @@
 """llamabook: Llama Stack-style Prompts, Files and Responses from Jupyter.
 
 ``import llamabook`` is cheap: the client, the wire types and every heavy runtime
-(pandas, openai, llama_cpp, ipywidgets) load on first use.
+(pandas, openai, llama_cpp, ipywidgets, IPython) load on first use. ``%load_ext llamabook``
+registers the ``%llama`` / ``%%llama`` magics (``llamabook.magics``).
 """
 
 from __future__ import annotations
@@ -70,6 +71,20 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext llamabook``: register the ``%llama`` / ``%%llama`` magics (IPython is imported only here)."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext llamabook``: remove the magics."""
+    from .magics import unload_ipython_extension as unload
+
+    unload(ipython)
 
 
 __all__ = [

@@ -262,21 +262,12 @@ def _prompt_versions(client: Client, prompt_or_template: Any, versions: Sequence
         prompt_id, _, pinned = prompt_or_template.partition("@")
         versions = versions or ([int(pinned)] if pinned else None)
     elif isinstance(prompt_or_template, str):
-        prompt_id = _template_prompt(client, prompt_or_template).prompt_id
+        prompt_id = client.prompts.find_or_create(prompt_or_template, placeholders(prompt_or_template)).prompt_id
     else:
         raise InvalidRequest("grid() takes a Prompt, a prompt id ('pmpt_…' or 'pmpt_…@2') or a template string")
     if not versions:
         return [client.prompts.retrieve(prompt_id)]
     return [client.prompts.retrieve(prompt_id, v) for v in versions]
-
-
-def _template_prompt(client: Client, template: str) -> Prompt:
-    """The stored prompt with exactly this template as its default version, or a new one."""
-    names = placeholders(template)
-    for prompt in client.prompts.list():
-        if prompt.prompt == template and prompt.variables == names:
-            return prompt
-    return client.prompts.create(template, variables=names)
 
 
 def _check_columns(prompt: Prompt, records: list[dict[str, Any]]) -> None:

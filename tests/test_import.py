@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("pandas", "pyarrow", "numpy", "openai", "ipywidgets", "llama_cpp", "PIL", "pypdf", "httpx")
+HEAVY = ("pandas", "pyarrow", "numpy", "openai", "ipywidgets", "IPython", "llama_cpp", "PIL", "pypdf", "httpx")
 
 
 def imported_modules(statement: str) -> set[str]:

@@ -105,6 +105,11 @@ class HttpBackend:
         self._prompt_mode = prompts
         self._local_prompts: PromptStore | None = None
 
+    @property
+    def has_api_key(self) -> bool:
+        """Whether a key is configured (the key itself is never shown)."""
+        return self._api_key != "none"
+
     def __repr__(self) -> str:  # never show the key
         return f"HttpBackend({self.base_url!r})"
 

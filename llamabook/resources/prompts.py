@@ -60,6 +60,17 @@ class Prompts:
             prompt_id, _template(prompt), _version(version), _names(variables), set_as_default
         )
 
+    def find_or_create(self, prompt: str, variables: Iterable[str] | None = None) -> Prompt:
+        """The stored prompt whose default version is exactly this template and variables, or a new one.
+
+        Running the same notebook cell or grid again then reuses one prompt instead of piling them up.
+        """
+        names = _names(variables)
+        for stored in self._backend.list_prompts():
+            if stored.prompt == prompt and stored.variables == names:
+                return stored
+        return self.create(prompt, names)
+
     def retrieve(self, prompt_id: str, version: int | None = None) -> Prompt:
         """One version of a prompt (the default version when ``version`` is None)."""
         return self._backend.get_prompt(prompt_id, None if version is None else _version(version))

@@ -1,0 +1,682 @@
+"""``%llama`` and ``%%llama``: prompts, responses and grids from notebook cells.
+
+Load with ``%load_ext llamabook``. The magics only parse arguments, call the :class:`Client`
+and display what comes back; every rule (templates, typing of values, strict checks)
+is the client's. Nothing heavy is imported and no client is created until a magic runs.
+
+Cell magic::
+
+    %%llama [-m MODEL] [-i TEXT] [--var name=value ...] [--save NAME] [-o NAME]
+    You are a {{tone}} assistant. Summarise {{doc}}.
+
+The cell body is a template: ``{{name}}`` is a placeholder, everything else (``$x``,
+``{x}``, code) is literal text. Values come from ``--var`` first, then from the notebook's
+variables; a DataFrame is sent as CSV text. The body is stored as a prompt (reused while
+it is unchanged; ``--save NAME`` gives it an alias, and a changed body under the same
+alias becomes a new version). With ``-p NAME_OR_ID[@VERSION]`` a saved prompt is used
+and the body is the input instead. ``--over DF`` runs the template for every row of the
+DataFrame ``DF`` with ``client.grid``.
+
+Line magic: ``%llama models | prompts | files | responses | config | use TARGET``.
+Aliases live in ``<home>/aliases.json``, one table per backend.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class, needs_local_scope
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.display import display
+
+from .errors import LlamabookError, PromptNotFound
+from .templates import placeholders
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from .client import Client
+    from .types import Prompt, Response
+
+FORMATS = ("markdown", "text", "json")
+UPDATES_PER_SECOND = 10
+LAST = "_llama"
+ALIASES_FILE = "aliases.json"
+SUBCOMMANDS = ("models", "prompts", "files", "responses", "config", "use", "help")
+LINE_USAGE = """\
+%llama models | prompts | files | responses   show them as a DataFrame
+%llama config                                 backend, base_url / home, default model
+%llama use embedded [home=PATH]               switch to the embedded backend
+%llama use home=PATH                          the embedded backend with data under PATH
+%llama use http://HOST:PORT [home=PATH] [model=ID]   a Llama Stack server
+%%llama --help                                the cell magic's options"""
+CELL_DESCRIPTION = """\
+Run the cell through the Responses API. The body is a template: {{name}} placeholders take
+their values from --var, else from the notebook's variables (a DataFrame is sent as CSV);
+$x, {x} and code stay literal text. The body is stored as a prompt, reused while unchanged.
+With -p a saved prompt runs and the body is the input."""
+CELL_EXAMPLES = """\
+examples:
+  %%llama --save tutor --var tone=kind -i "What is the capital of Ireland?"
+  You are a {{tone}} geography tutor.
+
+  %%llama -p tutor@1 --var tone=friendly -o answer
+  What is the capital of France?
+
+  %%llama --over cities --max-tokens 32
+  Name one landmark in {{city}}."""
+
+
+# ---- the client the magics use -------------------------------------------------------------
+
+
+@dataclass
+class _Slot:
+    client: Client | None = None
+    owned: bool = False  # created here, so closed here when replaced
+
+
+_slot = _Slot()
+
+
+def get_client() -> Client:
+    """The magics' client, created on first use (``lb.Client()``: ``$LLAMABOOK_HOME`` / ``$LLAMABOOK_BASE_URL``)."""
+    if _slot.client is None:
+        from .client import Client
+
+        _slot.client, _slot.owned = Client(), True
+    return _slot.client
+
+
+def set_client(client: Client | None, *, owned: bool = False) -> None:
+    """Use ``client`` in the magics (``None``: a default client on next use).
+
+    A client the magics created themselves is closed when replaced; one passed here is
+    closed only if ``owned=True``.
+    """
+    previous, was_owned = _slot.client, _slot.owned
+    _slot.client, _slot.owned = client, owned and client is not None
+    if was_owned and previous is not None and previous is not client:
+        previous.close()
+
+
+# ---- aliases: name -> prompt id, per backend, in <home>/aliases.json ------------------------------
+
+
+class Aliases:
+    """Prompt aliases of one backend, kept in ``<home>/aliases.json`` (written atomically)."""
+
+    def __init__(self, path: Path, scope: str) -> None:
+        self.path = path
+        self.scope = scope
+
+    @classmethod
+    def of(cls, client: Client) -> Aliases:
+        from . import config
+
+        backend = client.backend
+        home = getattr(backend, "home", None) or config.home()
+        return cls(Path(home) / ALIASES_FILE, getattr(backend, "base_url", None) or "local")
+
+    def _read_all(self) -> dict[str, dict[str, str]]:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"Cannot read prompt aliases from {self.path}: {exc}; fix or delete that file") from None
+        return data if isinstance(data, dict) else {}
+
+    def table(self) -> dict[str, str]:
+        """alias -> prompt id for this backend."""
+        return dict(self._read_all().get(self.scope) or {})
+
+    def get(self, name: str) -> str | None:
+        return self.table().get(name)
+
+    def set(self, name: str, prompt_id: str) -> None:
+        data = self._read_all()
+        data.setdefault(self.scope, {})[name] = prompt_id
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".aliases-", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w") as out:
+                json.dump(data, out, indent=2, sort_keys=True)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def by_prompt(self) -> dict[str, str]:
+        """prompt id -> its aliases, comma-separated."""
+        names: dict[str, list[str]] = {}
+        for alias, prompt_id in sorted(self.table().items()):
+            names.setdefault(prompt_id, []).append(alias)
+        return {prompt_id: ", ".join(aliases) for prompt_id, aliases in names.items()}
+
+
+def _check_alias(name: str) -> str:
+    if not name or name.startswith("pmpt_") or not all(c.isalnum() or c in "_-." for c in name):
+        raise UsageError(f"Alias {name!r}: use letters, digits, '_', '-' or '.', not starting with 'pmpt_'")
+    return name
+
+
+# ---- values for placeholders ---------------------------------------------------------------------
+
+
+@dataclass
+class Values:
+    """Variable values for one run, and where each came from (for the display)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        return "values: " + ", ".join(f"{name} = {source}" for name, source in self.sources.items())
+
+
+def parse_vars(items: Iterable[str] | None) -> dict[str, str]:
+    """``["name=value", ...]`` from ``--var`` into a dict."""
+    given: dict[str, str] = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise UsageError(f"--var {item!r}: write --var name=value (name: letters, digits, '_')")
+        given[name] = value
+    return given
+
+
+def collect_values(names: Iterable[str], given: Mapping[str, str], *namespaces: Mapping[str, Any]) -> Values:
+    """Values for ``names``: ``--var`` first, then the first namespace that has the name.
+
+    A DataFrame becomes CSV text; everything else is passed as is (the client types it).
+    Raises :class:`UsageError` naming every name without a value.
+    """
+    found = Values()
+    missing = []
+    for name in names:
+        if name in given:
+            found.values[name], found.sources[name] = given[name], "str (--var)"
+            continue
+        space = next((ns for ns in namespaces if name in ns), None)
+        if space is None:
+            missing.append(name)
+            continue
+        found.values[name], found.sources[name] = as_variable(space[name])
+    if missing:
+        listed = ", ".join(missing)
+        how = " ".join(f"--var {name}=..." for name in missing)
+        raise UsageError(f"No value for {listed}: define {listed} in the notebook, or pass {how}")
+    return found
+
+
+def as_variable(value: Any) -> tuple[Any, str]:
+    """The value to send for a notebook variable, and a short description of it."""
+    if _is_dataframe(value):
+        rows, columns = value.shape
+        return value.to_csv(index=False), f"DataFrame {rows}x{columns} as CSV"
+    return value, describe(value)
+
+
+def describe(value: Any) -> str:
+    """A short description of a value: 'str', 'Path x.pdf', 'PIL image 64x64', ..."""
+    kind = type(value)
+    if isinstance(value, PurePath):
+        return f"Path {value.name}"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"bytes ({len(value):,})"
+    if kind.__module__.startswith("PIL.") and hasattr(value, "size"):
+        return f"PIL image {value.size[0]}x{value.size[1]}"
+    if kind.__name__ == "File" and kind.__module__.startswith("llamabook"):
+        return f"File {value.filename}"
+    return kind.__name__
+
+
+def _is_dataframe(value: Any) -> bool:
+    kind = type(value)
+    return kind.__name__ == "DataFrame" and kind.__module__.startswith("pandas") and hasattr(value, "to_csv")
+
+
+# ---- displays ---------------------------------------------------------------------------------------
+
+
+def body_bundle(text: str, fmt: str, response: Response | None = None) -> dict[str, Any]:
+    """The MIME bundle of an answer: Markdown, plain text, or the response's JSON."""
+    if fmt == "json" and response is not None:
+        data = response.model_dump(mode="json")
+        return {"application/json": data, "text/plain": json.dumps(data, indent=2)}
+    if fmt == "markdown":
+        return {"text/markdown": text, "text/plain": text}
+    return {"text/plain": text}
+
+
+def note_bundle(line: str) -> dict[str, str]:
+    """A small one-line note (values used, footer)."""
+    return {"text/plain": line, "text/markdown": f"<sub>{html.escape(line)}</sub>"}
+
+
+def footer(response: Response, prompt: Prompt, alias: str | None) -> str:
+    """model · prompt id@version · tokens in/out · latency (· status when not completed)."""
+    usage = response.usage
+    tokens = f"{usage.input_tokens} in / {usage.output_tokens} out tokens" if usage else "tokens n/a"
+    latency = f"{response.latency_s:.2f} s" if response.latency_s is not None else "latency n/a"
+    named = f" ({alias})" if alias else ""
+    parts = [response.model, f"{prompt.prompt_id}@{prompt.version}{named}", tokens, latency]
+    if response.status != "completed":
+        parts.append(response.status)
+    return " · ".join(parts)
+
+
+class Throttle:
+    """True at most ``per_second`` times a second."""
+
+    def __init__(self, per_second: float = UPDATES_PER_SECOND) -> None:
+        self.interval = 1.0 / per_second
+        self.last = float("-inf")
+
+    def ready(self) -> bool:
+        now = time.monotonic()
+        if now - self.last < self.interval:
+            return False
+        self.last = now
+        return True
+
+
+def _updatable(shell: InteractiveShell) -> bool:
+    """Whether displays can be updated in place (a kernel, or captured); not a terminal."""
+    from IPython.core.displaypub import DisplayPublisher
+
+    return type(shell.display_pub) is not DisplayPublisher
+
+
+def show_stream(shell: InteractiveShell, events: Any, fmt: str) -> Response:
+    """Show a response stream as it arrives (throttled updates, or plain text in a terminal)."""
+    live = _updatable(shell)
+    handle = display(body_bundle("", "text"), raw=True, display_id=True) if live else None
+    throttle = Throttle()
+    draft = "markdown" if fmt == "markdown" else "text"
+    try:
+        for event in events:
+            if event.type != "response.output_text.delta":
+                continue
+            if handle is None:
+                sys.stdout.write(event.delta)
+                sys.stdout.flush()
+            elif throttle.ready():
+                handle.update(body_bundle(events.text + " ▌", draft), raw=True)
+    except KeyboardInterrupt:
+        events.close()  # stored as incomplete
+        raise
+    response = events.response
+    if handle is not None:
+        handle.update(body_bundle(response.output_text, fmt, response), raw=True)
+    elif fmt == "json":
+        print("\n" + json.dumps(response.model_dump(mode="json"), indent=2))
+    else:
+        print()
+    return response
+
+
+# ---- the magics --------------------------------------------------------------------------------------
+
+
+@dataclass
+class CellPrompt:
+    """The prompt version a cell runs, its alias, and the input to send with it."""
+
+    prompt: Prompt
+    alias: str | None
+    input: str | None
+
+
+@magics_class
+class LlamaMagics(Magics):
+    """``%llama`` (line: models, prompts, files, responses, config, use) and ``%%llama`` (cell)."""
+
+    @magic_arguments()
+    @argument("-h", "--help", action="store_true", help="show this help")
+    @argument("-m", "--model", help="model id (default: the backend's default; see %%llama models)")
+    @argument("-p", "--prompt", metavar="ID[@VERSION]",
+              help="run a saved prompt (alias or pmpt_ id, optional @version); the cell body is then the input")
+    @argument("--save", metavar="NAME", help="store the body as prompt NAME (a changed body becomes a new version)")
+    @argument("--var", action="append", metavar="NAME=VALUE", help="a variable's value (repeatable); "
+              "others come from the notebook's variables")
+    @argument("-i", "--input", metavar="TEXT", help="the user input sent with the prompt")
+    @argument("--instructions", metavar="TEXT", help="instructions (a system message after the prompt)")
+    @argument("-o", "--out", metavar="NAME", help="also bind the Response (or the --over DataFrame) to NAME; "
+              "the last one is always in _llama")
+    @argument("--no-stream", action="store_true", help="show the answer only when it is complete")
+    @argument("-f", "--format", choices=FORMATS, default="markdown", help="how to show the answer")
+    @argument("--over", metavar="DF", help="run for every row of DataFrame DF (client.grid); binds the result DataFrame")
+    @argument("--max-tokens", type=int, metavar="N", help="max_output_tokens")
+    @argument("--debug", action="store_true", help="raise errors with their traceback")
+    @needs_local_scope
+    @line_cell_magic
+    def llama(self, line: str, cell: str | None = None, local_ns: Mapping[str, Any] | None = None) -> None:
+        """Run a {{template}} cell through the Responses API, or manage llamabook from one line.
+
+        %%llama [options]  -- the body is a template: {{name}} placeholders; $x, {x} and code stay literal.
+        %llama models|prompts|files|responses|config|use ...  -- see %llama help.
+        """
+        if cell is None:
+            self._line(line)
+            return
+        args = self.llama.parser.parse_args(split_line(line, "%%llama"))
+        if args.help:
+            print(self.cell_help())
+            return
+        try:
+            self._cell(args, cell, local_ns or {})
+        except LlamabookError as exc:
+            if args.debug:
+                raise
+            raise UsageError(str(exc)) from None
+
+    def cell_help(self) -> str:
+        return self.llama.parser.format_help().rstrip()
+
+    # ---- cell ------------------------------------------------------------------------------------------
+
+    def _namespaces(self, local_ns: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
+        return (local_ns, self.shell.user_ns) if local_ns is not self.shell.user_ns else (self.shell.user_ns,)
+
+    def _bind(self, value: Any, out: str | None) -> None:
+        self.shell.user_ns[LAST] = value
+        if out:
+            self.shell.user_ns[out] = value
+
+    def _cell(self, args: Any, cell: str, local_ns: Mapping[str, Any]) -> None:
+        if args.out and not args.out.isidentifier():
+            raise UsageError(f"-o {args.out!r}: give a Python variable name")
+        if args.prompt and args.save:
+            raise UsageError("--save stores the cell as a prompt and -p runs a saved one: use one of them")
+        if args.save:
+            _check_alias(args.save)
+        given = parse_vars(args.var)
+        spaces = self._namespaces(local_ns)
+        client = get_client()
+        if args.over is not None:
+            self._grid(client, args, cell, given, spaces)
+            return
+        chosen, values = self._prepare(client, args, cell, given, spaces, columns=())
+        if values.sources:
+            display(note_bundle(values.summary()), raw=True)
+        result = client.responses.create(
+            input=chosen.input,
+            model=args.model,
+            prompt=chosen.prompt,
+            variables=values.values,
+            instructions=args.instructions,
+            max_output_tokens=args.max_tokens,
+            stream=not args.no_stream,
+        )
+        if args.no_stream:
+            response = result
+            display(body_bundle(response.output_text, args.format, response), raw=True)
+        else:
+            response = show_stream(self.shell, result, args.format)
+        self._bind(response, args.out)
+        display(note_bundle(footer(response, chosen.prompt, chosen.alias)), raw=True)
+        if response.status == "failed":
+            message = response.error.message if response.error else "generation failed"
+            if args.debug:
+                from .errors import EngineError
+
+                raise EngineError(message)
+            raise UsageError(f"The model failed: {message} (the failed response is in {args.out or LAST})")
+
+    def _prepare(
+        self,
+        client: Client,
+        args: Any,
+        cell: str,
+        given: Mapping[str, str],
+        spaces: tuple[Mapping[str, Any], ...],
+        columns: Iterable[str],
+    ) -> tuple[CellPrompt, Values]:
+        """The prompt to run and the variable values; nothing is stored until every value is found.
+
+        Names in ``columns`` (the ``--over`` DataFrame's) need no value here.
+        """
+        body = cell.strip()
+        saved = self._saved_prompt(client, args.prompt, body, args.input) if args.prompt else None
+        if saved is None and not body:
+            raise UsageError("The cell is empty: write a {{template}} in it, or run a saved prompt with -p NAME")
+        names = list(saved.prompt.variables) if saved else placeholders(body)
+        unknown = [name for name in given if name not in names]
+        if unknown:
+            raise UsageError(f"--var {', '.join(unknown)}: the prompt has no such placeholder (it uses {names})")
+        taken = set(columns)
+        values = collect_values([name for name in names if name not in taken], given, *spaces)
+        if saved is None:
+            prompt, alias = self._store_template(client, body, names, args.save)
+            saved = CellPrompt(prompt, alias, args.input)
+        return saved, values
+
+    def _saved_prompt(self, client: Client, ref: str, body: str, text: str | None) -> CellPrompt:
+        """``-p NAME_OR_ID[@VERSION]``: the stored prompt version; the body is the input."""
+        if body and text is not None:
+            raise UsageError("With -p the cell body is the input: give the input in the body or with -i, not both")
+        name, _, version = ref.partition("@")
+        alias = None if name.startswith("pmpt_") else name
+        prompt_id = name if alias is None else Aliases.of(client).get(name)
+        if prompt_id is None:
+            raise UsageError(f"No prompt named {name!r}: save one with --save {name}, or give a pmpt_ id (%llama prompts)")
+        if version and not version.isdigit():
+            raise UsageError(f"-p {ref!r}: the version after '@' must be a number, e.g. {name}@2")
+        prompt = client.prompts.retrieve(prompt_id, int(version) if version else None)
+        return CellPrompt(prompt, alias, body or text)
+
+    def _store_template(self, client: Client, body: str, names: list[str], alias: str | None) -> tuple[Prompt, str | None]:
+        """The prompt whose default version is this body: reused if stored, else created (or a new version of ``alias``)."""
+        if alias is None:
+            return client.prompts.find_or_create(body, names), None
+        aliases = Aliases.of(client)
+        prompt_id = aliases.get(alias)
+        if prompt_id is not None:
+            try:
+                current = client.prompts.retrieve(prompt_id)
+            except PromptNotFound:
+                current = None  # deleted since: the alias is given to a new prompt
+            if current is not None:
+                if current.prompt == body and current.variables == names:
+                    return current, alias
+                latest = client.prompts.versions(prompt_id)[-1].version
+                return client.prompts.update(prompt_id, prompt=body, version=latest, variables=names), alias
+        created = client.prompts.create(body, variables=names)
+        aliases.set(alias, created.prompt_id)
+        return created, alias
+
+    def _grid(
+        self, client: Client, args: Any, cell: str, given: Mapping[str, str], spaces: tuple[Mapping[str, Any], ...]
+    ) -> None:
+        """``--over DF``: the prompt for every row of DF via ``client.grid``; displays and binds the DataFrame."""
+        grid = getattr(client, "grid", None)
+        if grid is None:
+            raise UsageError("--over needs client.grid, which this llamabook version does not have")
+        space = next((ns for ns in spaces if args.over in ns), None)
+        if space is None:
+            raise UsageError(f"--over {args.over}: no variable named {args.over} in the notebook")
+        rows = space[args.over]
+        columns = _columns(rows)
+        chosen, values = self._prepare(client, args, cell, given, spaces, columns=columns)
+        if values.sources:
+            display(note_bundle(values.summary()), raw=True)
+            rows = _with_constants(rows, values.values)
+        options = {"input": chosen.input, "instructions": args.instructions, "max_output_tokens": args.max_tokens}
+        frame = grid(
+            chosen.prompt,
+            rows=rows,
+            models=[args.model] if args.model else None,
+            **{k: v for k, v in options.items() if v is not None},
+        )
+        self._bind(frame, args.out)
+        display(frame)
+
+    # ---- line ------------------------------------------------------------------------------------------
+
+    def _line(self, line: str) -> None:
+        argv = split_line(line, "%llama")
+        command, rest = (argv[0], argv[1:]) if argv else ("help", [])
+        if command in ("help", "-h", "--help"):
+            print(f"{LINE_USAGE}\n\n{self.cell_help()}")
+            return
+        if command not in SUBCOMMANDS:
+            raise UsageError(f"%llama {command}: unknown command; use one of {', '.join(SUBCOMMANDS)} (or %%llama for a cell)")
+        debug = "--debug" in rest
+        rest = [a for a in rest if a != "--debug"]
+        try:
+            getattr(self, f"_cmd_{command}")(rest)
+        except LlamabookError as exc:
+            if debug:
+                raise
+            raise UsageError(str(exc)) from None
+
+    def _no_args(self, command: str, rest: list[str]) -> None:
+        if rest:
+            raise UsageError(f"%llama {command} takes no arguments, got {' '.join(rest)}")
+
+    def _cmd_models(self, rest: list[str]) -> None:
+        self._no_args("models", rest)
+        display(get_client().models.list().to_pandas())
+
+    def _cmd_files(self, rest: list[str]) -> None:
+        self._no_args("files", rest)
+        display(get_client().files.list().to_pandas())
+
+    def _cmd_responses(self, rest: list[str]) -> None:
+        self._no_args("responses", rest)
+        display(get_client().responses.list().to_pandas())
+
+    def _cmd_prompts(self, rest: list[str]) -> None:
+        """Prompts (default versions) with an ``alias`` column first."""
+        self._no_args("prompts", rest)
+        client = get_client()
+        frame = client.prompts.list().to_pandas()
+        names = Aliases.of(client).by_prompt()
+        frame.insert(0, "alias", frame["prompt_id"].map(lambda pid: names.get(pid, "")))
+        display(frame)
+
+    def _cmd_config(self, rest: list[str]) -> None:
+        self._no_args("config", rest)
+        print("\n".join(f"{key:<9} {value}" for key, value in config_rows(get_client())))
+
+    def _cmd_use(self, rest: list[str]) -> None:
+        target, options = _use_arguments(rest)
+        client = make_client(target, options.get("home"), options.get("model"))
+        set_client(client, owned=True)
+        print(f"llamabook: using {describe_client(client)}")
+
+
+# Printed help: the cell magic's name, and plain argparse layout (the docstring keeps IPython's).
+LlamaMagics.llama.parser.prog = "%%llama"
+LlamaMagics.llama.parser.formatter_class = argparse.RawDescriptionHelpFormatter
+LlamaMagics.llama.parser.description = CELL_DESCRIPTION
+LlamaMagics.llama.parser.epilog = CELL_EXAMPLES
+
+
+def split_line(line: str, magic: str) -> list[str]:
+    """Shell-like words of a magic's line, quotes removed (``-i "two words"`` is one value)."""
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"{magic} {line}: {exc} (check the quotes)") from None
+
+
+def _columns(rows: Any) -> list[str]:
+    if hasattr(rows, "columns"):
+        return [str(c) for c in rows.columns]
+    if isinstance(rows, list) and all(isinstance(r, Mapping) for r in rows):
+        return sorted({str(k) for r in rows for k in r})
+    raise UsageError("--over needs a DataFrame or a list of dicts (one dict of variables per row)")
+
+
+def _with_constants(rows: Any, constants: Mapping[str, Any]) -> Any:
+    """Every row plus the values that are the same for all rows (from --var or the notebook)."""
+    if hasattr(rows, "assign"):
+        return rows.assign(**{name: [value] * len(rows) for name, value in constants.items()})
+    return [{**row, **constants} for row in rows]
+
+
+def _use_arguments(argv: list[str]) -> tuple[str, dict[str, str]]:
+    """``embedded`` / ``http(s)://…`` and ``home=…``, ``model=…`` from ``%llama use``."""
+    target = ""
+    options: dict[str, str] = {}
+    for token in argv:
+        key, sep, value = token.partition("=")
+        if sep and key in ("home", "model") and value:
+            options[key] = value
+        elif token in ("embedded", "local") and not target:
+            target = "embedded"
+        elif token.startswith(("http://", "https://")) and not target:
+            target = token
+        else:
+            raise UsageError(f"%llama use: cannot read {token!r}\n{LINE_USAGE}")
+    if not target and "home" not in options:
+        raise UsageError(f"%llama use needs a target\n{LINE_USAGE}")
+    if "model" in options and not target.startswith("http"):
+        raise UsageError("%llama use: model= is for a server; the embedded backend has one model")
+    return target or "embedded", options
+
+
+def make_client(target: str, home: str | None, model: str | None) -> Client:
+    """A client on the embedded backend (``target == "embedded"``) or on the server at ``target``."""
+    from .client import Client
+
+    if target != "embedded":
+        return Client(home, base_url=target, model=model)
+    from . import config
+    from .backends.local import LocalBackend
+    from .engines.embedded import EmbeddedEngine
+
+    # An explicit backend, so a $LLAMABOOK_BASE_URL in the environment does not win.
+    return Client(backend=LocalBackend(Path(home).expanduser() if home else config.home(), [EmbeddedEngine()]))
+
+
+def describe_client(client: Client) -> str:
+    backend = client.backend
+    base_url = getattr(backend, "base_url", None)
+    if base_url:
+        return f"the {backend.name} backend at {base_url}"
+    return f"the {backend.name} backend with data under {getattr(backend, 'home', '?')}"
+
+
+def config_rows(client: Client) -> Iterator[tuple[str, str]]:
+    """What ``%llama config`` shows; the API key only as set / not set."""
+    backend = client.backend
+    yield "backend", backend.name
+    base_url = getattr(backend, "base_url", None)
+    if base_url:
+        yield "base_url", base_url
+        yield "api_key", "set (hidden)" if getattr(backend, "has_api_key", False) else "not set"
+    yield "home", str(getattr(backend, "home", None) or "-")
+    try:
+        yield "model", client.models.default()
+    except LlamabookError as exc:
+        yield "model", f"unavailable ({exc})"
+    aliases = Aliases.of(client)
+    yield "aliases", f"{aliases.path} ({len(aliases.table())} for this backend)"
+
+
+def load_ipython_extension(ipython: InteractiveShell) -> None:
+    """Register ``%llama`` / ``%%llama``."""
+    ipython.register_magics(LlamaMagics)
+
+
+def unload_ipython_extension(ipython: InteractiveShell) -> None:
+    """Remove ``%llama`` / ``%%llama`` (the client is kept for a later load)."""
+    for kind in ("line", "cell"):
+        ipython.magics_manager.magics[kind].pop("llama", None)
