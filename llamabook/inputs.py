@@ -9,6 +9,7 @@ of identical bytes) and returns the wire variable.
 value                              becomes
 =================================  ==================================================
 ``str``, ``int``, ``float``        ``input_text`` (a ``str`` is always text, never a path)
+pandas DataFrame                   ``input_text``: its CSV (no index)
 ``pathlib.Path``                   uploaded; ``input_image`` if an image, else ``input_file``
 ``bytes`` / binary file object     the same, typed by magic bytes
 PIL image                          encoded as PNG, uploaded, ``input_image``
@@ -76,6 +77,10 @@ def classify(name: str, value: Any, *, max_bytes: int | None = None) -> Classifi
         return Classified(name, "text", variable=InputText(text=value), source="str")
     if isinstance(value, (int, float, Decimal)):
         return Classified(name, "text", variable=InputText(text=str(value)), source=type(value).__name__)
+    if is_dataframe(value):
+        rows, columns = value.shape
+        text = value.to_csv(index=False)
+        return Classified(name, "text", variable=InputText(text=text), source=f"DataFrame {rows}x{columns} as CSV")
     if isinstance(value, File):
         kind: Kind = "image" if value.mime_type.startswith("image/") else "file"
         variable = InputImage(file_id=value.id) if kind == "image" else InputFile(file_id=value.id, filename=value.filename)
@@ -115,6 +120,11 @@ def _from_bytes(name: str, data: bytes, filename: str | None, *, source: str, ma
 def _check_size(size: int, limit: int | None, filename: str) -> None:
     if limit is not None and size > limit:
         raise FileTooLarge(size, limit, filename)
+
+
+def is_dataframe(value: Any) -> bool:
+    kind = type(value)
+    return kind.__name__ == "DataFrame" and kind.__module__.startswith("pandas") and hasattr(value, "to_csv")
 
 
 def _is_pil_image(value: Any) -> bool:

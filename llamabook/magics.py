@@ -202,7 +202,7 @@ def parse_vars(items: Iterable[str] | None) -> dict[str, str]:
 def collect_values(names: Iterable[str], given: Mapping[str, str], *namespaces: Mapping[str, Any]) -> Values:
     """Values for ``names``: ``--var`` first, then the first namespace that has the name.
 
-    A DataFrame becomes CSV text; everything else is passed as is (the client types it).
+    Values are passed as they are: the client types them (a DataFrame becomes its CSV).
     Raises :class:`UsageError` naming every name without a value.
     """
     found = Values()
@@ -215,7 +215,7 @@ def collect_values(names: Iterable[str], given: Mapping[str, str], *namespaces: 
         if space is None:
             missing.append(name)
             continue
-        found.values[name], found.sources[name] = as_variable(space[name])
+        found.values[name], found.sources[name] = space[name], describe(space[name])
     if missing:
         listed = ", ".join(missing)
         how = " ".join(f"--var {name}=..." for name in missing)
@@ -223,17 +223,13 @@ def collect_values(names: Iterable[str], given: Mapping[str, str], *namespaces: 
     return found
 
 
-def as_variable(value: Any) -> tuple[Any, str]:
-    """The value to send for a notebook variable, and a short description of it."""
-    if _is_dataframe(value):
-        rows, columns = value.shape
-        return value.to_csv(index=False), f"DataFrame {rows}x{columns} as CSV"
-    return value, describe(value)
-
-
 def describe(value: Any) -> str:
     """A short description of a value: 'str', 'Path x.pdf', 'PIL image 64x64', ..."""
+    from .inputs import is_dataframe  # the client's own test of what it turns into CSV
+
     kind = type(value)
+    if is_dataframe(value):
+        return f"DataFrame {value.shape[0]}x{value.shape[1]} as CSV"
     if isinstance(value, PurePath):
         return f"Path {value.name}"
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -245,9 +241,6 @@ def describe(value: Any) -> str:
     return kind.__name__
 
 
-def _is_dataframe(value: Any) -> bool:
-    kind = type(value)
-    return kind.__name__ == "DataFrame" and kind.__module__.startswith("pandas") and hasattr(value, "to_csv")
 
 
 # ---- displays ---------------------------------------------------------------------------------------

@@ -218,3 +218,12 @@ def test_same_request_gives_same_bytes_in_any_order_and_process(client: lb.Clien
         capture_output=True, text=True, check=True, timeout=120,
     )
     assert json.loads(out.stdout) == forward
+
+
+def test_a_dataframe_variable_is_sent_as_csv(client: lb.Client) -> None:
+    import pandas as pd
+
+    p = client.prompts.create("Summarise this table:\n{{table}}", variables=["table"])
+    frame = pd.DataFrame({"city": ["Dublin", "Cork"], "people": [1_200_000, 220_000]})
+    r = client.responses.create(input="Which city is larger?", prompt=p, variables={"table": frame}, max_output_tokens=8)
+    assert r.rendered_messages[0]["content"] == "Summarise this table:\ncity,people\nDublin,1200000\nCork,220000\n"
