@@ -6,7 +6,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 # Llama Stack 0.7 needs Python >= 3.12: pyenv's, or python3.12 on PATH
-PY312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null))
+PYENV_ROOT ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
+PY312 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12 /root/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null))
 LLS_VENV ?= .lls-venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
@@ -55,3 +56,6 @@ bench: $(VENV)/.installed-test $(LLS_VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(LLS_VENV) .llamabook-demo .pytest_cache
+
+print-%:
+	@echo $($*)
