@@ -59,5 +59,5 @@ def rewrite(request: ResponseRequest, options: MediaOptions, read_file: FileRead
         request,
         input=[*base, extra],
         prompt=PromptReference(id=prompt.id, version=prompt.version, variables=variables),
-        extra={**request.extra, "echo_prompt": prompt, "fallback_items": 1},
+        extra={**request.extra, "echo_prompt": prompt},
     )

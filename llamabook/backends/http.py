@@ -62,6 +62,7 @@ from ..types import (
     Usage,
 )
 from .base import ResponseRequest
+from .local.blobs import sha256_hex
 from .local.database import Database
 from .local.prompts import PromptStore
 
@@ -254,8 +255,6 @@ class HttpBackend:
     def _remember(self, file: File, data: bytes) -> None:
         if self._cache is None:
             return
-        from .local.blobs import sha256_hex
-
         with self._cache.write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO remote_files (server, sha256, purpose, file_id, created_at) VALUES (?, ?, ?, ?, ?)",

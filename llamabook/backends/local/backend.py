@@ -42,7 +42,7 @@ from ...types import (
     new_response_id,
 )
 from ..base import ResponseRequest
-from .blobs import BlobStore, sha256_hex
+from .blobs import BlobStore
 from .database import Database
 from .files import FileStore
 from .prompts import PromptStore
@@ -333,5 +333,3 @@ def _input_items(value: str | list[dict[str, Any]] | None) -> list[InputItem]:
         for item in value
     ]
 
-
-__all__ = ["LocalBackend", "sha256_hex"]
