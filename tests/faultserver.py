@@ -103,18 +103,18 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             marker = _marker(body)
             server.enter()
-            try:
-                action = server.next_action(marker)
-                if action[0] == "status":
-                    headers = {"Retry-After": str(action[2])} if len(action) > 2 else {}
-                    self._json(action[1], {"error": {"message": f"injected {action[1]}"}}, headers)
-                    return
-                if action[0] == "hang":
-                    time.sleep(action[1])
-                time.sleep(server.latency_s)
-                self._stream(f"echo: {marker}")
-            finally:
+            # A call stops counting as in flight just before its last bytes go out: once the
+            # client has them it may start its next call before this thread runs again.
+            action = server.next_action(marker)
+            if action[0] == "status":
+                headers = {"Retry-After": str(action[2])} if len(action) > 2 else {}
                 server.leave()
+                self._json(action[1], {"error": {"message": f"injected {action[1]}"}}, headers)
+                return
+            if action[0] == "hang":
+                time.sleep(action[1])
+            time.sleep(server.latency_s)
+            self._stream(f"echo: {marker}")
 
         def _stream(self, text: str) -> None:
             self.send_response(200)
@@ -124,10 +124,12 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             chunks = [{"choices": [{"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}]},
                       {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
                       {"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}}]
-            for chunk in chunks:
-                payload = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": MODEL, **chunk}
-                self.wfile.write(f"data: {json.dumps(payload)}\n\n".encode())
-            self.wfile.write(b"data: [DONE]\n\n")
+            body = b"".join(
+                f"data: {json.dumps({'id': 'chatcmpl-1', 'object': 'chat.completion.chunk', 'created': 0, 'model': MODEL, **chunk})}\n\n".encode()
+                for chunk in chunks
+            )
+            server.leave()
+            self.wfile.write(body + b"data: [DONE]\n\n")
             self.wfile.flush()
             self.close_connection = True
 

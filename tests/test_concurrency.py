@@ -32,6 +32,7 @@ THREADS = 8
 DEADLINE_S = 60.0
 SHARED_BYTES = b"identical bytes uploaded by everyone\n" * 200
 WORKERS = ("alpha", "beta")
+PROCESS_THINK_S = 0.03
 THINK_S = 0.001  # a pause between a writer's rounds, so that writers take turns with the lock
 
 
@@ -121,8 +122,9 @@ def blob_files(home: Path) -> list[Path]:
 def write_as_worker(spec: dict[str, Any]) -> dict[str, Any]:
     """Create prompts and files, churn shared bytes and update the shared prompt, all interleaved."""
     name, count = spec["name"], spec["count"]
-    file_barrier(Path(spec["sync"]), "start", name, len(WORKERS))
     with lb.Client(spec["home"], engine=EmbeddedEngine()) as client:
+        client.prompts.list()  # open the database before the barrier, so both start writing at once
+        file_barrier(Path(spec["sync"]), "start", name, len(WORKERS))
         started = time.time()
         prompts, files, updates, conflicts, version = [], [], [], 0, 1
         for i in range(count):
@@ -136,7 +138,9 @@ def write_as_worker(spec: dict[str, Any]) -> dict[str, Any]:
             version, missed = update_with_retry(client, spec["prompt_id"], f"{name} update {i}", version)
             updates.append(version)
             conflicts += missed
-            time.sleep(THINK_S)
+            # Across processes a waiting writer sleeps in SQLite's busy handler (1 ms … 100 ms);
+            # pause long enough each round that it gets its turn.
+            time.sleep(PROCESS_THINK_S)
         finished = time.time()
     return {"prompts": prompts, "files": files, "updates": updates, "conflicts": conflicts,
             "started": started, "finished": finished}
