@@ -497,9 +497,6 @@ class LlamaMagics(Magics):
         self, client: Client, args: Any, cell: str, given: Mapping[str, str], spaces: tuple[Mapping[str, Any], ...]
     ) -> None:
         """``--over DF``: the prompt for every row of DF via ``client.grid``; displays and binds the DataFrame."""
-        grid = getattr(client, "grid", None)
-        if grid is None:
-            raise UsageError("--over needs client.grid, which this llamabook version does not have")
         space = next((ns for ns in spaces if args.over in ns), None)
         if space is None:
             raise UsageError(f"--over {args.over}: no variable named {args.over} in the notebook")
@@ -510,7 +507,7 @@ class LlamaMagics(Magics):
             display(note_bundle(values.summary()), raw=True)
             rows = _with_constants(rows, values.values)
         options = {"input": chosen.input, "instructions": args.instructions, "max_output_tokens": args.max_tokens}
-        frame = grid(
+        frame = client.grid(
             chosen.prompt,
             rows=rows,
             models=[args.model] if args.model else None,
