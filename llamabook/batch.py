@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -144,11 +145,13 @@ class RunLog:
     def put(self, key: str, result: dict[str, Any]) -> None:
         if self._db is None:
             return
-        with self._db.write() as conn:
-            conn.execute(
+        row = (key, result.get("response_id"), json.dumps(result), time.time())
+        self._db.write_grouped(
+            lambda conn: conn.execute(
                 "INSERT OR REPLACE INTO grid_results (cache_key, response_id, result_json, created_at) VALUES (?, ?, ?, ?)",
-                (key, result.get("response_id"), json.dumps(result), time.time()),
+                row,
             )
+        )
 
 
 class _Runner:
@@ -161,13 +164,33 @@ class _Runner:
 
     def run(self, tasks: list[Task], concurrency: int, progress: bool, done: int) -> None:
         bar = _progress_bar(len(tasks) + done, done) if progress else None
-        pool = ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(tasks))), thread_name_prefix="llamabook-grid")
-        pending: set[Future[None]] = {pool.submit(self.call, task) for task in tasks}
+        todo = deque(tasks)
+        finished: queue.SimpleQueue[Task] = queue.SimpleQueue()
+
+        def worker() -> None:
+            while not self.stopping.is_set():
+                try:
+                    task = todo.popleft()
+                except IndexError:
+                    return
+                try:
+                    self.call(task)
+                finally:
+                    finished.put(task)
+
+        # Daemon threads: after Ctrl-C the kernel gets control back while calls in flight finish.
+        for number in range(min(concurrency, max(1, len(tasks)))):
+            threading.Thread(target=worker, name=f"llamabook-grid-{number}", daemon=True).start()
         try:
-            while pending:
-                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                if bar is not None and finished:
-                    bar.update(len(finished))
+            remaining = len(tasks)
+            while remaining:
+                try:
+                    finished.get(timeout=0.5)  # a timeout keeps the wait interruptible everywhere
+                except queue.Empty:
+                    continue
+                remaining -= 1
+                if bar is not None:
+                    bar.update(1)
         except KeyboardInterrupt:
             # Keep what finished; calls in flight still land in the run log for the next run.
             self.stopping.set()
@@ -175,7 +198,7 @@ class _Runner:
                 if not task.result:
                     task.result = {"status": "cancelled", "error": "interrupted before this call finished"}
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            self.stopping.set()
             if bar is not None:
                 bar.close()
 

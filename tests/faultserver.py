@@ -79,6 +79,7 @@ def _marker(body: dict[str, Any]) -> str:
 def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # as real servers do; else small writes wait on delayed ACKs
 
         def log_message(self, *args: Any) -> None:  # quiet
             pass
@@ -117,9 +118,10 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             self._stream(f"echo: {marker}")
 
         def _stream(self, text: str) -> None:
+            # Chunked and kept alive, as uvicorn-based servers (llama-cpp, vLLM, Llama Stack) answer.
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Connection", "close")
+            self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             chunks = [{"choices": [{"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}]},
                       {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
@@ -127,11 +129,10 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             body = b"".join(
                 f"data: {json.dumps({'id': 'chatcmpl-1', 'object': 'chat.completion.chunk', 'created': 0, 'model': MODEL, **chunk})}\n\n".encode()
                 for chunk in chunks
-            )
+            ) + b"data: [DONE]\n\n"
             server.leave()
-            self.wfile.write(body + b"data: [DONE]\n\n")
+            self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
             self.wfile.flush()
-            self.close_connection = True
 
     return Handler
 

@@ -391,3 +391,37 @@ def test_two_processes_open_a_brand_new_home_at_the_same_moment(tmp_path: Path) 
 
 if __name__ == "__main__":
     sys.exit(worker_main(sys.argv[1:]))
+
+
+def test_grouped_writes_commit_every_job_and_keep_errors_to_their_own_thread(tmp_path: Path) -> None:
+    from llamabook.backends.local.database import Database
+
+    db = Database(tmp_path / "group.db")
+    with db.write() as conn:
+        conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)")
+    outcomes: dict[int, str] = {}
+    group_sizes: list[int] = []
+    commit_group = db._commit_group
+    db._commit_group = lambda group: (group_sizes.append(len(group)), commit_group(group))[1]  # type: ignore[method-assign]
+
+    def save(n: int) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            c.execute("INSERT INTO t (n) VALUES (?)", (n,))
+            if n % 50 == 7:
+                raise ValueError(f"job {n} refuses")
+
+        try:
+            db.write_grouped(work)
+            outcomes[n] = "ok"
+        except ValueError as exc:
+            outcomes[n] = str(exc)
+
+    with ThreadPoolExecutor(32) as pool:
+        list(pool.map(save, range(400)))
+    failed = {n for n in range(400) if n % 50 == 7}
+    assert {n for n, o in outcomes.items() if o != "ok"} == failed
+    assert all(outcomes[n] == f"job {n} refuses" for n in failed)
+    stored = {row[0] for row in db.connection().execute("SELECT n FROM t")}
+    assert stored == set(range(400)) - failed  # a failed job leaves nothing; the others all land
+    assert sum(group_sizes) == 400 and max(group_sizes) > 1  # writes did share commits
+    db.close()

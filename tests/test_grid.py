@@ -167,3 +167,28 @@ def test_async_client_grid(tmp_path: Path, fault_server: FaultServer) -> None:
     grid = asyncio.run(main())
     assert (grid["status"] == "completed").all()
     assert json.loads(grid.to_json())["row"]
+
+
+def test_ctrl_c_keeps_finished_rows_and_the_rerun_finishes_the_rest(tmp_path: Path) -> None:
+    import _thread
+    import threading
+
+    server = FaultServer(latency_s=0.3).start()
+    try:
+        with fault_client(tmp_path, server) as client:
+            rows = [{"x": str(i)} for i in range(12)]
+            timer = threading.Timer(0.8, _thread.interrupt_main)  # as Ctrl-C in a kernel does
+            timer.start()
+            grid = client.grid("item {{x}}", rows, concurrency=2, progress=False)
+            timer.join()
+            done = grid["status"] == "completed"
+            assert 2 <= done.sum() < 12  # two rounds of two finished before the interrupt
+            assert set(grid.loc[~done, "status"]) == {"cancelled"}
+            assert grid.loc[~done, "error"].str.contains("interrupted").all()
+            time.sleep(0.5)  # calls that were in flight land in the run log
+            again = client.grid("item {{x}}", rows, concurrency=4, progress=False)
+        assert (again["status"] == "completed").all()
+        assert again.loc[done, "cached"].all()
+        assert server.total_calls() == 12  # nothing called twice
+    finally:
+        server.stop()

@@ -145,3 +145,11 @@ def test_server_down_raises_engine_unavailable_and_stores_nothing(
             assert API_KEY not in str(caught.value)
         assert c.responses.list() == []
     assert API_KEY.encode() not in _stored_bytes(tmp_path / "home")
+
+
+def test_calls_reuse_one_kept_alive_connection_per_thread(remote: lb.Client) -> None:
+    engine = remote.backend.engines[0]
+    remote.responses.create(input="Say hi.", max_output_tokens=2)
+    first = engine.http()._connection().sock
+    remote.responses.create(input="Say bye.", max_output_tokens=2)
+    assert first is not None and engine.http()._connection().sock is first

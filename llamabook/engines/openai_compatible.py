@@ -1,7 +1,8 @@
 """Any OpenAI-compatible chat-completions server: llama-cpp-python's, Ollama, vLLM, OpenAI.
 
-The ``openai`` package is imported on first use. The API key is held in memory only and
-never appears in messages, logs or the database.
+Speaks ``/models`` and streaming ``/chat/completions`` through :mod:`.http_json` (standard
+library only, so this engine needs no extra package). The API key is held in memory only
+and never appears in messages, logs or the database.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from ..errors import EngineError, EngineUnavailable, ModelNotFound
 from ..types.models import Model
 from .base import Generation, GenerationOptions
+from .http_json import ConnectError, HTTPStatusError, JSONClient, ReadTimeout, StreamError
 
 
 class OpenAICompatibleEngine:
@@ -32,135 +34,120 @@ class OpenAICompatibleEngine:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.name = name
-        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
+        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
         self._model_ids = list(models) if models is not None else None
         self.accepts = list(accepts)
         self.timeout = timeout
         self.max_retries = max_retries
-        self._client: Any = None
-        self._client_lock = threading.Lock()
+        self._http: JSONClient | None = None
+        self._http_lock = threading.Lock()
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatibleEngine(base_url={self.base_url!r}, name={self.name!r})"
 
-    def client(self) -> Any:
-        with self._client_lock:
-            if self._client is None:
+    def http(self) -> JSONClient:
+        """The engine's HTTP client (created on first use)."""
+        with self._http_lock:
+            if self._http is None:
                 try:
-                    import openai
-                except ImportError:
-                    raise EngineUnavailable("This engine needs the openai package: pip install 'llamabook[openai]'") from None
-                self._client = openai.OpenAI(
-                    base_url=self.base_url, api_key=self._api_key, timeout=self.timeout, max_retries=self.max_retries
-                )
-            return self._client
+                    self._http = JSONClient(
+                        self.base_url, self._api_key, timeout=self.timeout, max_retries=self.max_retries
+                    )
+                except ValueError as exc:
+                    raise EngineUnavailable(f"Bad base_url {self.base_url!r}: use http(s)://host:port/v1") from exc
+            return self._http
 
     def models(self) -> list[Model]:
         ids = self._model_ids
         if ids is None:
-            ids = [m.id for m in self._call(lambda c: list(c.models.list()))]
+            listing = self._call(lambda h: h.get("/models"))
+            data = listing.get("data") if isinstance(listing, dict) else None
+            if not isinstance(data, list):
+                raise EngineError(f"{self.base_url}/models did not answer with an OpenAI model list")
+            ids = [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
             self._model_ids = ids
         return [Model(id=i, owned_by=self.base_url, engine=self.name, accepts=list(self.accepts)) for i in ids]
 
     def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
-        kwargs: dict[str, Any] = {"temperature": options.temperature}
+        body: dict[str, Any] = {"model": model, "messages": messages, "temperature": options.temperature}
         if options.max_output_tokens:
-            kwargs["max_tokens"] = options.max_output_tokens
+            body["max_tokens"] = options.max_output_tokens
         if options.top_p is not None:
-            kwargs["top_p"] = options.top_p
+            body["top_p"] = options.top_p
         # Connect now: an unreachable server raises EngineUnavailable before the backend records anything.
-        stream = self._call(
-            lambda c: c.chat.completions.create(
-                model=model, messages=messages, stream=True, stream_options={"include_usage": True}, **kwargs
-            ),
+        events = self._call(
+            lambda h: h.stream("/chat/completions", {**body, "stream": True, "stream_options": {"include_usage": True}}),
             model=model,
         )
         generation = Generation()
-        generation.start(self._deltas(stream, model, messages, kwargs, generation))
+        generation.start(self._deltas(events, model, body, generation))
         return generation
 
     def _deltas(
-        self, stream: Any, model: str, messages: list[dict[str, Any]], kwargs: dict[str, Any], generation: Generation
+        self, events: Iterator[dict[str, Any]], model: str, body: dict[str, Any], generation: Generation
     ) -> Iterator[str]:
         chunks = 0
         try:
-            for chunk in stream:
-                if getattr(chunk, "usage", None):
-                    generation.input_tokens = chunk.usage.prompt_tokens
-                    generation.output_tokens = chunk.usage.completion_tokens
-                for choice in chunk.choices or ():
-                    if choice.finish_reason:
-                        generation.finish_reason = choice.finish_reason
-                    text = choice.delta.content if choice.delta else None
+            for event in events:
+                usage = event.get("usage")
+                if usage:
+                    generation.input_tokens = usage.get("prompt_tokens")
+                    generation.output_tokens = usage.get("completion_tokens")
+                for choice in event.get("choices") or ():
+                    if choice.get("finish_reason"):
+                        generation.finish_reason = choice["finish_reason"]
+                    text = (choice.get("delta") or {}).get("content")
                     if text:
                         chunks += 1
                         yield text
         except Exception as exc:
             raise self._translate(exc, model) from exc
         finally:
-            close = getattr(stream, "close", None)
+            close = getattr(events, "close", None)
             if close:
                 close()
         if generation.output_tokens is None:  # no usage in the stream (llama-cpp-python's server)
             generation.output_tokens = chunks  # such servers stream one token per chunk
             generation.usage_source = "chunks"
-            generation.input_tokens = self._prompt_tokens(model, messages, kwargs)
+            generation.input_tokens = self._prompt_tokens(body)
 
-    def _prompt_tokens(self, model: str, messages: list[dict[str, Any]], kwargs: dict[str, Any]) -> int:
+    def _prompt_tokens(self, body: dict[str, Any]) -> int:
         """The server's own prompt token count, from a one-token non-streamed request; 0 if unknown.
 
         Servers that omit usage from streams still report it for plain requests, and the prompt
         was just evaluated, so a server that reuses its KV cache answers in milliseconds.
         """
         try:
-            quick = self.client().with_options(max_retries=0, timeout=min(self.timeout, 30.0))
-            answer = quick.chat.completions.create(
-                model=model, messages=messages, stream=False, **{**kwargs, "max_tokens": 1}
+            answer = self.http().post(
+                "/chat/completions", {**body, "max_tokens": 1}, timeout=min(self.timeout, 30.0), retries=0
             )
-            return int(answer.usage.prompt_tokens) if answer.usage else 0
+            usage = answer.get("usage") if isinstance(answer, dict) else None
+            return int(usage["prompt_tokens"]) if usage else 0
         except Exception:  # best effort: the response itself has already succeeded
             return 0
 
     def _call(self, action: Any, model: str | None = None) -> Any:
         try:
-            return action(self.client())
+            return action(self.http())
         except Exception as exc:
             raise self._translate(exc, model) from exc
 
     def _translate(self, exc: Exception, model: str | None) -> Exception:
-        import openai
-
-        if isinstance(exc, openai.APIConnectionError):
-            return EngineUnavailable(f"Could not reach {self.base_url}: is the server running? ({type(exc).__name__})")
-        if isinstance(exc, openai.NotFoundError) and model:
-            return ModelNotFound(f"{self.base_url} has no model {model!r}; see client.models.list()")
-        if isinstance(exc, openai.APIStatusError):
+        if isinstance(exc, ConnectError):
+            return EngineUnavailable(f"Could not reach {self.base_url}: is the server running? ({exc})")
+        if isinstance(exc, ReadTimeout):
+            return EngineUnavailable(f"{self.base_url} timed out: {exc}; raise the engine's timeout= if it is just slow")
+        if isinstance(exc, HTTPStatusError):
+            if exc.status == 404 and model:
+                return ModelNotFound(f"{self.base_url} has no model {model!r}; see client.models.list()")
+            hint = " (check the API key)" if exc.status in (401, 403) else ""
             return EngineError(
-                f"{self.base_url} answered {exc.status_code}: {_message(exc)}",
-                status_code=exc.status_code,
-                retry_after=_retry_after(exc),
+                f"{self.base_url} answered {exc.status}: {exc.message}{hint}",
+                status_code=exc.status,
+                retry_after=exc.retry_after,
             )
+        if isinstance(exc, StreamError):
+            return EngineError(f"{self.base_url} reported an error mid-stream: {exc}")
         if isinstance(exc, EngineError):
             return exc
         return EngineError(f"{self.base_url}: {type(exc).__name__}: {exc}")
-
-
-def _retry_after(exc: Any) -> float | None:
-    """Retry-After in seconds, if the server sent one (seconds form only)."""
-    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-    value = headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
-        if body.get("detail"):
-            return str(body["detail"])
-    return str(getattr(exc, "message", exc))

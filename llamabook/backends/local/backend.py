@@ -195,8 +195,8 @@ class LocalBackend:
     ) -> Iterator[StreamEvent]:
         seq = _Counter()
         message_id = new_message_id()
-        yield ResponseCreated(sequence_number=seq(), response=response.model_copy(deep=True))
-        yield ResponseInProgress(sequence_number=seq(), response=response.model_copy(deep=True))
+        yield ResponseCreated(sequence_number=seq(), response=_snapshot(response))
+        yield ResponseInProgress(sequence_number=seq(), response=_snapshot(response))
         item = OutputMessage(id=message_id, status="in_progress", content=[])
         yield OutputItemAdded(sequence_number=seq(), item=item)
         yield ContentPartAdded(sequence_number=seq(), item_id=message_id, part=OutputText(text=""))
@@ -291,6 +291,16 @@ class LocalBackend:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _snapshot(response: Response) -> Response:
+    """A copy that later changes to ``response`` don't reach.
+
+    _finish() only reassigns top-level fields, except the trace, which it edits in place; a
+    deep copy would cost more than the rest of a short call.
+    """
+    trace = response.trace.model_copy() if response.trace is not None else None
+    return response.model_copy(update={"trace": trace})
 
 
 class _Counter:

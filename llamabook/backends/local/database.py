@@ -5,9 +5,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from .migrations import MIGRATIONS
 
@@ -35,6 +36,9 @@ class Database:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._write_lock = _write_lock(self.path)
+        self._queue: list[_Job] = []
+        self._queue_changed = threading.Condition()
+        self._leading = False
         self.migrate()
 
     def connection(self) -> sqlite3.Connection:
@@ -80,6 +84,57 @@ class Database:
             else:
                 conn.execute("COMMIT")
 
+    def write_grouped(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``work`` in a write transaction, shared with writes other threads submit meanwhile.
+
+        Returns (or raises) once that transaction is committed, as :meth:`write` does. Many
+        threads saving small rows at once then pay for one commit per group instead of one
+        each: the first thread to arrive commits everything queued while it waited.
+        """
+        job = _Job(work)
+        with self._queue_changed:
+            self._queue.append(job)
+            while self._leading and not job.done.is_set():
+                self._queue_changed.wait()
+            if job.done.is_set():  # a leader committed it while this thread waited
+                return job.result()
+            self._leading = True
+            group, self._queue = self._queue, []
+        try:
+            self._commit_group(group)
+        finally:
+            with self._queue_changed:
+                self._leading = False
+                self._queue_changed.notify_all()
+        return job.result()
+
+    def _commit_group(self, group: list[_Job]) -> None:
+        """Commit a group; errors go to the jobs they belong to (a failed commit: to all)."""
+        try:
+            with self.write() as conn:
+                if len(group) == 1:
+                    group[0].value = group[0].work(conn)
+                    return
+                for job in group:
+                    # A savepoint each: one job's error rolls back only that job.
+                    conn.execute("SAVEPOINT job")
+                    try:
+                        job.value = job.work(conn)
+                    except Exception as exc:
+                        job.error = exc
+                        conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+        except Exception as exc:
+            for job in group:
+                job.error = job.error or exc
+        except BaseException as exc:  # KeyboardInterrupt: the waiting threads must not hang
+            for job in group:
+                job.error = job.error or exc
+            raise
+        finally:
+            for job in group:
+                job.done.set()
+
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """A consistent snapshot for several SELECTs."""
@@ -115,6 +170,21 @@ class Database:
                 conn.close()
             self._all.clear()
         self._local = threading.local()
+
+
+class _Job:
+    __slots__ = ("work", "done", "value", "error")
+
+    def __init__(self, work: Callable[[sqlite3.Connection], Any]) -> None:
+        self.work = work
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def result(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
 
 
 def _statements(script: str) -> list[str]:

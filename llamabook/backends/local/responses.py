@@ -31,31 +31,34 @@ class ResponseStore:
     def save(self, response: Response, input_items: list[InputItem]) -> None:
         trace = response.trace or ResponseTrace()
         usage = response.usage
-        with self.db.write() as conn:
-            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM responses").fetchone()[0]
+        row = (
+            response.id,
+            response.created_at,
+            response.model,
+            response.status,
+            response.prompt.id if response.prompt else None,
+            trace.prompt_version,
+            usage.input_tokens if usage else None,
+            usage.output_tokens if usage else None,
+            trace.latency_s,
+            response.model_dump_json(),
+            json.dumps([item.model_dump(mode="json") for item in input_items]),
+            json.dumps(trace.messages),
+            trace.engine,
+            trace.usage_source,
+            trace.finish_reason,
+        )
+
+        def insert(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "INSERT INTO responses (id, seq, created_at, model, status, prompt_id, prompt_version, input_tokens, "
                 "output_tokens, latency_s, response_json, input_items_json, messages_json, engine, usage_source, "
-                "finish_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    response.id,
-                    seq,
-                    response.created_at,
-                    response.model,
-                    response.status,
-                    response.prompt.id if response.prompt else None,
-                    trace.prompt_version,
-                    usage.input_tokens if usage else None,
-                    usage.output_tokens if usage else None,
-                    trace.latency_s,
-                    response.model_dump_json(),
-                    json.dumps([item.model_dump(mode="json") for item in input_items]),
-                    json.dumps(trace.messages),
-                    trace.engine,
-                    trace.usage_source,
-                    trace.finish_reason,
-                ),
+                "finish_reason) SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                "FROM responses",
+                row,
             )
+
+        self.db.write_grouped(insert)
 
     def get(self, response_id: str) -> Response:
         return _response(self._row(response_id))
