@@ -112,7 +112,7 @@ class JSONClient:
         """
         data = json.dumps(body).encode()
         answer = self._with_retries(lambda: self._checked(self._request("POST", path, data, stream=True)))
-        return self._events(answer)
+        return self._events(answer, self._connection())
 
     def close(self) -> None:
         """Close this thread's connection (others close when their threads end)."""
@@ -193,7 +193,8 @@ class JSONClient:
             self.close()
             raise ConnectError(f"the connection broke mid-answer ({type(exc).__name__})") from exc
 
-    def _events(self, answer: http.client.HTTPResponse) -> Iterator[dict[str, Any]]:
+    def _events(self, answer: http.client.HTTPResponse, conn: http.client.HTTPConnection) -> Iterator[dict[str, Any]]:
+        # ``conn`` is closed directly: the stream may be closed from another thread (a Stop button).
         finished = False
         try:
             data: list[str] = []
@@ -227,7 +228,7 @@ class JSONClient:
         finally:
             if not finished:
                 answer.close()
-                self.close()
+                conn.close()
 
     def _with_retries(self, attempt: Any, retries: int | None = None) -> Any:
         allowed = self.max_retries if retries is None else retries

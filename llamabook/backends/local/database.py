@@ -37,7 +37,7 @@ class Database:
         self._all_lock = threading.Lock()
         self._write_lock = _write_lock(self.path)
         self._queue: list[_Job] = []
-        self._queue_changed = threading.Condition()
+        self._queue_lock = threading.Lock()
         self._leading = False
         self.migrate()
 
@@ -92,20 +92,31 @@ class Database:
         each: the first thread to arrive commits everything queued while it waited.
         """
         job = _Job(work)
-        with self._queue_changed:
+        with self._queue_lock:
             self._queue.append(job)
-            while self._leading and not job.done.is_set():
-                self._queue_changed.wait()
-            if job.done.is_set():  # a leader committed it while this thread waited
-                return job.result()
+            lead = not self._leading
             self._leading = True
+        if not lead:
+            try:
+                job.wake.wait()  # woken when a leader has committed this job, or to lead the next group
+            except BaseException:  # Ctrl-C while queued: withdraw, unless already promoted to lead
+                with self._queue_lock:
+                    if not job.wake.is_set():
+                        self._queue.remove(job)
+                        raise
+                job.wake.wait()
+            if job.done:
+                return job.result()
+        with self._queue_lock:
             group, self._queue = self._queue, []
         try:
             self._commit_group(group)
         finally:
-            with self._queue_changed:
-                self._leading = False
-                self._queue_changed.notify_all()
+            with self._queue_lock:
+                if self._queue:
+                    self._queue[0].wake.set()  # hand over: the oldest waiter commits the next group
+                else:
+                    self._leading = False
         return job.result()
 
     def _commit_group(self, group: list[_Job]) -> None:
@@ -133,7 +144,8 @@ class Database:
             raise
         finally:
             for job in group:
-                job.done.set()
+                job.done = True
+                job.wake.set()
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -173,11 +185,12 @@ class Database:
 
 
 class _Job:
-    __slots__ = ("work", "done", "value", "error")
+    __slots__ = ("work", "wake", "done", "value", "error")
 
     def __init__(self, work: Callable[[sqlite3.Connection], Any]) -> None:
         self.work = work
-        self.done = threading.Event()
+        self.wake = threading.Event()
+        self.done = False
         self.value: Any = None
         self.error: BaseException | None = None
 
