@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -20,6 +20,26 @@ class WireModel(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """A flat dict of scalar columns (the row this object becomes in a DataFrame)."""
         return self.model_dump(mode="json")
+
+
+class NotebookRepr:
+    """Rich display in notebooks (JupyterLab, Notebook 7, VS Code, nbconvert), with a text/plain form.
+
+    The HTML is built by :mod:`llamabook.views` (imported on first display, jinja2 with
+    autoescaping); without the ``widgets`` extra only text/plain is offered.
+    """
+
+    def _repr_html_(self) -> str | None:
+        from ..views import repr_html
+
+        return repr_html(self)
+
+    def _repr_mimebundle_(
+        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    ) -> dict[str, str]:
+        from ..views import repr_mimebundle
+
+        return repr_mimebundle(self, include, exclude)
 
 
 T = TypeVar("T", bound=WireModel)

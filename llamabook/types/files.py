@@ -7,14 +7,14 @@ from typing import Any, Literal
 
 from pydantic import field_validator
 
-from .base import WireModel
+from .base import NotebookRepr, WireModel
 from .ids import FILE_ID
 
 FilePurpose = Literal["assistants", "batch"]
 PURPOSES: tuple[str, ...] = ("assistants", "batch")
 
 
-class File(WireModel):
+class File(NotebookRepr, WireModel):
     """An uploaded file's metadata."""
 
     id: str

@@ -6,11 +6,11 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from .base import WireModel
+from .base import NotebookRepr, WireModel
 from .ids import PROMPT_ID
 
 
-class Prompt(WireModel):
+class Prompt(NotebookRepr, WireModel):
     """One version of a stored prompt template."""
 
     prompt_id: str

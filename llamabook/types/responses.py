@@ -6,7 +6,7 @@ from typing import Any, Literal, Union
 
 from pydantic import Field, field_validator
 
-from .base import WireModel
+from .base import NotebookRepr, WireModel
 from .variables import PromptReference
 
 ResponseStatus = Literal["queued", "in_progress", "completed", "incomplete", "failed", "cancelled"]
@@ -68,7 +68,7 @@ class ResponseTrace(WireModel):
     finish_reason: str | None = None
 
 
-class Response(WireModel):
+class Response(NotebookRepr, WireModel):
     """A model response, the same shape from every backend."""
 
     id: str

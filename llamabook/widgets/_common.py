@@ -1,0 +1,85 @@
+"""Pieces shared by the panels: CSS classes, the inline error area, guarded handlers, a throttle."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import ipywidgets as widgets
+
+from .. import views
+
+log = logging.getLogger("llamabook.widgets")
+
+W = TypeVar("W", bound=widgets.DOMWidget)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def styled(widget: W, *names: str) -> W:
+    """Add CSS classes (the DOM hooks the browser tests use) and return the widget."""
+    for name in names:
+        widget.add_class(name)
+    return widget
+
+
+def describe_error(problem: BaseException | str) -> str:
+    """One line for the panel: ``'MissingVariables: Missing value for …'``."""
+    if isinstance(problem, str):
+        return problem
+    return f"{type(problem).__name__}: {problem}"
+
+
+class ErrorArea(widgets.HTML):
+    """The inline error box of a panel (class ``llamabook-error``); empty when there is no problem."""
+
+    def __init__(self) -> None:
+        super().__init__(value="")
+        self.add_class("llamabook-error")
+        self.message = ""
+
+    def show(self, problem: BaseException | str) -> None:
+        self.message = describe_error(problem)
+        self.value = views.error_html(self.message)
+
+    def clear(self) -> None:
+        self.message = ""
+        self.value = ""
+
+
+def guarded(method: F) -> F:
+    """Run a handler; any exception is shown in ``self.error`` instead of reaching the kernel."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            log.debug("%s failed", method.__qualname__, exc_info=True)
+            self.error.show(exc)
+            return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Throttle:
+    """True at most ``per_second`` times a second (the first call is always ready).
+
+    Call :meth:`mark` after the throttled work, so the interval counts from when it ended.
+    """
+
+    def __init__(self, per_second: float = 10.0) -> None:
+        self.interval = 1.0 / per_second
+        self.last = float("-inf")
+
+    def ready(self) -> bool:
+        now = time.monotonic()
+        if now - self.last < self.interval:
+            return False
+        self.last = now
+        return True
+
+    def mark(self) -> None:
+        self.last = time.monotonic()

@@ -1,0 +1,54 @@
+"""``ResponseView``: one response in tabs — output, input, usage and timing, raw JSON."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import ipywidgets as widgets
+
+from .. import views
+from ._common import ErrorArea, guarded, styled
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..types import Response
+
+TITLES = ("Output", "Input", "Usage", "Raw JSON")
+
+
+class ResponseView(widgets.VBox):
+    """A response in four tabs: the output (Markdown, sanitized), the input (the messages the
+    model saw and the attachments), usage and timing, and the raw JSON.
+
+    With ``client`` the attachments show their filename, size and a thumbnail (read through
+    the client); without it they show their file ids. :meth:`show` replaces the response.
+
+    >>> ResponseView(client.responses.retrieve("resp_…"), client=client)
+    """
+
+    def __init__(self, response: Response | None = None, client: Client | None = None) -> None:
+        self.client = client
+        self.response: Response | None = None
+        self.header = styled(widgets.HTML(), "llamabook-response-header")
+        self.output = styled(widgets.HTML(), "llamabook-response-output")
+        self.input = styled(widgets.HTML(), "llamabook-response-input")
+        self.usage = styled(widgets.HTML(), "llamabook-response-usage")
+        self.raw = styled(widgets.HTML(), "llamabook-response-raw")
+        self.error = ErrorArea()
+        self.tabs = widgets.Tab(children=[self.output, self.input, self.usage, self.raw], titles=TITLES)
+        super().__init__([self.header, self.error, self.tabs])
+        self.add_class("llamabook-response-view")
+        if response is not None:
+            self.show(response)
+
+    @guarded
+    def show(self, response: Response) -> None:
+        """Show ``response`` (attachments are read through the client when there is one)."""
+        self.error.clear()
+        self.response = response
+        sections = views.response_sections(response, views.attachments(response, self.client))
+        self.header.value = sections["header"]
+        self.output.value = sections["output"]
+        self.input.value = sections["input"]
+        self.usage.value = sections["usage"]
+        self.raw.value = sections["raw"]
