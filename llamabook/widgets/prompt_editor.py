@@ -42,7 +42,7 @@ class VariableField:
         self.name = name
         self.label = widgets.Label(name, layout=widgets.Layout(width="9em"))
         self.kind = styled(
-            widgets.ToggleButtons(options=[TEXT, FILE], value=TEXT, style={"button_width": "3.5em"}),
+            widgets.ToggleButtons(options=[TEXT, FILE], value=TEXT, style={"button_width": "4.5em"}),
             "llamabook-var-kind",
         )
         self.text = styled(
@@ -149,7 +149,9 @@ class PromptEditor(widgets.VBox):
         )
         self.model = styled(widgets.Dropdown(description="model", options=[]), "llamabook-model")
         self.max_output_tokens = styled(
-            widgets.BoundedIntText(value=max_output_tokens, min=1, max=1_000_000, description="max tokens"),
+            widgets.BoundedIntText(
+                value=max_output_tokens, min=1, max=1_000_000, description="max tokens", continuous_update=True
+            ),
             "llamabook-max-tokens",
         )
         self.describe_images = styled(
