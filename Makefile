@@ -12,7 +12,7 @@ LLS_VENV ?= .lls-venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test bench install install-test lls-venv clean
+.PHONY: demo test test-browser bench install install-test install-browser lls-venv clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,17 @@ $(VENV)/.installed-demo: pyproject.toml | $(PY)
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) install -e '.[embedded,frames,openai,test]'
 	touch $@
+
+# Browser tests: JupyterLab + Playwright driving the OS's Chromium (never `playwright install`).
+$(VENV)/.installed-browser: pyproject.toml | $(PY)
+	$(PIP) install -e '.[embedded,widgets,browser]'
+	touch $@
+
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-dejavu-core
 
 # The real Llama Stack server the contract tests start: slim pinned install (no Oracle/Postgres extras).
 $(LLS_VENV)/.installed: ci/llama-stack-requirements.txt ci/llama-stack-constraints.txt
@@ -41,11 +52,18 @@ install: $(VENV)/.installed-demo
 
 install-test: $(VENV)/.installed-test
 
+install-browser: $(VENV)/.installed-browser $(CHROMIUM)
+
 demo: $(VENV)/.installed-demo
 	$(PY) examples/demo.py
 
 test: $(VENV)/.installed-test $(LLS_VENV)/.installed
 	$(PY) -m pytest
+
+# One JupyterLab + one headless Chromium; screenshots and logs in test-artifacts/browser/.
+# LLAMABOOK_REQUIRE_BROWSER=1: a missing piece fails the run instead of skipping it.
+test-browser: $(VENV)/.installed-browser $(CHROMIUM)
+	LLAMABOOK_REQUIRE_BROWSER=1 LLAMABOOK_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser
 
 bench: $(VENV)/.installed-test $(LLS_VENV)/.installed
 	$(PY) bench/bench_import.py
@@ -53,6 +71,44 @@ bench: $(VENV)/.installed-test $(LLS_VENV)/.installed
 	$(PY) bench/bench_http.py
 	$(PY) bench/bench_load_ext.py
 	$(PY) bench/bench_grid.py
+
+# ---- Tutorial notebooks, Binder and docs ---------------------------------------------------
+.PHONY: install-notebooks notebooks test-notebooks notebooks-headless binder-check docs
+
+# The notebooks extra, then without rfc3987-syntax/lark: jsonschema compiles a lark grammar at
+# import (2-3 s in every nbval/nbclient process) and loses only its "iri" format check without it.
+$(VENV)/.installed-notebooks: pyproject.toml | $(PY)
+	$(PIP) install -e '.[notebooks]'
+	$(PIP) uninstall -y rfc3987-syntax lark
+	touch $@
+
+$(VENV)/.installed-docs: pyproject.toml | $(PY)
+	$(PIP) install -e '.[docs]'
+	touch $@
+
+install-notebooks: $(VENV)/.installed-notebooks
+
+# Regenerate notebooks/*.ipynb from notebooks/src/ and save them with their outputs.
+notebooks: $(VENV)/.installed-notebooks $(LLS_VENV)/.installed
+	$(PY) notebooks/build.py
+
+# nbval in strict mode: every stored output must match (ids, times, latencies, ports sanitized).
+test-notebooks: $(VENV)/.installed-notebooks $(LLS_VENV)/.installed
+	env -u LLAMABOOK_BASE_URL $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/ -p no:cacheprovider
+
+# Run every notebook without a display into build/notebooks/ (.ipynb + .html). Notebook 05 uses
+# $$LLAMABOOK_BASE_URL, else a local Llama Stack (.lls-venv, built when Python 3.12 is found),
+# else explains and runs its cells on the embedded model.
+notebooks-headless: $(VENV)/.installed-notebooks $(if $(PY312),$(LLS_VENV)/.installed)
+	$(PY) notebooks/run_headless.py
+
+# A fresh venv from binder/ alone (as mybinder.org would build it), then notebooks 01-04 under nbval.
+binder-check:
+	PYTHON=$(PYTHON) bash binder/verify.sh
+
+# The documentation site, built strictly into site/ (the magics, errors and columns pages are generated).
+docs: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf $(VENV) $(LLS_VENV) .llamabook-demo .pytest_cache

@@ -1,0 +1,155 @@
+# %% [markdown]
+# # 5 · The same calls on a Llama Stack server
+#
+# Everything in notebooks 1–4 also runs against a real **Llama Stack** server: only the client's
+# construction changes. llamabook talks to the server's Prompts, Files and Responses APIs with the
+# `openai` SDK, and returns the same Python objects.
+#
+# Which server:
+#
+# * if `LLAMABOOK_BASE_URL` is set (with `LLAMABOOK_API_KEY` if the server needs a key), that one;
+# * otherwise this notebook starts one itself with the helper `local_stack.py`: llama-cpp-python's
+#   OpenAI-compatible server running the same SmolLM2 model, and `llama stack run` (Llama Stack 0.7.3,
+#   which needs Python 3.12: `make lls-venv` installs it in `.lls-venv`) on top of it. Both listen on
+#   127.0.0.1 and are stopped at the end of the notebook.
+#
+# Where neither is possible (on Binder, say), the notebook says why and runs the same cells on the
+# embedded backend instead.
+
+# %%
+import os
+import tempfile
+from pathlib import Path
+
+import llamabook as lb
+import local_stack
+
+os.environ["LLAMABOOK_HOME"] = tempfile.mkdtemp(prefix="llamabook-notebook-")  # local cache of uploads and traces
+
+stack = None
+base_url = os.environ.get("LLAMABOOK_BASE_URL")
+if base_url:
+    print("Using the server in LLAMABOOK_BASE_URL:", base_url)
+elif (reason := local_stack.why_not()) is None:
+    stack = local_stack.start()
+    base_url = stack.url
+    print("Started a local Llama Stack server at", base_url)
+else:
+    print(f"No Llama Stack server here: {reason}.")
+    print("Set LLAMABOOK_BASE_URL to a server to use it. Meanwhile the cells below run on the embedded backend.")
+
+# %% [markdown]
+# The local server's model is text-only, like the embedded one; `model_accepts` tells the client,
+# so images are sent as descriptions and PDFs as text, placed exactly where the embedded backend
+# puts them. Requests pass `temperature=0`: the server samples by default, and greedy decoding
+# keeps this notebook's answers reproducible. (The local server caps answers at 64 tokens itself:
+# its llama-cpp backend ignores the `max_completion_tokens` that Llama Stack sends for
+# `max_output_tokens`.)
+
+# %%
+client = lb.Client(base_url=base_url, model_accepts=local_stack.MODEL_ACCEPTS)
+print("backend:", client.backend.name)
+client.models.list().to_pandas()
+
+# %% [markdown]
+# ## Prompts and versions live on the server
+
+# %%
+persona = client.prompts.create(
+    "You are {{name}}, a {{role}} at {{company}}. Answer in a {{tone}} tone.",
+    variables=["name", "role", "company", "tone"],
+)
+persona = client.prompts.update(
+    persona.prompt_id,
+    prompt="You are {{name}}, a {{role}} at {{company}}. Answer in a {{tone}} tone, in one sentence.",
+    version=1,
+    variables=["name", "role", "company", "tone"],
+)
+client.prompts.versions(persona.prompt_id).to_pandas()[["version", "is_default", "prompt"]]
+
+# %%
+values = {"name": "Maeve", "role": "support agent", "company": "Dublin Bicycle Co.", "tone": "warm"}
+r = client.responses.create(
+    input="My helmet arrived broken.", prompt=persona, variables=values, temperature=0, max_output_tokens=40
+)
+print(f"v{r.prompt.version}: {r.output_text}")
+
+# %% [markdown]
+# The checks run on the client, before anything is sent:
+
+# %%
+try:
+    client.responses.create(input="Hi", prompt=persona, variables={"name": "Maeve"})
+except lb.MissingVariables as exc:
+    print(f"{type(exc).__name__}: {exc}")
+
+# %% [markdown]
+# ## A PDF through the server's Files API
+#
+# The path is uploaded once to the server (by content hash); the text-only model gets its text.
+
+# %%
+clerk = client.prompts.create(
+    "You are an accounts clerk. Answer questions about the invoice {{invoice}} in one sentence.",
+    variables=["invoice"],
+)
+r = client.responses.create(
+    input="Who is billed?", prompt=clerk, variables={"invoice": Path("data/invoice.pdf")},
+    temperature=0, max_output_tokens=32,
+)
+print(r.output_text)
+client.files.list().to_pandas()[["filename", "bytes", "purpose"]]
+
+# %% [markdown]
+# ## Streaming
+
+# %%
+stream = client.responses.create(input="Name three colours.", temperature=0, max_output_tokens=24, stream=True)
+for event in stream:
+    if event.type == "response.output_text.delta":
+        print(event.delta, end="")
+print()
+print("final status:", stream.response.status)
+
+# %% [markdown]
+# ## A grid, and the server's stored responses
+
+# %%
+import pandas as pd
+
+rows = pd.DataFrame({"country": ["Ireland", "France"]})
+grid = client.grid(
+    "Name the capital of {{country}}.", rows,
+    input="Which city is it?",  # Llama Stack 0.7 requires an input with the prompt
+    temperature=0, max_output_tokens=24, concurrency=1, progress=False,
+)
+grid[["country", "version", "status", "output_text"]]
+
+# %%
+client.responses.list(order="asc").to_pandas()[["status", "prompt_version", "output_tokens", "output_text"]]
+
+# %% [markdown]
+# ## The magics on the server
+#
+# `%llama use URL` points the magics at a server (`%llama use embedded` switches back);
+# `llamabook.magics.set_client(client)` hands them this client instead.
+
+# %%
+%load_ext llamabook
+import llamabook.magics
+
+llamabook.magics.set_client(client)
+
+# %%
+%llama config
+
+# %% [markdown]
+# ## Stop the servers
+#
+# Only the servers this notebook started are stopped (by their process ids).
+
+# %%
+client.close()
+if stack is not None:
+    stack.stop()
+    print("stopped the local Llama Stack and llama-cpp servers")
