@@ -1,6 +1,9 @@
-# Two commands for a fresh machine:
-#   make demo   install everything and run the end-to-end tour on the embedded model
-#   make test   install everything and run the whole test suite
+# On a fresh machine:
+#   make        (= make start) install everything and open the tutorial notebooks in JupyterLab;
+#               with no display (or HEADLESS=1) run them all headless and say where the results are
+#   make demo   install the core and run a short end-to-end tour script on the embedded model
+#   make test   install everything and run every test: pytest (incl. real-browser tests), the
+#               notebooks under strict nbval, and the docs build
 # The first install compiles llama-cpp-python from source (10-25 min on 2 cores); pip caches the wheel.
 
 PYTHON ?= python3
@@ -12,7 +15,17 @@ LLS_VENV ?= .lls-venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test test-browser bench install install-test install-browser lls-venv clean
+.PHONY: start demo test test-python test-browser bench install install-test install-browser lls-venv clean
+
+start: $(VENV)/.installed-notebooks $(if $(PY312),$(LLS_VENV)/.installed)
+	@if [ -z "$(HEADLESS)" ] && [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "Opening JupyterLab on notebooks/ (Ctrl-C to stop; HEADLESS=1 make runs them without a browser)"; \
+	  $(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root); \
+	else \
+	  echo "No display (or HEADLESS=1): running every notebook headless"; \
+	  $(PY) notebooks/run_headless.py; \
+	  echo "Open them later with: $(VENV)/bin/jupyter lab notebooks/"; \
+	fi
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +35,10 @@ $(VENV)/.installed-demo: pyproject.toml | $(PY)
 	$(PIP) install -e '.[embedded,frames]'
 	touch $@
 
+# Everything `make test` runs. Without rfc3987-syntax/lark (see .installed-notebooks below).
 $(VENV)/.installed-test: pyproject.toml | $(PY)
-	$(PIP) install -e '.[embedded,frames,openai,test]'
+	$(PIP) install -e '.[embedded,frames,openai,test,widgets,browser,notebooks,docs]'
+	$(PIP) uninstall -y rfc3987-syntax lark
 	touch $@
 
 # Browser tests: JupyterLab + Playwright driving the OS's Chromium (never `playwright install`).
@@ -57,8 +72,11 @@ install-browser: $(VENV)/.installed-browser $(CHROMIUM)
 demo: $(VENV)/.installed-demo
 	$(PY) examples/demo.py
 
-test: $(VENV)/.installed-test $(LLS_VENV)/.installed
-	$(PY) -m pytest
+test: test-python test-notebooks docs
+
+# The pytest suite, real-browser tests included (a missing browser piece fails, never skips).
+test-python: $(VENV)/.installed-test $(LLS_VENV)/.installed $(CHROMIUM)
+	LLAMABOOK_REQUIRE_BROWSER=1 LLAMABOOK_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
 
 # One JupyterLab + one headless Chromium; screenshots and logs in test-artifacts/browser/.
 # LLAMABOOK_REQUIRE_BROWSER=1: a missing piece fails the run instead of skipping it.
