@@ -64,3 +64,12 @@ def llama_stack_server(tmp_path_factory: pytest.TempPathFactory, llama_cpp_serve
         pytest.fail(str(exc))
     yield server
     server.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the real-browser tests last.
+
+    pytest-playwright's sync API keeps an event loop running in the main thread for the rest of
+    the session, after which ``asyncio.run`` (the AsyncClient tests) refuses to start.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
