@@ -9,7 +9,10 @@ a Markdown cell whose lines are written as ``# text``; ``# %% tags=["nbval-ignor
 gives a cell tags (a cell magic must be a cell's first line, so it cannot follow a
 ``# NBVAL_IGNORE_OUTPUT`` comment). Magic lines (``%%llama``) stay as
 they are, so a source is not meant to be run as a script. Cells get stable ids and no
-timing metadata, so a rebuild changes a notebook only where an output changed.
+timing metadata, so a rebuild changes a notebook only where an output changed. The same goes
+for widgets (notebook 06): the saved widget state keeps the models the outputs show (and the
+models they refer to), under ids numbered in the order they are shown instead of the kernel's
+random ones.
 
 Execution uses nbclient with this interpreter's kernel, in ``notebooks/`` (so ``data/``
 and ``local_stack.py`` are found), with ``LLAMABOOK_BASE_URL`` removed from the kernel's
@@ -19,6 +22,7 @@ environment: every run starts from the same state and gives the same outputs.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -37,6 +41,9 @@ SOURCES = HERE / "src"
 CELL_TIMEOUT_S = 600
 TAGS = re.compile(r"tags=(\[.*\])")
 KERNEL_SPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+MODEL_REF = "IPY_MODEL_"
 
 
 @dataclass
@@ -109,6 +116,61 @@ def execute(nb: nbformat.NotebookNode, cwd: Path = HERE, keep_base_url: bool = F
     return nb
 
 
+def stable_widget_state(nb: nbformat.NotebookNode, name: str) -> None:
+    """Keep only the widget models the outputs show (and those they refer to), with stable ids.
+
+    The kernel gives every widget a random model id, so each run would rewrite all of them.
+    Here the models are renumbered in the order the outputs show them (depth first through
+    ``IPY_MODEL_…`` references), and models no output reaches (widgets replaced while the
+    notebook ran) are left out: a saved notebook still renders every widget it shows.
+    """
+    saved = nb.metadata.get("widgets", {}).get(WIDGET_STATE)
+    if not saved:
+        return
+    state = saved["state"]
+    order: list[str] = []
+
+    def visit(model_id: str) -> None:
+        if model_id in state and model_id not in order:
+            order.append(model_id)
+            walk(state[model_id]["state"])
+
+    def walk(value: object) -> None:
+        if isinstance(value, str) and value.startswith(MODEL_REF):
+            visit(value[len(MODEL_REF) :])
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            for key in sorted(value):
+                walk(value[key])
+
+    views = [
+        output["data"][WIDGET_VIEW]
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if WIDGET_VIEW in output.get("data", {})
+    ]
+    for view in views:
+        visit(view.get("model_id") or "")
+    new = {old: hashlib.sha256(f"{name}/{index}".encode()).hexdigest()[:32] for index, old in enumerate(order)}
+
+    def renamed(value: object) -> object:
+        if isinstance(value, str) and value.startswith(MODEL_REF):
+            old = value[len(MODEL_REF) :]
+            return MODEL_REF + new.get(old, old)
+        if isinstance(value, list):
+            return [renamed(item) for item in value]
+        if isinstance(value, dict):
+            return {key: renamed(item) for key, item in value.items()}
+        return value
+
+    for view in views:
+        if view.get("model_id") in new:
+            view["model_id"] = new[view["model_id"]]
+    saved["state"] = nbformat.from_dict({new[old]: renamed(state[old]) for old in order})
+
+
 def selected(names: Sequence[str]) -> list[Path]:
     """The sources whose name starts with one of ``names`` (all of them when none is given)."""
     sources = sorted(SOURCES.glob("[0-9][0-9]-*.py"))
@@ -131,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.monotonic()
         if not args.no_execute:
             execute(nb)
+            stable_widget_state(nb, source.stem)
         nbformat.validate(nb)
         nbformat.write(nb, target)
         took = "" if args.no_execute else f" (executed in {time.monotonic() - started:.1f} s)"

@@ -337,3 +337,16 @@ def test_runs_table_colours_filters_pages_and_opens_a_rows_response(client: lb.C
     offline.open_buttons[0].click()
     shown = text(offline.detail.children[-1].value)
     assert "pass client= to open its response" in shown and grid.loc[0, "output_text"].strip()[:10] in shown
+
+
+# ---- all panels --------------------------------------------------------------------------------------
+
+
+def test_every_panel_opens_its_widget_model_so_a_front_end_can_show_it(client: lb.Client) -> None:
+    """ipywidgets' Widget.__init__ calls self.open() to open the comm; a panel method named open must keep that."""
+    lines = pd.DataFrame({"country": ["Ireland"], "status": ["completed"]})
+    for panel in (PromptEditor(client), ResponseView(), FilesPanel(client), RunsTable(lines)):
+        name = type(panel).__name__
+        assert panel.comm is not None, f"{name} has no comm"
+        assert panel._repr_mimebundle_()["application/vnd.jupyter.widget-view+json"]["model_id"], name
+        assert panel.error.message == "", f"{name}: {panel.error.message}"

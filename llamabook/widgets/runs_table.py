@@ -87,9 +87,19 @@ class RunsTable(widgets.VBox):
         self.page += pages
         self._render()
 
+    def open(self, position: int | None = None) -> None:
+        """Show line ``position`` of ``df``: its response's view, or its values when there is no response.
+
+        Without ``position`` this is ipywidgets' ``Widget.open`` (``Widget.__init__`` calls it to open
+        the widget's comm, without which no front end can show the table).
+        """
+        if position is None:
+            super().open()
+        else:
+            self._open_line(position)
+
     @guarded
-    def open(self, position: int) -> None:
-        """Show line ``position`` of ``df``: its response's view, or its values when there is no response."""
+    def _open_line(self, position: int) -> None:
         self.error.clear()
         record = self._record(position)
         response_id = record.get("response_id")
