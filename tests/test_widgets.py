@@ -350,3 +350,20 @@ def test_every_panel_opens_its_widget_model_so_a_front_end_can_show_it(client: l
         assert panel.comm is not None, f"{name} has no comm"
         assert panel._repr_mimebundle_()["application/vnd.jupyter.widget-view+json"]["model_id"], name
         assert panel.error.message == "", f"{name}: {panel.error.message}"
+
+
+def test_redrawing_panels_closes_the_widgets_they_replace(client: lb.Client, data: Path) -> None:
+    from ipywidgets.widgets.widget import _instances
+
+    client.files.create(data / "invoice.pdf")
+    panel = FilesPanel(client)
+    runs = RunsTable(pd.DataFrame({"row": [0, 1], "status": ["failed", "failed"], "error": ["x", "y"]}))
+    panel.refresh()
+    runs.open(0)
+    before = len(_instances)
+    for _ in range(5):
+        panel.refresh()
+        runs.open(1)
+        runs.open(0)
+    assert len(_instances) == before  # each redraw closed what it replaced
+    assert all(cell.comm is not None for cell in panel.table.children)

@@ -25,6 +25,28 @@ def styled(widget: W, *names: str) -> W:
     return widget
 
 
+def replace_children(box: widgets.Box, children: list[widgets.Widget]) -> None:
+    """Show ``children`` in ``box`` and close the widgets it no longer shows.
+
+    Closing frees their front-end models; a panel redrawn many times in a long-running kernel
+    would otherwise keep every table it ever drew.
+    """
+    old, box.children = list(box.children), children
+    keep = {id(child) for child in children}
+    for child in old:
+        if id(child) not in keep:
+            _close_tree(child)
+
+
+def _close_tree(widget: widgets.Widget) -> None:
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if isinstance(part, widgets.Widget):  # each widget's own, never shared in these panels
+            part.close()
+    widget.close()
+
+
 def describe_error(problem: BaseException | str) -> str:
     """One line for the panel: ``'MissingVariables: Missing value for …'``."""
     if isinstance(problem, str):

@@ -10,7 +10,7 @@ from .. import views
 from ..errors import InvalidVariable
 from ..media import pdf_text, sniff_mime
 from ..types import PURPOSES, File
-from ._common import ErrorArea, guarded, styled
+from ._common import ErrorArea, guarded, replace_children, styled
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -72,7 +72,7 @@ class FilesPanel(widgets.VBox):
         self.preview_buttons, self.delete_buttons = {}, {}
         for file in self.files:
             cells.extend(self._row(file))
-        self.table.children = cells
+        replace_children(self.table, cells)
         self.status.value = f"{len(self.files)} file{'s' if len(self.files) != 1 else ''}"
 
     @guarded

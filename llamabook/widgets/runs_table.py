@@ -9,7 +9,7 @@ import ipywidgets as widgets
 
 from .. import views
 from ..batch import RESULT_COLUMNS
-from ._common import ErrorArea, guarded, styled
+from ._common import ErrorArea, guarded, replace_children, styled
 from .response_view import ResponseView
 
 if TYPE_CHECKING:
@@ -106,12 +106,12 @@ class RunsTable(widgets.VBox):
         heading = widgets.HTML(views.text_cell(f"line #{position}"))
         if self.client is not None and response_id:
             self.view = ResponseView(self.client.responses.retrieve(str(response_id)), client=self.client)
-            self.detail.children = [heading, self.view]
+            replace_children(self.detail, [heading, self.view])
             return
         note = "pass client= to open its response" if response_id else "this call made no response"
         rows = [(name, value) for name, value in record.items() if value is not None and name != "status"]
         html = views.record_html(rows, status=record.get("status"), note=note)
-        self.detail.children = [heading, styled(widgets.HTML(html), "llamabook-run-record")]
+        replace_children(self.detail, [heading, styled(widgets.HTML(html), "llamabook-run-record")])
 
     # ---- drawing ------------------------------------------------------------------------------------
 
@@ -132,7 +132,7 @@ class RunsTable(widgets.VBox):
         self.open_buttons = {}
         for position in shown:
             cells.extend(self._line(position))
-        self.table.children = cells
+        replace_children(self.table, cells)
         self.page_label.value = f"page {self.page + 1} of {pages}"
         self.prev_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= pages - 1
