@@ -90,6 +90,12 @@ bench: $(VENV)/.installed-test $(LLS_VENV)/.installed
 	$(PY) bench/bench_load_ext.py
 	$(PY) bench/bench_grid.py
 
+# Bad inputs, faults, crashes (SIGKILL), security and load: runs those tests, then writes
+# bench/results/reliability.json and prints the summary table (see docs/reliability.md).
+.PHONY: reliability
+reliability: $(VENV)/.installed-test $(LLS_VENV)/.installed
+	$(PY) bench/reliability.py
+
 # ---- Tutorial notebooks, Binder and docs ---------------------------------------------------
 .PHONY: install-notebooks notebooks test-notebooks notebooks-headless binder-check docs
 

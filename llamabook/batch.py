@@ -100,14 +100,16 @@ def run_grid(
     if concurrency < 1:
         raise InvalidRequest(f"concurrency must be at least 1, not {concurrency}")
     records = _records(rows)
-    prompts = _prompt_versions(client, prompt_or_template, versions)
     model_ids = list(models) if models else [client.models.default()]
     available = {m.id for m in client.models.list()}
     missing_models = [m for m in model_ids if m not in available]
     if missing_models:
         raise InvalidRequest(f"models {missing_models} are not available here; choose from {sorted(available)}")
+    if isinstance(prompt_or_template, str) and not prompt_or_template.startswith("pmpt_"):
+        _check_columns(placeholders(prompt_or_template), records, None)  # before the template is stored
+    prompts = _prompt_versions(client, prompt_or_template, versions)
     for prompt in prompts:
-        _check_columns(prompt, records)
+        _check_columns(prompt.variables, records, prompt.prompt_id)
     tasks = [
         Task(index, _declared(record, prompt), _shown(record), prompt, model)
         for index, record in enumerate(records)
@@ -131,8 +133,14 @@ class RunLog:
     def __init__(self, client: Client) -> None:
         from .backends.local.database import Database
 
+        # The backend's own database when it has one: a Database of its own would keep its
+        # connections (one per grid thread) open after the grid, until garbage collection.
+        shared = getattr(client.backend, "db", None)
         home = getattr(client.backend, "home", None)
-        self._db = Database(Path(home) / "llamabook.db") if home else None
+        if isinstance(shared, Database):
+            self._db: Database | None = shared
+        else:
+            self._db = Database(Path(home) / "llamabook.db") if home else None
 
     def get(self, key: str) -> dict[str, Any] | None:
         if self._db is None:
@@ -283,6 +291,8 @@ def _prompt_versions(client: Client, prompt_or_template: Any, versions: Sequence
         versions = versions or [prompt_or_template.version]
     elif isinstance(prompt_or_template, str) and prompt_or_template.startswith("pmpt_"):
         prompt_id, _, pinned = prompt_or_template.partition("@")
+        if pinned and not pinned.isdigit():
+            raise InvalidRequest(f"{prompt_or_template!r}: the version after '@' must be a number, e.g. {prompt_id}@2")
         versions = versions or ([int(pinned)] if pinned else None)
     elif isinstance(prompt_or_template, str):
         prompt_id = client.prompts.find_or_create(prompt_or_template, placeholders(prompt_or_template)).prompt_id
@@ -293,13 +303,13 @@ def _prompt_versions(client: Client, prompt_or_template: Any, versions: Sequence
     return [client.prompts.retrieve(prompt_id, v) for v in versions]
 
 
-def _check_columns(prompt: Prompt, records: list[dict[str, Any]]) -> None:
+def _check_columns(names: Sequence[str], records: list[dict[str, Any]], prompt_id: str | None) -> None:
     if not records:
         return
     columns = set().union(*records)
-    missing = [name for name in prompt.variables if name not in columns]
+    missing = [name for name in names if name not in columns]
     if missing:
-        raise MissingVariables(missing, prompt.prompt_id)
+        raise MissingVariables(missing, prompt_id)
 
 
 def _declared(record: dict[str, Any], prompt: Prompt) -> dict[str, Any]:

@@ -111,10 +111,36 @@ def classify(name: str, value: Any, *, max_bytes: int | None = None) -> Classifi
 
 def _from_bytes(name: str, data: bytes, filename: str | None, *, source: str, max_bytes: int | None = None) -> Classified:
     _check_size(len(data), max_bytes, filename or name)
+    if not data:
+        raise InvalidVariable(f"Variable {name!r}: {filename or 'the value'} is empty (0 bytes); pass a file with content")
     mime = sniff_mime(data, filename)
     filename = filename or name + _EXTENSIONS.get(mime, ".bin")
     kind: Kind = "image" if mime.startswith("image/") else "file"
+    if kind == "image":
+        check_image(name, data, filename)
     return Classified(name, kind, data=data, filename=filename, source=source)
+
+
+def check_image(name: str, data: bytes, filename: str) -> None:
+    """Decode an image once, so a truncated, corrupt or decompression-bomb image fails before upload."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > Image.MAX_IMAGE_PIXELS:
+                raise Image.DecompressionBombError(f"{width}x{height} pixels")
+            image.load()
+    except Image.DecompressionBombError as exc:
+        raise InvalidVariable(
+            f"Variable {name!r}: image {filename!r} is too large to decode ({exc}; the limit is "
+            f"{Image.MAX_IMAGE_PIXELS:,} pixels). Resize it first."
+        ) from None
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError… for broken data
+        raise InvalidVariable(
+            f"Variable {name!r}: image {filename!r} cannot be decoded ({type(exc).__name__}: {exc}); "
+            "it may be truncated or corrupt. Re-export it."
+        ) from None
 
 
 def _check_size(size: int, limit: int | None, filename: str) -> None:

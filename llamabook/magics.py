@@ -454,6 +454,8 @@ class LlamaMagics(Magics):
             raise UsageError(f"--var {', '.join(unknown)}: the prompt has no such placeholder (it uses {names})")
         taken = set(columns)
         values = collect_values([name for name in names if name not in taken], given, *spaces)
+        # The model and every value are checked before the body is stored as a prompt.
+        client.responses.check_variables(values.values, model=args.model)
         if saved is None:
             prompt, alias = self._store_template(client, body, names, args.save)
             saved = CellPrompt(prompt, alias, args.input)

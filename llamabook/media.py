@@ -91,7 +91,11 @@ def pdf_text(data: bytes) -> tuple[str, int]:
 
     try:
         reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise InvalidVariable("The PDF is encrypted (password-protected): decrypt it first, e.g. with pypdf")
         pages = [page.extract_text() or "" for page in reader.pages]
+    except InvalidVariable:
+        raise
     except Exception as exc:
         raise InvalidVariable(f"Could not read the PDF: {exc}. Check that the file is a valid PDF.") from exc
     return "\n\n".join(p.strip() for p in pages).strip(), len(pages)
@@ -170,7 +174,14 @@ def file_as_text(blob: MediaBlob, model: str) -> str:
         text, pages = pdf_text(blob.data)
         return f"[File {blob.name}: {blob.filename}, {pages} page(s)]\n{text}"
     if blob.mime.startswith("text/") or blob.mime in ("application/json", "application/csv"):
-        return f"[File {blob.name}: {blob.filename}]\n{blob.data.decode('utf-8', errors='replace')}"
+        try:
+            text = blob.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidVariable(
+                f"File {blob.filename!r} is not UTF-8 text (byte {exc.start} cannot be decoded); "
+                "save it as UTF-8, or pass its text as a str"
+            ) from None
+        return f"[File {blob.name}: {blob.filename}]\n{text}"
     raise UnsupportedInput(
         f"Model {model!r} cannot take file {blob.filename!r} ({blob.mime}): only PDFs and text files "
         "can be turned into text. Convert it first, or use a model that accepts file parts.",

@@ -4,13 +4,26 @@ Used only where a real server cannot be made to misbehave on cue: rate limits wi
 Retry-After, 500s, hangs (timeouts), fixed latency, and counting calls in flight. It speaks
 just enough of ``/v1/models`` and streaming ``/v1/chat/completions`` for
 :class:`~llamabook.OpenAICompatibleEngine`. Each request's *marker* is the last user or
-system text; ``plan[marker]`` lists what to do on its successive calls
-(``("ok",)``, ``("status", 429, retry_after)``, ``("status", 500)``, ``("hang", seconds)``).
+system text (``"GET /models"`` for the model list); ``plan[marker]`` lists what to do on its
+successive calls:
+
+=====================================  ==============================================================
+``("ok",)``                            answer normally (after ``latency_s``)
+``("status", 429, retry_after)``       an error status, with a Retry-After header when given
+``("hang", seconds)``                  wait before answering (a client timeout)
+``("reset",)``                         close the connection before any answer
+``("drop_body",)``                     send the headers and half the body, then close
+``("drop_stream",)``                   send the headers and the first event, then close (mid-stream)
+``("stall_stream", seconds)``          send the first event, then wait before the rest (a stalled stream)
+=====================================  ==============================================================
+
+``faults`` counts every step that was not ``("ok",)``: the faults actually injected.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -24,6 +37,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 512  # the listen backlog: the default 5 drops connections under load
 
+    def handle_error(self, request: Any, client_address: Any) -> None:  # a client hung up: expected here
+        pass
+
 
 class FaultServer:
     def __init__(self, latency_s: float = 0.0) -> None:
@@ -32,9 +48,11 @@ class FaultServer:
         self.calls: dict[str, list[float]] = defaultdict(list)
         self.in_flight = 0
         self.max_in_flight = 0
+        self.faults = 0
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: stop() returns within 50 ms instead of 0.5 s.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
@@ -56,7 +74,9 @@ class FaultServer:
         with self._lock:
             self.calls[marker].append(time.monotonic())
             steps = self.plan.get(marker)
-            return steps.pop(0) if steps else ("ok",)
+            action = steps.pop(0) if steps else ("ok",)
+            self.faults += action[0] != "ok"
+            return action
 
     def enter(self) -> None:
         with self._lock:
@@ -94,11 +114,38 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def _drop(self) -> None:
+            """Hang up now: the client sees the connection end wherever the answer was."""
+            self.close_connection = True
+            self.wfile.flush()
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
         def do_GET(self) -> None:
             if self.path.endswith("/stats"):
                 self._json(200, {"calls": server.total_calls(), "max_in_flight": server.max_in_flight})
                 return
-            self._json(200, {"object": "list", "data": [{"id": MODEL, "object": "model", "owned_by": "test"}]})
+            listing = {"object": "list", "data": [{"id": MODEL, "object": "model", "owned_by": "test"}]}
+            action = server.next_action("GET /models") if "GET /models" in server.plan else ("ok",)
+            if action[0] == "status":
+                headers = {"Retry-After": str(action[2])} if len(action) > 2 else {}
+                self._json(action[1], {"error": {"message": f"injected {action[1]}"}}, headers)
+            elif action[0] == "reset":
+                self._drop()
+            elif action[0] == "drop_body":
+                data = json.dumps(listing).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[: len(data) // 2])
+                self._drop()
+            else:
+                if action[0] == "hang":
+                    time.sleep(action[1])
+                self._json(200, listing)
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
@@ -112,12 +159,16 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 server.leave()
                 self._json(action[1], {"error": {"message": f"injected {action[1]}"}}, headers)
                 return
+            if action[0] == "reset":
+                server.leave()
+                self._drop()
+                return
             if action[0] == "hang":
                 time.sleep(action[1])
             time.sleep(server.latency_s)
-            self._stream(f"echo: {marker}")
+            self._stream(f"echo: {marker}", action)
 
-        def _stream(self, text: str) -> None:
+        def _stream(self, text: str, action: tuple[Any, ...] = ("ok",)) -> None:
             # Chunked and kept alive, as uvicorn-based servers (llama-cpp, vLLM, Llama Stack) answer.
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -126,10 +177,20 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             chunks = [{"choices": [{"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}]},
                       {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
                       {"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}}]
-            body = b"".join(
+            events = [
                 f"data: {json.dumps({'id': 'chatcmpl-1', 'object': 'chat.completion.chunk', 'created': 0, 'model': MODEL, **chunk})}\n\n".encode()
                 for chunk in chunks
-            ) + b"data: [DONE]\n\n"
+            ]
+            if action[0] in ("drop_stream", "stall_stream"):
+                first = events.pop(0)
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(first), first))
+                self.wfile.flush()
+                if action[0] == "drop_stream":
+                    server.leave()
+                    self._drop()
+                    return
+                time.sleep(action[1])
+            body = b"".join(events) + b"data: [DONE]\n\n"
             server.leave()
             self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
             self.wfile.flush()

@@ -158,9 +158,66 @@ def open_as_worker(spec: dict[str, Any]) -> dict[str, Any]:
     return {"spans": spans}
 
 
+SOAK_THREADS = 4  # per process: 8 threads in all
+SOAK_S = 2.5
+
+
+def soak_thread(client: lb.Client, owner: str, deadline: float) -> dict[str, Any]:
+    """Write and read until ``deadline``; report exactly what this thread made and removed.
+
+    Each round: a prompt (and every other round a second version), a file (every third one
+    deleted again), a response through the fault server, a run-log row; then reads of its own
+    objects and of the shared lists, whose counts may never go backwards.
+    """
+    from llamabook.batch import RunLog
+
+    log = RunLog(client)
+    made: dict[str, Any] = {"prompts": {}, "files": [], "deleted": [], "responses": [], "log": [], "reads": 0}
+    seen = 0
+    index = 0
+    while time.time() < deadline:
+        p = client.prompts.create(f"{owner}/{index} {{{{x}}}}", variables=["x"])
+        versions = 1
+        if index % 2:
+            client.prompts.update(p.prompt_id, prompt=p.prompt + "!", version=1, variables=["x"])
+            versions = 2
+        made["prompts"][p.prompt_id] = versions
+        f = client.files.create(payload(owner, index), filename=f"{owner}-{index}.bin")
+        (made["deleted"] if index % 3 == 2 else made["files"]).append(f.id)
+        if index % 3 == 2:
+            client.files.delete(f.id)
+        r = client.responses.create(prompt=p.prompt_id, variables={"x": str(index)})
+        made["responses"].append(r.id)
+        key = f"{owner}/{index}"
+        log.put(key, {"response_id": r.id, "output_text": r.output_text})
+        made["log"].append(key)
+        assert client.prompts.retrieve(p.prompt_id).version == versions
+        if index % 3 != 2:
+            assert client.files.content(f.id) == payload(owner, index)
+        assert log.get(key)["response_id"] == r.id
+        listed = len(client.prompts.list()) + len(client.responses.list(limit=10_000))
+        assert listed >= seen  # nothing another thread or process committed ever disappears
+        seen = listed
+        made["reads"] += 1
+        index += 1
+    return made
+
+
+def soak_as_worker(spec: dict[str, Any]) -> dict[str, Any]:
+    """SOAK_THREADS threads on one client for SOAK_S seconds, started with the other process."""
+    engine = lb.OpenAICompatibleEngine(spec["url"], models=["fake-model"], max_retries=0)
+    with lb.Client(spec["home"], engine=engine) as client:
+        client.prompts.list()
+        file_barrier(Path(spec["sync"]), "soak", spec["name"], len(WORKERS))
+        deadline = time.time() + SOAK_S
+        owners = [f"{spec['name']}.{t}" for t in range(SOAK_THREADS)]
+        results = run_together([partial(soak_thread, client, owner, deadline) for owner in owners])
+    return {"threads": results}
+
+
 def worker_main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
-    job = {"write": write_as_worker, "open": open_as_worker}[spec["mode"]]
+    job = {"write": write_as_worker, "open": open_as_worker, "soak": soak_as_worker}[spec["mode"]]
     print(json.dumps(job(spec)))
     return 0
 
@@ -387,6 +444,49 @@ def test_two_processes_open_a_brand_new_home_at_the_same_moment(tmp_path: Path) 
             templates = Counter(row[0] for row in conn.execute("SELECT template FROM prompt_versions"))
             assert templates == Counter(f"{n} was here" for n in WORKERS)
         conn.close()
+
+
+def test_eight_threads_in_two_processes_write_and_read_for_a_while_with_exact_counts(
+    tmp_path: Path, record_property: pytest.RecordProperty
+) -> None:
+    from faultserver import FaultServer
+    from storecheck import integrity
+
+    server = FaultServer().start()
+    home, sync = tmp_path / "home", tmp_path / "sync"
+    sync.mkdir()
+    try:
+        specs = [{"mode": "soak", "name": n, "home": str(home), "sync": str(sync), "url": server.url} for n in WORKERS]
+        threads = [t for result in run_workers(specs) for t in result["threads"]]
+    finally:
+        server.stop()
+    assert len(threads) == 2 * SOAK_THREADS and all(t["reads"] > 0 for t in threads)
+    prompts = {pid: v for t in threads for pid, v in t["prompts"].items()}
+    kept = {f for t in threads for f in t["files"]}
+    deleted = {f for t in threads for f in t["deleted"]}
+    responses = {r for t in threads for r in t["responses"]}
+    keys = {k for t in threads for k in t["log"]}
+    rounds = sum(len(t["prompts"]) for t in threads)
+    assert len(prompts) == len(responses) == len(keys) == rounds  # nothing reported twice
+    assert integrity(home / "llamabook.db") == "ok"
+    conn = sqlite3.connect(home / "llamabook.db")
+    try:
+        stored_versions = dict(conn.execute("SELECT prompt_id, COUNT(*) FROM prompt_versions GROUP BY prompt_id"))
+        stored_files = {row[0] for row in conn.execute("SELECT id FROM files")}
+        stored_responses = {row[0] for row in conn.execute("SELECT id FROM responses")}
+        stored_keys = {row[0] for row in conn.execute("SELECT cache_key FROM grid_results")}
+    finally:
+        conn.close()
+    assert stored_versions == prompts  # every prompt, with exactly its versions
+    assert stored_files == kept and not stored_files & deleted
+    assert stored_responses == responses and stored_keys == keys
+    assert len(blob_files(home)) == len(kept)  # deleted files left no bytes behind
+    with lb.Client(home, engine=lb.OpenAICompatibleEngine("http://127.0.0.1:9/v1", models=["m"])) as client:
+        for f in client.files.list(limit=10_000):
+            owner, _, index = f.filename.removesuffix(".bin").rpartition("-")
+            assert client.files.content(f.id) == payload(owner, int(index))
+    record_property("load_rounds", rounds)
+    record_property("load_rows_checked", len(prompts) + len(kept) + len(deleted) + len(responses) + len(keys))
 
 
 if __name__ == "__main__":

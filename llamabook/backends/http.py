@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..config import check_base_url
 from ..errors import (
     EngineError,
     EngineUnavailable,
@@ -92,7 +93,7 @@ class HttpBackend:
             raise InvalidRequest(f"prompts must be 'auto', 'server' or 'local', not {prompts!r}")
         if prompts == "local" and home is None:
             raise InvalidRequest("prompts='local' needs a home directory for the local prompt store")
-        self.base_url = base_url.rstrip("/").removesuffix("/v1")
+        self.base_url = check_base_url(base_url, "http(s)://host:port").removesuffix("/v1")
         self._api_key = api_key or "none"
         self._timeout = timeout
         self._max_retries = max_retries
@@ -189,14 +190,15 @@ class HttpBackend:
         if store := self.local_prompts():
             return store.update(prompt_id, template, version, variables, set_as_default)
         body = {"prompt": template, "version": version, "variables": variables, "set_as_default": set_as_default}
-        data = self._json("put", f"/prompts/{prompt_id}", body=body, prompt_id=prompt_id)
+        data = self._json("put", f"/prompts/{_segment(prompt_id, PromptNotFound)}", body=body, prompt_id=prompt_id)
         return _prompt(data, is_default=set_as_default)
 
     def get_prompt(self, prompt_id: str, version: int | None = None) -> Prompt:
         if store := self.local_prompts():
             return store.get(prompt_id, version)
         if version is None:
-            return _prompt(self._json("get", f"/prompts/{prompt_id}", prompt_id=prompt_id), is_default=True)
+            path = f"/prompts/{_segment(prompt_id, PromptNotFound)}"
+            return _prompt(self._json("get", path, prompt_id=prompt_id), is_default=True)
         for prompt in self.list_versions(prompt_id):
             if prompt.version == version:
                 return prompt
@@ -211,20 +213,21 @@ class HttpBackend:
     def list_versions(self, prompt_id: str) -> list[Prompt]:
         if store := self.local_prompts():
             return store.versions(prompt_id)
-        data = self._json("get", f"/prompts/{prompt_id}/versions", prompt_id=prompt_id)
+        data = self._json("get", f"/prompts/{_segment(prompt_id, PromptNotFound)}/versions", prompt_id=prompt_id)
         return [_prompt(item) for item in data.get("data", [])]
 
     def set_default_version(self, prompt_id: str, version: int) -> Prompt:
         if store := self.local_prompts():
             return store.set_default(prompt_id, version)
         body = {"version": version}
-        data = self._json("put", f"/prompts/{prompt_id}/set-default-version", body=body, prompt_id=prompt_id, version=version)
+        path = f"/prompts/{_segment(prompt_id, PromptNotFound)}/set-default-version"
+        data = self._json("put", path, body=body, prompt_id=prompt_id, version=version)
         return _prompt(data, is_default=True)
 
     def delete_prompt(self, prompt_id: str) -> None:
         if store := self.local_prompts():
             return store.delete(prompt_id)
-        self._json("delete", f"/prompts/{prompt_id}", prompt_id=prompt_id)
+        self._json("delete", f"/prompts/{_segment(prompt_id, PromptNotFound)}", prompt_id=prompt_id)
 
     # ---- files ---------------------------------------------------------------------------
     def upload_file(self, data: bytes, filename: str, purpose: str) -> File:
@@ -271,12 +274,15 @@ class HttpBackend:
         return [File.model_validate(item) for item in data.get("data", [])]
 
     def get_file(self, file_id: str) -> File:
+        _segment(file_id, FileNotFound)
         return File.model_validate(self._call(lambda sdk: sdk.files.retrieve(file_id), file_id=file_id).model_dump())
 
     def file_content(self, file_id: str) -> bytes:
+        _segment(file_id, FileNotFound)
         return self._call(lambda sdk: sdk.files.content(file_id), file_id=file_id).content
 
     def delete_file(self, file_id: str) -> DeletedObject:
+        _segment(file_id, FileNotFound)
         self._call(lambda sdk: sdk.files.delete(file_id), file_id=file_id)
         return DeletedObject(id=file_id, object="file", deleted=True)
 
@@ -385,7 +391,7 @@ class HttpBackend:
         return response
 
     def get_response(self, response_id: str) -> Response:
-        data = self._json("get", f"/responses/{response_id}", response_id=response_id)
+        data = self._json("get", f"/responses/{_segment(response_id, ResponseNotFound)}", response_id=response_id)
         return self._with_trace(Response.model_validate(data))
 
     def list_responses(self, limit: int, order: str, after: str | None, model: str | None) -> list[Response]:
@@ -399,12 +405,13 @@ class HttpBackend:
 
     def input_items(self, response_id: str, limit: int, order: str) -> list[InputItem]:
         query = {"limit": min(limit, 100), "order": order}
-        data = self._json("get", f"/responses/{response_id}/input_items", query=query, response_id=response_id)
+        path = f"/responses/{_segment(response_id, ResponseNotFound)}/input_items"
+        data = self._json("get", path, query=query, response_id=response_id)
         items = [InputItem.model_validate(item) for item in data.get("data", [])]
         return [item for item in items if item.id != FALLBACK_MESSAGE_ID]
 
     def delete_response(self, response_id: str) -> DeletedObject:
-        self._json("delete", f"/responses/{response_id}", response_id=response_id)
+        self._json("delete", f"/responses/{_segment(response_id, ResponseNotFound)}", response_id=response_id)
         if self._cache is not None:
             with self._cache.write() as conn:
                 conn.execute(
@@ -417,6 +424,20 @@ class HttpBackend:
             self._sdk.close()
         if self._cache is not None:
             self._cache.close()
+
+
+_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _segment(object_id: Any, missing: type[LlamabookError]) -> str:
+    """An id that is safe as one URL path segment; any other value cannot name an object.
+
+    Server ids are letters, digits, ``_`` and ``-``; a ``/``, ``..``, ``?`` or ``%`` in an id
+    would address another route (``files/../responses/…``), so it raises ``missing`` instead.
+    """
+    if not isinstance(object_id, str) or not _ID.fullmatch(object_id):
+        raise missing(f"{object_id!r} is not a valid id (letters, digits, '_' and '-' only), so nothing has it")
+    return object_id
 
 
 def _prompt(data: dict[str, Any], *, is_default: bool | None = None) -> Prompt:

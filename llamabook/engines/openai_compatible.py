@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ..config import check_base_url
 from ..errors import EngineError, EngineUnavailable, ModelNotFound
 from ..types.models import Model
 from .base import Generation, GenerationOptions
@@ -32,7 +33,7 @@ class OpenAICompatibleEngine:
         timeout: float = 600.0,
         max_retries: int = 2,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_base_url(base_url, "http(s)://host:port/v1")
         self.name = name
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
         self._model_ids = list(models) if models is not None else None
@@ -100,6 +101,8 @@ class OpenAICompatibleEngine:
                     if text:
                         chunks += 1
                         yield text
+        except ConnectError as exc:  # the answer had started: the server did not vanish, the connection broke
+            raise EngineUnavailable(f"{self.base_url} dropped the connection mid-answer ({exc}); try again") from exc
         except Exception as exc:
             raise self._translate(exc, model) from exc
         finally:

@@ -62,7 +62,7 @@ class Files:
             name = filename or path.name
             if path.stat().st_size > limit:
                 raise FileTooLarge(path.stat().st_size, limit, name)
-            return path.read_bytes(), name
+            return self._bytes(path.read_bytes(), name)
         if isinstance(file, tuple) and len(file) == 2:
             name, data = file
             return self._bytes(data, filename or name)
@@ -83,6 +83,8 @@ class Files:
         limit = self._backend.max_file_bytes()
         if len(data) > limit:
             raise FileTooLarge(len(data), limit, name)
+        if not len(data):
+            raise InvalidRequest(f"File {str(name)!r} is empty (0 bytes); upload a file with content")
         return bytes(data), str(name)
 
 

@@ -29,9 +29,20 @@ def _version(version: int) -> int:
     return version
 
 
+#: The longest template accepted (characters): past this, keep the text in a file variable.
+MAX_TEMPLATE_CHARS = 1_048_576
+
+
 def _template(prompt: str) -> str:
     if not isinstance(prompt, str):
         raise InvalidRequest(f"prompt must be the template text (a str), not {type(prompt).__name__}")
+    if not prompt.strip():
+        raise InvalidRequest("prompt is empty: write the template text, e.g. 'Summarise {{doc}}.'")
+    if len(prompt) > MAX_TEMPLATE_CHARS:
+        raise InvalidRequest(
+            f"prompt is {len(prompt):,} characters, over the {MAX_TEMPLATE_CHARS:,}-character limit; "
+            "put long text in a variable instead (e.g. a file: variables={'doc': Path(...)})"
+        )
     return prompt
 
 

@@ -10,12 +10,13 @@ from ..backends.base import Backend, ResponseRequest
 from ..errors import EngineError, InvalidRequest, ModelNotFound, PromptNotFound, UnsupportedInput
 from .. import media_fallback
 from ..inputs import Classified, classify, materialize
-from ..media import MediaOptions
+from ..media import MediaBlob, MediaOptions, file_as_text, sniff_mime
 from ..templates import check_supplied
 from ..types import (
     TERMINAL_EVENTS,
     DeletedObject,
     InputItem,
+    Model,
     ObjectList,
     OutputTextDelta,
     Prompt,
@@ -33,6 +34,8 @@ class ResponseStream:
         self._events = events
         self.response: Response | None = None
         self.text = ""
+        #: why the response failed, when the engine raised in this process
+        self.error: BaseException | None = None
 
     def __iter__(self) -> Iterator[StreamEvent]:
         for event in self._events:
@@ -40,6 +43,7 @@ class ResponseStream:
                 self.text += event.delta
             elif event.type in TERMINAL_EVENTS:
                 self.response = event.response  # type: ignore[union-attr]
+                self.error = getattr(event, "_error", None)
             yield event
 
     def until_done(self) -> Response:
@@ -122,7 +126,10 @@ class Responses:
             return events
         response = events.until_done()
         if response.status == "failed":
-            error = EngineError(response.error.message if response.error else "generation failed")
+            # The engine's own error when there is one (EngineUnavailable for a dropped connection
+            # stays retryable), else one made from the stored message.
+            error = events.error if isinstance(events.error, EngineError) else None
+            error = error or EngineError(response.error.message if response.error else "generation failed")
             error.response = response  # type: ignore[attr-defined]
             raise error
         return response
@@ -142,15 +149,9 @@ class Responses:
         """Check and type everything, upload media, and return the request (nothing generated)."""
         if input is None and prompt is None:
             raise InvalidRequest("Give input=, prompt=, or both")
-        if temperature := options.get("temperature"):
-            if not 0 <= temperature <= 2:
-                raise InvalidRequest(f"temperature must be between 0 and 2, not {temperature}")
-        model_id = model or self._backend.default_model()
-        model_info = next((m for m in self._backend.list_models() if m.id == model_id), None)
-        if model_info is None:
-            raise ModelNotFound(
-                f"Model {model_id!r} is not available here; choose one of {[m.id for m in self._backend.list_models()]}"
-            )
+        _check_options(input, options)
+        model_info = self._model(model)
+        model_id = model_info.id
         reference = None
         template = None
         if prompt is not None:
@@ -180,6 +181,32 @@ class Responses:
             media = MediaOptions(frozenset(model_info.accepts), model_id, describe_images, pdf_to_text)
             request = media_fallback.rewrite(request, media, self._read_file)
         return request
+
+    def check_variables(
+        self,
+        variables: Mapping[str, Any],
+        *,
+        model: str | None = None,
+        describe_images: bool = False,
+        pdf_to_text: bool | None = None,
+    ) -> None:
+        """Raise what :meth:`create` would for these values on this model, storing and sending nothing.
+
+        Checks the model exists and that every value can be typed and taken by it (size, image
+        decoding, PDF and text conversion); not the names, which need a prompt.
+        """
+        model_info = self._model(model)
+        limit = self._backend.max_file_bytes()
+        classified = [classify(name, value, max_bytes=limit) for name, value in variables.items()]
+        _check_capabilities(classified, model_info.accepts, model_info.id, describe_images, pdf_to_text)
+
+    def _model(self, model: str | None) -> Model:
+        model_id = model or self._backend.default_model()
+        models = self._backend.list_models()
+        found = next((m for m in models if m.id == model_id), None)
+        if found is None:
+            raise ModelNotFound(f"Model {model_id!r} is not available here; choose one of {[m.id for m in models]}")
+        return found
 
     def _read_file(self, file_id: str) -> tuple[bytes, str]:
         return self._backend.file_content(file_id), self._backend.get_file(file_id).filename
@@ -289,3 +316,26 @@ def _check_capabilities(
                 model=model,
                 kind="file",
             )
+        as_text = pdf_to_text if pdf_to_text is not None else "file" not in accepts
+        if item.kind == "file" and as_text and item.data is not None and item.filename is not None:
+            # Convert once now, so an unreadable PDF or text file fails before it is uploaded.
+            mime = sniff_mime(item.data, item.filename)
+            file_as_text(MediaBlob(item.name, item.filename, mime, item.data), model)
+
+
+def _check_options(input: Any, options: Mapping[str, Any]) -> None:
+    """Shapes and ranges of the request options, checked before anything is stored or sent."""
+    if input is not None and not isinstance(input, (str, list, tuple)):
+        raise InvalidRequest(f"input must be a str or a list of messages, not {type(input).__name__}")
+    for name, low, high in (("temperature", 0, 2), ("top_p", 0, 1)):
+        value = options.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise InvalidRequest(f"{name} must be a number between {low} and {high}, not {value!r}")
+    tokens = options.get("max_output_tokens")
+    if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1):
+        raise InvalidRequest(f"max_output_tokens must be a whole number from 1 up, not {tokens!r}")
+    metadata = options.get("metadata")
+    if metadata is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+        raise InvalidRequest(f"metadata must map str keys to str values, not {metadata!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, PrivateAttr, TypeAdapter
 
 from .base import WireModel
 from .responses import OutputMessage, OutputText, Response
@@ -73,6 +73,8 @@ class ResponseIncomplete(_Event):
 class ResponseFailed(_Event):
     type: Literal["response.failed"] = "response.failed"
     response: Response
+    #: the exception that failed it, when it was raised in this process (never sent or stored)
+    _error: BaseException | None = PrivateAttr(default=None)
 
 
 StreamEvent = Annotated[

@@ -202,6 +202,7 @@ class LocalBackend:
         yield ContentPartAdded(sequence_number=seq(), item_id=message_id, part=OutputText(text=""))
         chunks: list[str] = []
         outcome = "completed"
+        failure: Exception | None = None
         try:
             for delta in generation:
                 chunks.append(delta)
@@ -211,13 +212,15 @@ class LocalBackend:
             generation.close()
             raise
         except Exception as exc:
-            outcome = "failed"
+            outcome, failure = "failed", exc
             response.error = ResponseError(code="server_error", message=f"{type(exc).__name__}: {exc}")
         finally:
             self._finish(response, generation, chunks, message_id, outcome, started, input_items)
         text = OutputText(text="".join(chunks))
         if outcome == "failed":
-            yield ResponseFailed(sequence_number=seq(), response=response)
+            failed = ResponseFailed(sequence_number=seq(), response=response)
+            failed._error = failure  # so responses.create can raise the engine's own typed error
+            yield failed
             return
         yield ContentPartDone(sequence_number=seq(), item_id=message_id, part=text)
         yield OutputItemDone(sequence_number=seq(), item=response.output[0])
