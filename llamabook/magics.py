@@ -355,6 +355,9 @@ class LlamaMagics(Magics):
     @argument("-f", "--format", choices=FORMATS, default="markdown", help="how to show the answer")
     @argument("--over", metavar="DF", help="run for every row of DataFrame DF (client.grid); binds the result DataFrame")
     @argument("--max-tokens", type=int, metavar="N", help="max_output_tokens")
+    @argument("-t", "--temperature", type=float, metavar="T", help="sampling temperature (0 = greedy, repeatable answers)")
+    @argument("--concurrency", type=int, default=4, metavar="N", help="with --over: calls in flight at once (default 4)")
+    @argument("--no-progress", action="store_true", help="with --over: no progress bar")
     @argument("--debug", action="store_true", help="raise errors with their traceback")
     @needs_local_scope
     @line_cell_magic
@@ -414,6 +417,7 @@ class LlamaMagics(Magics):
             variables=values.values,
             instructions=args.instructions,
             max_output_tokens=args.max_tokens,
+            temperature=args.temperature,
             stream=not args.no_stream,
         )
         if args.no_stream:
@@ -508,11 +512,18 @@ class LlamaMagics(Magics):
         if values.sources:
             display(note_bundle(values.summary()), raw=True)
             rows = _with_constants(rows, values.values)
-        options = {"input": chosen.input, "instructions": args.instructions, "max_output_tokens": args.max_tokens}
+        options = {
+            "input": chosen.input,
+            "instructions": args.instructions,
+            "max_output_tokens": args.max_tokens,
+            "temperature": args.temperature,
+        }
         frame = client.grid(
             chosen.prompt,
             rows=rows,
             models=[args.model] if args.model else None,
+            concurrency=args.concurrency,
+            progress=not args.no_progress,
             **{k: v for k, v in options.items() if v is not None},
         )
         self._bind(frame, args.out)

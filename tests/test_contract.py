@@ -142,6 +142,14 @@ def test_flow_default_version_is_resolved_and_recorded(backend: lb.Client) -> No
     assert r.rendered_messages[0]["content"] == "Say bye to Bob."
 
 
+def test_a_prompt_alone_needs_no_input(backend: lb.Client) -> None:
+    p = backend.prompts.create("Name the capital of {{country}}.", variables=["country"])
+    r = ask(backend, prompt=p, variables={"country": "France"})
+    assert r.status == "completed" and r.output_text.strip()
+    assert r.rendered_messages == [{"role": "system", "content": "Name the capital of France."}]
+    assert backend.responses.input_items(r.id) == []
+
+
 def test_flow_product_image(backend: lb.Client, data: Path) -> None:
     photo = backend.files.create(data / "phone.png")
     p = backend.prompts.create(

@@ -318,3 +318,17 @@ def test_over_runs_the_template_for_every_row(ip: InteractiveShell, client: lb.C
     assert list(frame["status"]) == ["completed", "completed"]
     assert frame["prompt_id"].nunique() == 1 and frame["output_text"].str.len().min() > 0
     assert ran.texts()[0] == "values: style = str (--var)"
+
+
+def test_temperature_concurrency_and_no_progress_reach_the_client(ip: InteractiveShell, client: lb.Client) -> None:
+    ok(ip, "%%llama --no-stream -t 0.7 --max-tokens 2 -o warm\nSay hi.")
+    assert ip.user_ns["warm"].temperature == 0.7
+    assert client.responses.retrieve(ip.user_ns["warm"].id).temperature == 0.7
+    ip.user_ns["words"] = pd.DataFrame({"word": ["a", "b", "c"]})
+    cell = "%%llama --over words {}--concurrency 2 -t 0 --max-tokens 2 -o said\nSay {{{{word}}}}."
+    for quiet in ("", "--no-progress "):
+        with capture_output() as captured:
+            assert ip.run_cell(cell.format(quiet)).error_in_exec is None
+        assert ("llamabook grid" in captured.stderr) == (not quiet)  # tqdm's bar, or none
+    assert list(ip.user_ns["said"]["status"]) == ["completed"] * 3 and ip.user_ns["said"]["cached"].all()
+    assert {r.temperature for r in client.responses.list()} == {0.7, 0.0}

@@ -458,9 +458,10 @@ def _fill_usage(response: Response, trace: ResponseTrace, deltas: int) -> None:
 
 
 def _request_body(request: ResponseRequest) -> dict[str, Any]:
+    # Llama Stack requires ``input``; an empty list leaves the prompt's system message alone, as
+    # the embedded backend does when there is no input.
     body: dict[str, Any] = {"model": request.model, "store": request.store}
-    if request.input is not None:
-        body["input"] = request.input
+    body["input"] = request.input if request.input is not None else []
     if request.prompt is not None:
         body["prompt"] = request.prompt.model_dump(mode="json", exclude_none=True)
     for name in ("instructions", "temperature", "top_p", "max_output_tokens", "metadata", "previous_response_id"):
