@@ -72,7 +72,7 @@ install-browser: $(VENV)/.installed-browser $(CHROMIUM)
 demo: $(VENV)/.installed-demo
 	$(PY) examples/demo.py
 
-test: test-python test-notebooks docs
+test: test-python test-notebooks binder-check docs
 
 # The pytest suite, real-browser tests included (a missing browser piece fails, never skips).
 test-python: $(VENV)/.installed-test $(LLS_VENV)/.installed $(CHROMIUM)
@@ -126,7 +126,7 @@ test-notebooks: $(VENV)/.installed-notebooks $(LLS_VENV)/.installed
 notebooks-headless: $(VENV)/.installed-notebooks $(if $(PY312),$(LLS_VENV)/.installed)
 	$(PY) notebooks/run_headless.py
 
-# A fresh venv from binder/ alone (as mybinder.org would build it), then notebooks 01-04 under nbval.
+# A fresh venv from binder/ alone (as mybinder.org would build it), then notebooks 01-04 and 06 under nbval (05 needs a Llama Stack server).
 binder-check:
 	PYTHON=$(PYTHON) bash binder/verify.sh
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check that binder/ alone builds a working environment, as mybinder.org would build it (Docker
 # cannot run here): a fresh venv, `pip install -r binder/requirements.txt`, then binder/postBuild
-# from the repository root, then notebooks 01-04 under strict nbval in that venv.
+# from the repository root, then notebooks 01-04 and 06 under strict nbval in that venv.
 #
 #   bash binder/verify.sh            # PYTHON=python3.11 to choose the interpreter (runtime.txt: 3.11)
 #
@@ -30,8 +30,8 @@ echo "== binder/postBuild"
 bash binder/postBuild
 python -m pip check
 
-echo "== nbval (strict) on notebooks 01-04"
+echo "== nbval (strict) on notebooks 01-04 and 06"
 python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
     --nbval-sanitize-with notebooks/nbval_sanitize.cfg \
-    notebooks/01-*.ipynb notebooks/02-*.ipynb notebooks/03-*.ipynb notebooks/04-*.ipynb
+    notebooks/01-*.ipynb notebooks/02-*.ipynb notebooks/03-*.ipynb notebooks/04-*.ipynb notebooks/06-*.ipynb
 echo "== binder environment OK in $(( $(date +%s) - started )) s (venv: $WORK/venv)"
