@@ -53,7 +53,7 @@ def read_report(report: Path) -> list[dict[str, Any]]:
 
 
 def bad_input_areas(cases: list[dict[str, Any]]) -> Counter[str]:
-    """Passed bad-input cases by area (client, connection, magics), from the catalogue."""
+    """Passed bad-input cases by area (client, connection, magics, widgets), from the catalogue."""
     sys.path.insert(0, str(ROOT / "tests"))
     from bad_inputs import CASES
 
@@ -109,7 +109,7 @@ def markdown(summary: dict[str, Any]) -> str:
     rows = [
         ["bad inputs tried (typed error, nothing stored changed)",
          f"{summary['bad_inputs_tried']} ({areas.get('client', 0)} client, {areas.get('connection', 0)} connection, "
-         f"{areas.get('magics', 0)} magics)", passed("test_bad_inputs.py")],
+         f"{areas.get('magics', 0)} magics, {areas.get('widgets', 0)} widgets)", passed("test_bad_inputs.py")],
         ["faults injected (429 ± Retry-After, 500/503, resets, mid-body/mid-stream drops, stalls, hangs)",
          f"{summary['faults_injected']} in {summary['fault_scenarios']} scenarios", passed("test_faults.py")],
         ["SIGKILLs survived (integrity_check ok after each, resumed)",

@@ -1,20 +1,31 @@
 """The bad-input catalogue: one source for tests/test_bad_inputs.py and the table in docs/reliability.md.
 
 Each case is the code a user would run (a Python expression for the client, a cell for the
-magics), the typed error it must raise and a fragment its message must contain. The test runs
-every case on a copy of a seeded home and proves nothing stored changed; ``python
-tests/bad_inputs.py`` rewrites the table in docs/reliability.md from this file (a test checks
-it is current).
+magics, statements that set a panel's widget values and click for the widgets), the typed error
+it must raise (widgets: show in the panel's error area, raising nothing) and a fragment its
+message must contain. The test runs every case on a copy of a seeded home and proves nothing
+stored changed; ``python tests/bad_inputs.py`` rewrites the table in docs/reliability.md from
+this file (a test checks it is current).
 
 Names a client expression can use (see ``namespace`` in tests/test_bad_inputs.py): ``client``
 (embedded backend on the seeded home), ``home``, ``lb``, ``Path``, ``io``, ``pid`` (a prompt
 with versions 1 and 2, ``Summarise {{doc}} for {{name}}.``), ``notes`` / ``invoice`` /
-``broken`` (stored files: UTF-8 text, a PDF, a corrupt PDF), ``resp`` (a stored response id),
-``bad`` (bad media: bytes and paths, see ``make_bad_media``), ``small`` (a client on the same home
-with a 1,000-byte upload limit), ``remote(url, key=None)`` (a client on the same home whose engine
-is an OpenAI-compatible server), ``server(url)`` (a client on a Llama Stack server, home as
-cache), ``DOWN`` (a loopback URL nothing listens on) and ``LLAMA_CPP`` (the real llama-cpp
-server, which needs an API key). Magic cells see the notebook variables in ``NOTEBOOK``.
+``broken`` / ``photo`` (stored files: UTF-8 text, a PDF, a corrupt PDF, a PNG), ``resp`` (a stored
+response id), ``grid`` (the DataFrame of a one-row ``client.grid`` run on ``pid``), ``bad`` (bad
+media: bytes and paths, see ``make_bad_media``), ``small`` (a client on the same home with a
+100-byte upload limit), ``remote(url, key=None)`` (a client on the same home whose engine is an
+OpenAI-compatible server), ``server(url)`` (a client on a Llama Stack server, home as cache),
+``DOWN`` (a loopback URL nothing listens on) and ``LLAMA_CPP`` (the real llama-cpp server, which
+needs an API key). Magic cells see the notebook variables of ``notebook()`` in the test. Widget
+statements also see ``pd``, the four panels (``PromptEditor``, ``FilesPanel``, ``RunsTable``,
+``ResponseView``), ``upload(path)`` / ``upload(data, name)`` (what a ``FileUpload`` holds after the
+browser sent that file) and ``panel``: the panel under test.
+
+A widget case's ``panel`` is built and its ``setup`` run (what happens elsewhere meanwhile, e.g.
+another client deleting a file) before the first snapshot; ``code`` is the user's action. The
+action must raise nothing into the caller (and show no traceback from a button handler), the
+panel's error area must read ``<ErrorClass>: …`` with the fragment, the store must be unchanged,
+and ``holds``, if given, must be true afterwards.
 """
 
 from __future__ import annotations
@@ -43,14 +54,16 @@ class BadInput:
     """One bad input and what it must get."""
 
     id: str
-    area: str  # "client", "connection" or "magics" (and "widgets", once written: see WIDGET_TODO)
+    area: str  # "client", "connection", "magics" or "widgets"
     what: str  # the bad input, in words
-    code: str  # a client expression, or a magic cell (first line: the magic line)
-    error: type[BaseException]
+    code: str  # a client expression, a magic cell (first line: the magic line), or widget statements
+    error: type[BaseException]  # raised; for widgets, shown in the panel's error area
     fragment: str  # the message contains this
     needs: str = "home"  # "home", or "llama_cpp": the real llama-cpp server fixture
     stored: str = "nothing"  # what may change: "nothing", or "one failed response" (a record of the attempt)
-    setup: str = ""  # a statement run before the snapshot (e.g. damaging aliases.json)
+    setup: str = ""  # statements run before the snapshot (e.g. damaging aliases.json)
+    panel: str = ""  # widgets: the expression building the panel (before setup); else ``code`` assigns ``panel``
+    holds: str = ""  # widgets: an expression that must be true after the action (e.g. the rows kept)
 
 
 MISSING_PROMPT = "pmpt_" + "0" * 48
@@ -306,16 +319,104 @@ MAGIC_CASES = [
              setup="(home / 'aliases.json').write_text('{not json')"),
 ]  # fmt: skip
 
-#: Widget bad inputs to add once llamabook.widgets is tested here (lead: one BadInput each, area "widgets").
-WIDGET_TODO = [
-    "PromptEditor: Save with a template using an undeclared {{name}} -> the editor shows UndeclaredVariables; no version stored",
-    "PromptEditor: Save from a stale version while another client added one -> VersionConflict shown; nothing overwritten",
-    "PromptEditor: Run with a variable field left empty (strict) -> MissingVariables shown; no response stored",
-    "FilesPanel: upload of a 0-byte file or one over the limit -> InvalidRequest / FileTooLarge shown; no file stored",
-    "RunsTable: open a response id that was deleted meanwhile -> ResponseNotFound shown; the table keeps its rows",
-]
+ELSEWHERE = "  # meanwhile, elsewhere"
+EDITOR = "PromptEditor(client, pid)"
+DOC_FILE = "panel.fields['doc'].kind.value = 'file'\n"  # the doc row switched to a file
+ANN = "panel.fields['name'].text.value = 'Ann'\n"
 
-CASES = CLIENT_CASES + MAGIC_CASES
+WIDGET_CASES = [
+    # ---- PromptEditor --------------------------------------------------------------------
+    # (Every placeholder typed is declared on Save, so a template cannot hold an undeclared one:
+    # the nearest bad template is a placeholder the server finds but that is no variable name.)
+    BadInput("editor-placeholder-not-a-name", "widgets", "PromptEditor: Save with a placeholder that is no variable name",
+             "panel.template.value = 'Hi {{ 9z }}'\npanel.save_button.click()", lb.InvalidRequest, "'9z'",
+             panel="PromptEditor(client)"),
+    BadInput("editor-stale-version", "widgets", "PromptEditor: Save an edit of v2 after another client stored v3",
+             "panel.template.value = 'Mine: {{doc}} for {{name}}'\npanel.save_button.click()",
+             lb.VersionConflict, "the latest is 3", panel=EDITOR,
+             setup="client.prompts.update(pid, prompt='Theirs: {{doc}} {{name}}', version=2, variables=['doc', 'name'])"
+             + ELSEWHERE,
+             holds="[v for _, v in panel.versions.options] == [1, 2, 3] and panel.template.value.startswith('Mine')"),
+    BadInput("editor-missing-value", "widgets", "PromptEditor: Run with a variable field left empty",
+             ANN + "panel.run_button.click()", lb.MissingVariables, "no value for 'doc'", panel=EDITOR,
+             holds="not panel.running"),
+    BadInput("editor-empty-template", "widgets", "PromptEditor: Save an empty template",
+             "panel.template.value = '   '\npanel.save_button.click()", lb.InvalidRequest, "Write a template first",
+             panel="PromptEditor(client)"),
+    BadInput("editor-huge-template", "widgets", "PromptEditor: Save a template over the size limit (2 MiB)",
+             "panel.template.value = 'x' * 2 ** 21\npanel.save_button.click()", lb.InvalidRequest, "character limit",
+             panel="PromptEditor(client)"),
+    BadInput("editor-image-text-only", "widgets", "PromptEditor: Run with an image for the text-only model",
+             DOC_FILE + "panel.fields['doc'].file.value = photo.id\n" + ANN + "panel.run_button.click()",
+             lb.UnsupportedInput, "text-only", panel=EDITOR, holds="not panel.running"),
+    BadInput("editor-upload-zip", "widgets", "PromptEditor: upload a zip (neither image nor PDF)",
+             DOC_FILE + "panel.fields['doc'].upload.value = upload(bad.zip_path)", lb.InvalidRequest,
+             "application/zip", panel=EDITOR, holds="panel.fields['doc'].upload.value == ()"),
+    BadInput("editor-upload-truncated", "widgets", "PromptEditor: upload a truncated image",
+             DOC_FILE + "panel.fields['doc'].upload.value = upload(bad.truncated_png, 'scan.png')", lb.InvalidVariable,
+             "truncated or corrupt", panel=EDITOR, holds="panel.fields['doc'].file.value is None"),
+    BadInput("editor-upload-bomb", "widgets", "PromptEditor: upload a decompression-bomb image",
+             DOC_FILE + "panel.fields['doc'].upload.value = upload(bad.bomb_png, 'huge.png')", lb.InvalidVariable,
+             "too large to decode", panel=EDITOR),
+    BadInput("editor-upload-empty", "widgets", "PromptEditor: upload a 0-byte PDF",
+             DOC_FILE + "panel.fields['doc'].upload.value = upload(b'', 'scan.pdf')", lb.InvalidRequest,
+             "empty (0 bytes)", panel=EDITOR),
+    BadInput("editor-upload-too-large", "widgets", "PromptEditor: upload a file over the size limit",
+             DOC_FILE + "panel.fields['doc'].upload.value = upload(bad.pdf_path)", lb.FileTooLarge, "upload limit",
+             panel="PromptEditor(small, pid)"),
+    BadInput("editor-picked-file-deleted", "widgets", "PromptEditor: Run with a picked file deleted meanwhile",
+             DOC_FILE + "panel.fields['doc'].file.value = notes.id\n" + ANN + "panel.run_button.click()",
+             lb.FileNotFound, "not found", panel=EDITOR, setup="client.files.delete(notes.id)" + ELSEWHERE,
+             holds="not panel.running"),
+    BadInput("editor-open-unknown", "widgets", "PromptEditor: open an unknown prompt id",
+             f"panel = PromptEditor(client, '{MISSING_PROMPT}')", lb.PromptNotFound, "not found"),
+    BadInput("editor-open-bad-version", "widgets", "PromptEditor: open a prompt with a non-numeric version",
+             "panel = PromptEditor(client, pid + '@two')", lb.InvalidRequest, "whole number"),
+    BadInput("editor-version-deleted", "widgets", "PromptEditor: pick a version of a prompt deleted meanwhile",
+             "panel.versions.value = 1", lb.PromptNotFound, "not found", panel=EDITOR,
+             setup="client.prompts.delete(pid)" + ELSEWHERE),
+    # ---- FilesPanel ----------------------------------------------------------------------
+    BadInput("files-upload-empty", "widgets", "FilesPanel: upload a 0-byte file",
+             "panel.upload.value = upload(bad.empty_path)", lb.InvalidRequest, "empty (0 bytes)",
+             panel="FilesPanel(client)", holds="panel.upload.value == ()"),
+    BadInput("files-upload-too-large", "widgets", "FilesPanel: upload a file over the size limit",
+             "panel.upload.value = upload(bad.pdf_path)", lb.FileTooLarge, "upload limit", panel="FilesPanel(small)"),
+    BadInput("files-upload-batch-one-empty", "widgets", "FilesPanel: upload two files, the second of them empty",
+             "panel.upload.value = upload(b'fine', 'a.txt') + upload(bad.empty_path)", lb.InvalidRequest,
+             "empty (0 bytes)", panel="FilesPanel(client)", holds="len(panel.files) == 4"),
+    BadInput("files-delete-gone", "widgets", "FilesPanel: Delete (and Confirm) a file deleted meanwhile",
+             "panel.delete_buttons[notes.id].click()\npanel.delete_buttons[notes.id].click()  # Confirm",
+             lb.FileNotFound, "not found", panel="FilesPanel(client)", setup="client.files.delete(notes.id)" + ELSEWHERE,
+             holds="notes.id not in panel.delete_buttons and len(panel.files) == 3"),
+    BadInput("files-preview-gone", "widgets", "FilesPanel: Preview a file deleted meanwhile",
+             "panel.preview_buttons[notes.id].click()", lb.FileNotFound, "not found", panel="FilesPanel(client)",
+             setup="panel.preview_buttons[notes.id].click()\nclient.files.delete(notes.id)" + ELSEWHERE,
+             holds="panel.preview.value == ''"),
+    BadInput("files-preview-corrupt-pdf", "widgets", "FilesPanel: Preview a corrupt PDF",
+             "panel.preview_buttons[broken.id].click()", lb.InvalidVariable, "Could not read the PDF",
+             panel="FilesPanel(client)", holds="'broken.pdf' in panel.preview.value"),
+    BadInput("files-preview-corrupt-image", "widgets", "FilesPanel: Preview a truncated image",
+             "panel.preview_buttons[half.id].click()", lb.InvalidVariable, "truncated or corrupt",
+             panel="FilesPanel(client)",
+             setup="half = client.files.create(bad.truncated_png, filename='half.png')\npanel.refresh()",
+             holds="'half.png' in panel.preview.value"),
+    # ---- RunsTable and ResponseView ------------------------------------------------------
+    BadInput("runs-open-deleted-response", "widgets", "RunsTable: open a line whose response was deleted meanwhile",
+             "panel.open_buttons[0].click()", lb.ResponseNotFound, "not found", panel="RunsTable(grid, client)",
+             setup="client.responses.delete(grid.response_id[0])" + ELSEWHERE,
+             holds="list(panel.open_buttons) == [0] and panel.summary.value == '1 line · 1 completed'"),
+    BadInput("runs-open-out-of-range", "widgets", "RunsTable: open a line the table does not have",
+             "panel.open(5)", lb.InvalidRequest, "No line 5", panel="RunsTable(grid, client)"),
+    BadInput("runs-not-a-grid", "widgets", "RunsTable: a DataFrame without the grid's columns",
+             "panel = RunsTable(pd.DataFrame({'city': ['Cork']}), client)", lb.InvalidRequest, "no 'status' column",
+             holds="list(panel.open_buttons) == [0]"),
+    BadInput("runs-not-a-frame", "widgets", "RunsTable: a list of dicts instead of a DataFrame",
+             "panel = RunsTable([{'city': 'Cork'}], client)", lb.InvalidRequest, "not a list"),
+    BadInput("view-id-not-response", "widgets", "ResponseView: a response id instead of a Response",
+             "panel = ResponseView(resp, client=client)", lb.InvalidRequest, "client.responses.retrieve(id)"),
+]  # fmt: skip
+
+CASES = CLIENT_CASES + MAGIC_CASES + WIDGET_CASES
 
 
 def make_bad_media(folder: Path) -> SimpleNamespace:
@@ -377,8 +478,16 @@ def _code(text: str) -> str:
     return f"`` {shown} ``" if "`" in shown else f"`{shown}`"
 
 
+def shown_code(case: BadInput) -> str:
+    """The code column: a widget case's panel and setup lines come first (they run before the snapshot)."""
+    if case.area != "widgets":
+        return case.code
+    lines = [f"panel = {case.panel}"] if case.panel else []
+    return "\n".join([*lines, *([case.setup] if case.setup else []), case.code])
+
+
 def markdown_table() -> str:
-    """The generated table (and the widget TODO list) for docs/reliability.md."""
+    """The generated table for docs/reliability.md."""
     lines = [
         "| # | area | bad input | code | error | message contains | stored afterwards |",
         "|---|---|---|---|---|---|---|",
@@ -387,14 +496,13 @@ def markdown_table() -> str:
         error = case.error.__name__ if case.error is UsageError else f"lb.{case.error.__name__}"
         stored = "unchanged" if case.stored == "nothing" else f"unchanged + {case.stored}"
         lines.append(
-            f"| {number} | {case.area} | {_cell(case.what)} | {_code(case.code)} | `{error}` | "
+            f"| {number} | {case.area} | {_cell(case.what)} | {_code(shown_code(case))} | `{error}` | "
             f"{_code(case.fragment)} | {stored} |"
         )
     lines += ["", f"{len(CASES)} cases: {len(CLIENT_CASES)} for the client and its connections, "
               f"{len(MAGIC_CASES)} for the magics (`UsageError` is IPython's: the cell fails with the one-line "
-              "llamabook message; `--debug` raises the typed error instead).", "",
-              "Widget cases still to add (TODO for the lead, once the widgets are tested here):", ""]
-    lines += [f"- [ ] {item}" for item in WIDGET_TODO]
+              f"llamabook message; `--debug` raises the typed error instead), {len(WIDGET_CASES)} for the widgets "
+              "(the error is shown in the panel's error area, `<ErrorClass>: message`; nothing is raised)."]
     return "\n".join(lines)
 
 

@@ -17,7 +17,9 @@ def _names(variables: Iterable[str] | None) -> list[str]:
     names = list(variables)
     for name in names:
         if not isinstance(name, str) or not name.isidentifier():
-            raise InvalidRequest(f"variable name {name!r} must be letters, digits and underscores")
+            raise InvalidRequest(
+                f"variable name {name!r} is not a valid name: use letters, digits and underscores, not starting with a digit"
+            )
     if len(set(names)) != len(names):
         raise InvalidRequest(f"variables lists a name twice: {names}")
     return names

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from .. import views
-from ..errors import InvalidVariable
+from ..errors import FileNotFound, FileTooLarge, InvalidRequest, InvalidVariable
 from ..media import pdf_text, sniff_mime
 from ..types import PURPOSES, File
 from ._common import ErrorArea, guarded, replace_children, styled
@@ -79,28 +79,40 @@ class FilesPanel(widgets.VBox):
     def show(self, file_id: str) -> None:
         """Preview a file: its metadata, and a thumbnail or the start of its text."""
         self.error.clear()
+        self.preview.value = ""  # never the previous file's preview next to this file's error
         file = self.client.files.retrieve(file_id)
         preview = excerpt = None
+        problem: InvalidVariable | None = None
         mime = file.mime_type
         if mime.startswith("image/") or mime == "application/pdf" or mime.startswith("text/"):
             data = self.client.files.content(file_id)
             mime = sniff_mime(data, file.filename)
             if mime.startswith("image/"):
                 preview = views.thumbnail(data, max_px=240)
+                if preview is None:
+                    problem = InvalidVariable(
+                        f"Could not decode the image {file.filename!r}: it may be truncated or corrupt. Re-upload it."
+                    )
             elif mime == "application/pdf":
                 try:
                     excerpt = pdf_text(data)[0][:EXCERPT_CHARS]
-                except InvalidVariable:
-                    excerpt = "(the PDF's text could not be read)"
+                except InvalidVariable as exc:
+                    excerpt, problem = "(the PDF's text could not be read)", exc
             else:
                 excerpt = data[:EXCERPT_CHARS].decode("utf-8", errors="replace")
         self.preview.value = views.file_html(file, preview=preview, excerpt=excerpt)
+        if problem is not None:  # the metadata is shown; say why the content is not
+            self.error.show(problem)
 
     @guarded
     def delete(self, file_id: str) -> None:
         """Delete a file (no second ask; the Delete button asks)."""
         self.error.clear()
-        self.client.files.delete(file_id)
+        try:
+            self.client.files.delete(file_id)
+        except FileNotFound:
+            self.refresh()  # deleted elsewhere already: drop its stale row, then say so
+            raise
         self.preview.value = ""
         self.refresh()
         self.status.value = f"deleted {file_id}"
@@ -137,11 +149,17 @@ class FilesPanel(widgets.VBox):
             return
         self.upload.value = ()  # ready for the next upload, also after a problem
         self.error.clear()
+        batch = [(str(item.get("name") or "upload"), bytes(item["content"])) for item in items]
+        limit = self.client.backend.max_file_bytes()
+        for name, data in batch:  # check them all first: one bad file stores none of the batch
+            if len(data) > limit:
+                raise FileTooLarge(len(data), limit, name)
+            if not data:
+                raise InvalidRequest(f"File {name!r} is empty (0 bytes); upload a file with content")
         names = []
-        for item in items:
-            stored = self.client.files.create(
-                (str(item.get("name") or "upload"), bytes(item["content"])), self.purpose.value
-            )
-            names.append(stored.filename)
-        self.refresh()
+        try:
+            for name, data in batch:
+                names.append(self.client.files.create((name, data), self.purpose.value).filename)
+        finally:
+            self.refresh()  # list what was stored, also when a later file failed
         self.status.value = f"uploaded {', '.join(names)}"

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from .. import views
-from ..errors import InvalidRequest, LlamabookError, MissingVariables
+from ..errors import InvalidRequest, LlamabookError, MissingVariables, VersionConflict
+from ..inputs import check_image
 from ..media import sniff_mime
 from ..templates import check_supplied, placeholders
 from ..types import File, Prompt, Response
@@ -110,6 +111,8 @@ class PromptEditor(widgets.VBox):
         self.client = client
         #: The stored prompt version the editor is on (None until saved or opened).
         self.prompt: Prompt | None = None
+        #: The prompt's latest version when the editor last listed them: a save must build on it.
+        self._latest: int | None = None
         #: The response of the last run, once it has ended.
         self.response: Response | None = None
         #: Every variable field made so far, by name (a field keeps its value while its placeholder is gone).
@@ -370,8 +373,13 @@ class PromptEditor(widgets.VBox):
         elif template == self.prompt.template:
             return self.prompt, False
         else:
-            latest = self.client.prompts.versions(self.prompt.prompt_id)[-1].version
-            prompt = self.client.prompts.update(self.prompt.prompt_id, prompt=template, version=latest, variables=names)
+            try:
+                prompt = self.client.prompts.update(
+                    self.prompt.prompt_id, prompt=template, version=self._latest or self.prompt.version, variables=names
+                )
+            except VersionConflict:
+                self._refresh_versions()  # list the newer version; Save again stores the edit on top of it
+                raise
         self._show_prompt(prompt)
         return prompt, True
 
@@ -386,6 +394,7 @@ class PromptEditor(widgets.VBox):
         if self.prompt is None:
             return
         history = self.client.prompts.versions(self.prompt.prompt_id)
+        self._latest = history[-1].version if history else None
         with self._quiet():
             self.versions.options = [
                 (f"v{p.version}" + (" · default" if p.is_default else ""), p.version) for p in history
@@ -464,6 +473,8 @@ class PromptEditor(widgets.VBox):
         mime = sniff_mime(data, name)
         if not (mime.startswith("image/") or mime == "application/pdf"):
             raise InvalidRequest(f"{name!r} is {mime}: upload an image (PNG, JPEG, GIF, WebP) or a PDF")
+        if mime.startswith("image/"):
+            check_image(field.name, data, name)  # a truncated or bomb image fails here, not after it is stored
         stored = self.client.files.create((name, data))
         self._refresh_files()
         field.file.value = stored.id

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 
 from .. import views
+from ..errors import InvalidRequest
+from ..types import Response
 from ._common import ErrorArea, guarded, styled
 
 if TYPE_CHECKING:
     from ..client import Client
-    from ..types import Response
 
 TITLES = ("Output", "Input", "Usage", "Raw JSON")
 
@@ -45,6 +46,9 @@ class ResponseView(widgets.VBox):
     def show(self, response: Response) -> None:
         """Show ``response`` (attachments are read through the client when there is one)."""
         self.error.clear()
+        if not isinstance(response, Response):
+            hint = " (read it with client.responses.retrieve(id))" if isinstance(response, str) else ""
+            raise InvalidRequest(f"ResponseView shows a Response{hint}, not a {type(response).__name__}")
         self.response = response
         sections = views.response_sections(response, views.attachments(response, self.client))
         self.header.value = sections["header"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from .. import views
 from ..batch import RESULT_COLUMNS
+from ..errors import InvalidRequest
+from ..inputs import is_dataframe
 from ._common import ErrorArea, guarded, replace_children, styled
 from .response_view import ResponseView
 
@@ -32,6 +35,11 @@ class RunsTable(widgets.VBox):
     """
 
     def __init__(self, df: pandas.DataFrame, client: Client | None = None, *, page_size: int = 20) -> None:
+        problem = _not_a_grid(df)
+        if not is_dataframe(df):
+            import pandas as pd
+
+            df = pd.DataFrame()
         self.df = df.reset_index(drop=True)
         self.client = client
         self.page_size = max(1, page_size)
@@ -75,6 +83,8 @@ class RunsTable(widgets.VBox):
         self.prev_button.on_click(lambda _: self.turn(-1))
         self.next_button.on_click(lambda _: self.turn(1))
         self._render()
+        if problem is not None:
+            self.error.show(problem)
 
     def visible(self) -> list[int]:
         """Positions of the lines the filter lets through."""
@@ -101,6 +111,10 @@ class RunsTable(widgets.VBox):
     @guarded
     def _open_line(self, position: int) -> None:
         self.error.clear()
+        lines = len(self.df)
+        if isinstance(position, bool) or not isinstance(position, numbers.Integral) or not 0 <= position < lines:
+            where = f": open 0 to {lines - 1}" if lines else ""
+            raise InvalidRequest(f"No line {position!r}: the table has {lines} line{'s' if lines != 1 else ''}{where}")
         record = self._record(position)
         response_id = record.get("response_id")
         heading = widgets.HTML(views.text_cell(f"line #{position}"))
@@ -184,6 +198,19 @@ class RunsTable(widgets.VBox):
             counts = self.df["status"].value_counts(dropna=True)
             parts += [f"{int(count)} {status}" for status, count in counts.items()]
         return " · ".join(parts)
+
+
+def _not_a_grid(df: Any) -> InvalidRequest | None:
+    """Why ``df`` is not a ``client.grid`` result (None when it is one)."""
+    if not is_dataframe(df):
+        return InvalidRequest(f"RunsTable shows the DataFrame client.grid returns, not a {type(df).__name__}")
+    if "status" not in df.columns:
+        columns = ", ".join(map(str, df.columns)) or "none"
+        return InvalidRequest(
+            f"This DataFrame has no 'status' column (its columns: {columns}): RunsTable shows the "
+            "DataFrame client.grid returns"
+        )
+    return None
 
 
 def _none_if_na(value: Any) -> Any:
