@@ -30,7 +30,6 @@ import os
 import shlex
 import sys
 import tempfile
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -43,6 +42,7 @@ from IPython.display import display
 
 from .errors import LlamabookError, PromptNotFound
 from .templates import placeholders
+from .throttle import Throttle
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -273,21 +273,6 @@ def footer(response: Response, prompt: Prompt, alias: str | None) -> str:
     return " · ".join(parts)
 
 
-class Throttle:
-    """True at most ``per_second`` times a second."""
-
-    def __init__(self, per_second: float = UPDATES_PER_SECOND) -> None:
-        self.interval = 1.0 / per_second
-        self.last = float("-inf")
-
-    def ready(self) -> bool:
-        now = time.monotonic()
-        if now - self.last < self.interval:
-            return False
-        self.last = now
-        return True
-
-
 def _updatable(shell: InteractiveShell) -> bool:
     """Whether displays can be updated in place (a kernel, or captured); not a terminal."""
     from IPython.core.displaypub import DisplayPublisher
@@ -299,7 +284,7 @@ def show_stream(shell: InteractiveShell, events: Any, fmt: str) -> Response:
     """Show a response stream as it arrives (throttled updates, or plain text in a terminal)."""
     live = _updatable(shell)
     handle = display(body_bundle("", "text"), raw=True, display_id=True) if live else None
-    throttle = Throttle()
+    throttle = Throttle(UPDATES_PER_SECOND)
     draft = "markdown" if fmt == "markdown" else "text"
     try:
         for event in events:

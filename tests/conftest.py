@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 import llamabook as lb
 from llamabook.engines.embedded import EmbeddedEngine, default_model_path
 from servers import Server, ServerFailed, llama_stack_missing, start_llama_cpp, start_llama_stack
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
 
 DATA = Path(__file__).parent / "data"
 LLAMA_CPP_KEY = "sk-test-secret"
@@ -64,6 +68,17 @@ def llama_stack_server(tmp_path_factory: pytest.TempPathFactory, llama_cpp_serve
         pytest.fail(str(exc))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def ip() -> InteractiveShell:
+    """IPython's test shell (no kernel) with the llamabook extension loaded."""
+    from IPython.testing import globalipapp
+
+    globalipapp.start_ipython()
+    shell = globalipapp.get_ipython()
+    shell.run_line_magic("load_ext", "llamabook")
+    return shell
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -70,15 +70,6 @@ def seed(tmp_path_factory: pytest.TempPathFactory, engine: EmbeddedEngine) -> Se
     return Seed(home, media, ids)
 
 
-@pytest.fixture(scope="module")
-def ip() -> InteractiveShell:
-    """IPython's test shell with the extension loaded (as tests/test_magics.py uses it)."""
-    from IPython.testing import globalipapp
-
-    globalipapp.start_ipython()
-    shell = globalipapp.get_ipython()
-    shell.run_line_magic("load_ext", "llamabook")
-    return shell
 
 
 def upload(source: Path | bytes, name: str | None = None) -> tuple[dict[str, Any], ...]:

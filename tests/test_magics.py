@@ -51,15 +51,6 @@ class Ran:
         return [o for o in self.outputs if o.update]
 
 
-@pytest.fixture(scope="module")
-def ip() -> InteractiveShell:
-    """The test IPython shell with the extension loaded."""
-    from IPython.testing import globalipapp
-
-    globalipapp.start_ipython()
-    shell = globalipapp.get_ipython()
-    shell.run_line_magic("load_ext", "llamabook")
-    return shell
 
 
 @pytest.fixture

@@ -98,14 +98,6 @@ def test_magic_cells_are_templates_not_code(client: lb.Client, ip: InteractiveSh
     assert system == "Hi {{who}} {{ __import__('os').getcwd() }}. {{ ''.__class__ }} {0.__globals__} ${who} {who}"
 
 
-@pytest.fixture(scope="module")
-def ip() -> InteractiveShell:
-    from IPython.testing import globalipapp
-
-    globalipapp.start_ipython()
-    shell = globalipapp.get_ipython()
-    shell.run_line_magic("load_ext", "llamabook")
-    return shell
 
 
 # ---- file ids stay in the file store -------------------------------------------------------------

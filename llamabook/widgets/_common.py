@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -84,24 +83,3 @@ def guarded(method: F) -> F:
             return None
 
     return wrapper  # type: ignore[return-value]
-
-
-class Throttle:
-    """True at most ``per_second`` times a second (the first call is always ready).
-
-    Call :meth:`mark` after the throttled work, so the interval counts from when it ended.
-    """
-
-    def __init__(self, per_second: float = 10.0) -> None:
-        self.interval = 1.0 / per_second
-        self.last = float("-inf")
-
-    def ready(self) -> bool:
-        now = time.monotonic()
-        if now - self.last < self.interval:
-            return False
-        self.last = now
-        return True
-
-    def mark(self) -> None:
-        self.last = time.monotonic()

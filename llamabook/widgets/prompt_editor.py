@@ -15,7 +15,8 @@ from ..inputs import check_image
 from ..media import sniff_mime
 from ..templates import check_supplied, placeholders
 from ..types import File, Prompt, Response
-from ._common import ErrorArea, Throttle, guarded, styled
+from ..throttle import Throttle
+from ._common import ErrorArea, guarded, styled
 from .response_view import ResponseView
 
 if TYPE_CHECKING:
