@@ -42,7 +42,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class FaultServer:
-    def __init__(self, latency_s: float = 0.0) -> None:
+    def __init__(self, latency_s: float = 0.0, tls: tuple[str, str] | None = None) -> None:
+        """``tls=(certfile, keyfile)`` serves HTTPS."""
         self.latency_s = latency_s
         self.plan: dict[str, list[tuple[Any, ...]]] = {}
         self.calls: dict[str, list[float]] = defaultdict(list)
@@ -51,12 +52,20 @@ class FaultServer:
         self.faults = 0
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _handler(self))
+        self._scheme = "http"
+        if tls is not None:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self._scheme = "https"
         # A short poll interval: stop() returns within 50 ms instead of 0.5 s.
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        return f"{self._scheme}://127.0.0.1:{self._server.server_address[1]}/v1"
 
     def start(self) -> FaultServer:
         self._thread.start()

@@ -62,6 +62,10 @@ class ConnectError(Exception):
     """The server could not be reached, or the connection broke before an answer."""
 
 
+class TLSError(ConnectError):
+    """The TLS handshake failed: an untrusted or mismatched certificate, or no common protocol."""
+
+
 class ReadTimeout(Exception):
     """The server took longer than the timeout to answer."""
 
@@ -163,6 +167,9 @@ class JSONClient:
             except (socket.timeout, TimeoutError) as exc:
                 self.close()
                 raise ReadTimeout(f"no answer within {conn.timeout:g} s") from exc
+            except ssl.SSLError as exc:
+                self.close()
+                raise TLSError(str(exc)) from exc
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
                 self.close()
                 if reused and not fresh:
@@ -239,6 +246,8 @@ class JSONClient:
                 if exc.status not in RETRYABLE_STATUSES or number == allowed:
                     raise
                 wait = exc.retry_after
+            except TLSError:
+                raise  # another attempt would meet the same certificate
             except (ConnectError, ReadTimeout):
                 if number == allowed:
                     raise

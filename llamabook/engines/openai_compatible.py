@@ -16,7 +16,7 @@ from ..config import check_base_url
 from ..errors import EngineError, EngineUnavailable, ModelNotFound
 from ..types.models import Model
 from .base import Generation, GenerationOptions
-from .http_json import ConnectError, HTTPStatusError, JSONClient, ReadTimeout, StreamError
+from .http_json import ConnectError, HTTPStatusError, JSONClient, ReadTimeout, StreamError, TLSError
 
 
 class OpenAICompatibleEngine:
@@ -136,6 +136,10 @@ class OpenAICompatibleEngine:
             raise self._translate(exc, model) from exc
 
     def _translate(self, exc: Exception, model: str | None) -> Exception:
+        if isinstance(exc, TLSError):
+            return EngineError(
+                f"TLS with {self.base_url} failed ({exc}); for a private CA, point SSL_CERT_FILE at its certificate"
+            )
         if isinstance(exc, ConnectError):
             return EngineUnavailable(f"Could not reach {self.base_url}: is the server running? ({exc})")
         if isinstance(exc, ReadTimeout):
