@@ -148,7 +148,7 @@ class LocalBackend:
         """Validate and prepare everything first; then generate, yielding events; then store."""
         started = time.perf_counter()
         model, engine = self.resolve_model(request.model)
-        prompt_version, rendered = self._render(request.prompt)
+        prompt_version, rendered = self._render(request.prompt, request.prompt_template)
         history = self._history(request.previous_response_id)
         neutral = build_messages(request.input, request.instructions, rendered, history)
         options = MediaOptions(
@@ -262,10 +262,15 @@ class LocalBackend:
         if response.store:
             self.responses.save(response, input_items)
 
-    def _render(self, reference: PromptReference | None) -> tuple[int | None, RenderedPrompt | None]:
+    def _render(
+        self, reference: PromptReference | None, template: str | None
+    ) -> tuple[int | None, RenderedPrompt | None]:
         if reference is None:
             return None, None
         version = _parse_version(reference.version)
+        if template is not None and version is not None:
+            # The client resolved this version and checked its variables just now.
+            return version, render_prompt(template, reference.variables or {})
         prompt = self.prompts.get(reference.id, version)
         variables = reference.variables or {}
         check_supplied(prompt.variables, variables, strict=False, prompt_id=prompt.prompt_id)
