@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import queue
 import random
 import threading
 import time

@@ -26,6 +26,10 @@ class Files:
         data, name = self._read(file, filename)
         return self._backend.upload_file(data, name, purpose)
 
+    def check(self, data: bytes, filename: str) -> None:
+        """Raise what :meth:`create` would for these bytes (empty, over the size limit); upload nothing."""
+        self._bytes(data, filename)
+
     def upload_once(self, data: bytes, filename: str, purpose: str = "assistants") -> File:
         """Upload unless identical bytes are already stored with this purpose; return that file."""
         existing = self._backend.find_file(sha256_hex(data), purpose)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from .. import views
-from ..errors import FileNotFound, FileTooLarge, InvalidRequest, InvalidVariable
+from ..errors import FileNotFound, InvalidVariable
 from ..media import pdf_text, sniff_mime
 from ..types import PURPOSES, File
 from ._common import ErrorArea, guarded, replace_children, styled
@@ -150,12 +150,8 @@ class FilesPanel(widgets.VBox):
         self.upload.value = ()  # ready for the next upload, also after a problem
         self.error.clear()
         batch = [(str(item.get("name") or "upload"), bytes(item["content"])) for item in items]
-        limit = self.client.backend.max_file_bytes()
         for name, data in batch:  # check them all first: one bad file stores none of the batch
-            if len(data) > limit:
-                raise FileTooLarge(len(data), limit, name)
-            if not data:
-                raise InvalidRequest(f"File {name!r} is empty (0 bytes); upload a file with content")
+            self.client.files.check(data, name)
         names = []
         try:
             for name, data in batch:
