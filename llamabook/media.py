@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import mimetypes
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,8 +88,31 @@ def image_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
+_PDF_TEXTS: OrderedDict[str, tuple[str, int]] = OrderedDict()  # sha256 -> (text, pages), newest last
+_PDF_TEXTS_KEPT = 16
+_pdf_texts_lock = threading.Lock()
+
+
 def pdf_text(data: bytes) -> tuple[str, int]:
-    """Extract the text of a PDF with pypdf; returns (text, page count)."""
+    """Extract the text of a PDF with pypdf; returns (text, page count).
+
+    The last few results are kept by content hash: a PDF variable is read once to check it
+    before upload and again when the messages are built.
+    """
+    key = hashlib.sha256(data).hexdigest()
+    with _pdf_texts_lock:
+        if key in _PDF_TEXTS:
+            _PDF_TEXTS.move_to_end(key)
+            return _PDF_TEXTS[key]
+    result = _extract_pdf_text(data)
+    with _pdf_texts_lock:
+        _PDF_TEXTS[key] = result
+        while len(_PDF_TEXTS) > _PDF_TEXTS_KEPT:
+            _PDF_TEXTS.popitem(last=False)
+    return result
+
+
+def _extract_pdf_text(data: bytes) -> tuple[str, int]:
     from pypdf import PdfReader
 
     try:

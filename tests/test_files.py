@@ -74,3 +74,18 @@ def test_errors_are_typed_and_nothing_is_written(tmp_path: Path, engine) -> None
         for call in (small.files.retrieve, small.files.content, small.files.delete):
             with pytest.raises(lb.FileNotFound):
                 call(missing)
+
+
+def test_pdf_text_is_extracted_once_per_content(data: Path) -> None:
+    from llamabook import media
+
+    pdf = (data / "invoice.pdf").read_bytes()
+    media._PDF_TEXTS.clear()
+    first = media.pdf_text(pdf)
+    assert "Dublin Bicycle Co." in first[0] and len(media._PDF_TEXTS) == 1
+    assert media.pdf_text(bytes(pdf)) is first  # same content: the kept result, not a second parse
+    media._PDF_TEXTS.clear()
+    for n in range(20):  # older entries than the kept number
+        media._PDF_TEXTS[f"k{n}"] = ("", 0)
+    assert media.pdf_text(pdf) == first  # a miss: parsed again, then the oldest make room
+    assert len(media._PDF_TEXTS) == media._PDF_TEXTS_KEPT and "k0" not in media._PDF_TEXTS
