@@ -20,7 +20,6 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import EngineError, InvalidRequest, LlamabookError, MissingVariables
@@ -30,6 +29,8 @@ from .types import Prompt
 
 if TYPE_CHECKING:
     import pandas
+
+    from .backends.local.database import Database
 
     from .client import Client
 
@@ -130,16 +131,8 @@ class RunLog:
     """Finished grid calls in the client's home database, one row per request hash."""
 
     def __init__(self, client: Client) -> None:
-        from .backends.local.database import Database
-
-        # The backend's own database when it has one: a Database of its own would keep its
-        # connections (one per grid thread) open after the grid, until garbage collection.
-        shared = getattr(client.backend, "db", None)
-        home = getattr(client.backend, "home", None)
-        if isinstance(shared, Database):
-            self._db: Database | None = shared
-        else:
-            self._db = Database(Path(home) / "llamabook.db") if home else None
+        # The backend's own database (both backends keep one in their home; None without a home).
+        self._db: Database | None = getattr(client.backend, "db", None)
 
     def get(self, key: str) -> dict[str, Any] | None:
         if self._db is None:

@@ -103,7 +103,7 @@ class HttpBackend:
         self._sdk: Any = None
         self._lock = threading.Lock()
         self.home = home
-        self._cache = Database(home / "llamabook.db") if home else None
+        self.db = Database(home / "llamabook.db") if home else None
         self._prompt_mode = prompts
         self._local_prompts: PromptStore | None = None
 
@@ -154,10 +154,10 @@ class HttpBackend:
     def local_prompts(self) -> PromptStore | None:
         """The local prompt store when the server has no Prompts API, else None."""
         if self._prompt_mode == "auto":
-            self._prompt_mode = "server" if self._cache is None or self._has_prompts_api() else "local"
+            self._prompt_mode = "server" if self.db is None or self._has_prompts_api() else "local"
         if self._prompt_mode == "local" and self._local_prompts is None:
-            assert self._cache is not None
-            self._local_prompts = PromptStore(self._cache)
+            assert self.db is not None
+            self._local_prompts = PromptStore(self.db)
         return self._local_prompts
 
     def _has_prompts_api(self) -> bool:
@@ -240,9 +240,9 @@ class HttpBackend:
 
     def find_file(self, sha256: str, purpose: str) -> File | None:
         """A file uploaded earlier with these bytes, if the server still has it."""
-        if self._cache is None:
+        if self.db is None:
             return None
-        row = self._cache.connection().execute(
+        row = self.db.connection().execute(
             "SELECT file_id FROM remote_files WHERE server = ? AND sha256 = ? AND purpose = ?",
             (self.base_url, sha256, purpose),
         ).fetchone()
@@ -251,14 +251,14 @@ class HttpBackend:
         try:
             return self.get_file(row["file_id"])
         except FileNotFound:
-            with self._cache.write() as conn:
+            with self.db.write() as conn:
                 conn.execute("DELETE FROM remote_files WHERE server = ? AND file_id = ?", (self.base_url, row["file_id"]))
             return None
 
     def _remember(self, file: File, data: bytes) -> None:
-        if self._cache is None:
+        if self.db is None:
             return
-        with self._cache.write() as conn:
+        with self.db.write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO remote_files (server, sha256, purpose, file_id, created_at) VALUES (?, ?, ?, ?, ?)",
                 (self.base_url, sha256_hex(data), file.purpose, file.id, time.time()),
@@ -361,9 +361,9 @@ class HttpBackend:
 
     def _keep_trace(self, response: Response) -> None:
         """Keep what the server does not: the messages, latency, counted usage, the prompt as given."""
-        if self._cache is None or response.trace is None:
+        if self.db is None or response.trace is None:
             return
-        with self._cache.write() as conn:
+        with self.db.write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO remote_responses (server, response_id, trace_json, usage_json, prompt_json) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -377,9 +377,9 @@ class HttpBackend:
             )
 
     def _with_trace(self, response: Response) -> Response:
-        if self._cache is None:
+        if self.db is None:
             return response
-        row = self._cache.connection().execute(
+        row = self.db.connection().execute(
             "SELECT * FROM remote_responses WHERE server = ? AND response_id = ?", (self.base_url, response.id)
         ).fetchone()
         if row is not None:
@@ -412,8 +412,8 @@ class HttpBackend:
 
     def delete_response(self, response_id: str) -> DeletedObject:
         self._json("delete", f"/responses/{_segment(response_id, ResponseNotFound)}", response_id=response_id)
-        if self._cache is not None:
-            with self._cache.write() as conn:
+        if self.db is not None:
+            with self.db.write() as conn:
                 conn.execute(
                     "DELETE FROM remote_responses WHERE server = ? AND response_id = ?", (self.base_url, response_id)
                 )
@@ -422,8 +422,8 @@ class HttpBackend:
     def close(self) -> None:
         if self._sdk is not None:
             self._sdk.close()
-        if self._cache is not None:
-            self._cache.close()
+        if self.db is not None:
+            self.db.close()
 
 
 _ID = re.compile(r"[A-Za-z0-9_-]+")
