@@ -4,7 +4,9 @@
 #   make demo   install the core and run a short end-to-end tour script on the embedded model
 #   make test   install everything and run every test: pytest (incl. real-browser tests), the
 #               notebooks under strict nbval, and the docs build
-# The first install compiles llama-cpp-python from source (10-25 min on 2 cores); pip caches the wheel.
+# The first install compiles llama-cpp-python from source (8-25 min on 2 cores), portably
+# (GGML_NATIVE=OFF: the same model text on every x86-64 CPU with AVX2), once per machine into
+# ~/.cache/llamabook/wheels/ (ci/llama-cpp-wheel.sh); every later venv installs that wheel.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,7 +17,7 @@ LLS_VENV ?= .lls-venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: start demo test test-python test-browser bench install install-test install-browser lls-venv clean
+.PHONY: start demo test test-python test-browser bench install install-test install-browser lls-venv llama-cpp-wheel clean
 
 start: $(VENV)/.installed-notebooks $(if $(PY312),$(LLS_VENV)/.installed)
 	@if [ -z "$(HEADLESS)" ] && [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
@@ -31,18 +33,27 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
-$(VENV)/.installed-demo: pyproject.toml | $(PY)
+# llama-cpp-python, portable, from the per-machine wheel cache (built there on first use). pip's
+# own wheel cache is not used for it: its key ignores CMAKE_ARGS and could hand back a native build.
+$(VENV)/.installed-llama-cpp: ci/llama-cpp-wheel.sh | $(PY)
+	$(PIP) install "$$(PYTHON=$(PY) bash ci/llama-cpp-wheel.sh)"
+	touch $@
+
+llama-cpp-wheel:
+	@PYTHON=$(PYTHON) bash ci/llama-cpp-wheel.sh
+
+$(VENV)/.installed-demo: pyproject.toml $(VENV)/.installed-llama-cpp | $(PY)
 	$(PIP) install -e '.[embedded,frames]'
 	touch $@
 
 # Everything `make test` runs. Without rfc3987-syntax/lark (see .installed-notebooks below).
-$(VENV)/.installed-test: pyproject.toml | $(PY)
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-llama-cpp | $(PY)
 	$(PIP) install -e '.[embedded,frames,openai,test,widgets,browser,notebooks,docs]'
 	$(PIP) uninstall -y rfc3987-syntax lark
 	touch $@
 
 # Browser tests: JupyterLab + Playwright driving the OS's Chromium (never `playwright install`).
-$(VENV)/.installed-browser: pyproject.toml | $(PY)
+$(VENV)/.installed-browser: pyproject.toml $(VENV)/.installed-llama-cpp | $(PY)
 	$(PIP) install -e '.[embedded,widgets,browser]'
 	touch $@
 
@@ -72,7 +83,7 @@ install-browser: $(VENV)/.installed-browser $(CHROMIUM)
 demo: $(VENV)/.installed-demo
 	$(PY) examples/demo.py
 
-test: test-python test-notebooks binder-check docs
+test: test-python test-notebooks notebooks-live binder-check docs
 
 # The pytest suite, real-browser tests included (a missing browser piece fails, never skips).
 test-python: $(VENV)/.installed-test $(LLS_VENV)/.installed $(CHROMIUM)
@@ -101,7 +112,7 @@ reliability: $(VENV)/.installed-test $(LLS_VENV)/.installed
 
 # The notebooks extra, then without rfc3987-syntax/lark: jsonschema compiles a lark grammar at
 # import (2-3 s in every nbval/nbclient process) and loses only its "iri" format check without it.
-$(VENV)/.installed-notebooks: pyproject.toml | $(PY)
+$(VENV)/.installed-notebooks: pyproject.toml $(VENV)/.installed-llama-cpp | $(PY)
 	$(PIP) install -e '.[notebooks]'
 	$(PIP) uninstall -y rfc3987-syntax lark
 	touch $@
@@ -112,13 +123,21 @@ $(VENV)/.installed-docs: pyproject.toml | $(PY)
 
 install-notebooks: $(VENV)/.installed-notebooks
 
-# Regenerate notebooks/*.ipynb from notebooks/src/ and save them with their outputs.
+# Regenerate notebooks/*.ipynb from notebooks/src/ and save them with their outputs, recording
+# every model and server call again into notebooks/cassettes/ (live: real model, real Llama Stack).
 notebooks: $(VENV)/.installed-notebooks $(LLS_VENV)/.installed
-	$(PY) notebooks/build.py
+	LLAMABOOK_RECORD=all $(PY) notebooks/build.py
 
-# nbval in strict mode: every stored output must match (ids, times, latencies, ports sanitized).
-test-notebooks: $(VENV)/.installed-notebooks $(LLS_VENV)/.installed
-	env -u LLAMABOOK_BASE_URL $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/ -p no:cacheprovider
+# nbval in strict mode, replaying the cassettes (no model, no server): the same on every machine.
+# Every stored output must match (ids, times, latencies, ports and the record mode sanitized).
+test-notebooks: $(VENV)/.installed-notebooks
+	env -u LLAMABOOK_BASE_URL -u LLAMABOOK_CASSETTE LLAMABOOK_RECORD=none $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/*.ipynb -p no:cacheprovider
+
+# Every notebook live (real model; a real Llama Stack for 05) on a copy: fails only if a cell
+# fails; reports how many model answers differ from the committed cassettes.
+.PHONY: notebooks-live
+notebooks-live: $(VENV)/.installed-notebooks $(LLS_VENV)/.installed
+	env -u LLAMABOOK_BASE_URL -u LLAMABOOK_CASSETTE $(PY) notebooks/live_check.py
 
 # Run every notebook without a display into build/notebooks/ (.ipynb + .html). Notebook 05 uses
 # $$LLAMABOOK_BASE_URL, else a local Llama Stack (.lls-venv, built when Python 3.12 is found),
@@ -126,7 +145,7 @@ test-notebooks: $(VENV)/.installed-notebooks $(LLS_VENV)/.installed
 notebooks-headless: $(VENV)/.installed-notebooks $(if $(PY312),$(LLS_VENV)/.installed)
 	$(PY) notebooks/run_headless.py
 
-# A fresh venv from binder/ alone (as mybinder.org would build it), then notebooks 01-04 and 06 under nbval (05 needs a Llama Stack server).
+# A fresh venv from binder/ alone (as mybinder.org would build it), then every notebook under strict nbval, replaying its cassette.
 binder-check:
 	PYTHON=$(PYTHON) bash binder/verify.sh
 

@@ -11,6 +11,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
+    CassetteMiss,
     EngineError,
     EngineUnavailable,
     FileNotFound,
@@ -90,6 +91,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 __all__ = [
     "AsyncClient",
     "AsyncResponseStream",
+    "CassetteMiss",
     "Client",
     "EmbeddedEngine",
     "EngineError",

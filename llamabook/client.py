@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import config
 from .backends.base import Backend
+from .cassette import Recorder, from_environment, open_cassette
 from .engines.base import Engine
 from .resources import Files, Models, Prompts, Responses
 
@@ -22,6 +23,12 @@ class Client:
     under ``$LLAMABOOK_HOME`` (default ``~/.llamabook``) and the tiny SmolLM2 model in
     this process. Pass ``engine=OpenAICompatibleEngine(base_url=..., api_key=...)`` to
     generate with any OpenAI-compatible server instead, or ``engines=[...]`` for several.
+
+    ``cassette="session.jsonl"`` records every model call (on a server: every request) to
+    that file and replays it on later runs, with no model or server needed; ``record`` is
+    ``"new"`` (replay what is there, record the rest), ``"none"`` (replay only; a miss raises
+    :class:`~llamabook.CassetteMiss`) or ``"all"`` (record again). ``$LLAMABOOK_CASSETTE`` applies
+    when ``cassette`` is not given, and ``$LLAMABOOK_RECORD`` overrides ``record`` when set.
 
     Pass ``base_url=`` (or set ``$LLAMABOOK_BASE_URL``) to use a Llama Stack server instead:
     the same methods return the same types. ``model_accepts`` declares what a server's
@@ -47,7 +54,10 @@ class Client:
         model_accepts: dict[str, list[str]] | None = None,
         model: str | None = None,
         prompts: str = "auto",
+        cassette: str | Path | None = None,
+        record: str | None = None,
     ) -> None:
+        recorder = from_environment(cassette, record)
         base_url = base_url or config.base_url()
         if backend is None and base_url:
             from .backends.http import HttpBackend
@@ -59,14 +69,31 @@ class Client:
                 model_accepts=model_accepts,
                 default_model=model,
                 prompts=prompts,
+                cassette=recorder,
             )
-        if backend is None:
-            backend = _local_backend(home, engine, engines, max_file_bytes)
+        elif backend is None:
+            backend = _local_backend(home, engine, engines, max_file_bytes, recorder)
+        elif recorder is not None:
+            backend.use_cassette(recorder)
         self.backend = backend
         self.prompts = Prompts(backend)
         self.files = Files(backend)
         self.responses = Responses(backend, self.files)
         self.models = Models(backend)
+
+    @property
+    def cassette(self) -> Recorder | None:
+        """The cassette in use (its ``path`` and ``mode``), or None."""
+        return self.backend.cassette
+
+    def use_cassette(self, cassette: str | Path | None, record: str | None = None) -> Recorder | None:
+        """Record to / replay from ``cassette`` from now on (``None`` stops); returns it.
+
+        ``record`` is ``"new"`` (default), ``"none"`` or ``"all"``; ``$LLAMABOOK_RECORD`` wins when set.
+        """
+        recorder = open_cassette(cassette, record) if cassette is not None else None
+        self.backend.use_cassette(recorder)
+        return recorder
 
     def grid(
         self,
@@ -120,6 +147,7 @@ def _local_backend(
     engine: Engine | None,
     engines: Sequence[Engine] | None,
     max_file_bytes: int | None,
+    recorder: Recorder | None,
 ) -> Backend:
     from .backends.local import LocalBackend
     from .backends.local.backend import MAX_FILE_BYTES
@@ -135,5 +163,5 @@ def _local_backend(
         from .engines.embedded import EmbeddedEngine
 
         chosen = [EmbeddedEngine()]
-    kwargs: dict[str, Any] = {"max_file_bytes": max_file_bytes or MAX_FILE_BYTES}
+    kwargs: dict[str, Any] = {"max_file_bytes": max_file_bytes or MAX_FILE_BYTES, "cassette": recorder}
     return LocalBackend(Path(home).expanduser() if home else config.home(), chosen, **kwargs)

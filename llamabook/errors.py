@@ -25,6 +25,7 @@ ModelNotFound          the backend cannot run this model
 VersionConflict        ``prompts.update`` was given a version that is not the latest
 EngineError            the model failed while generating (nothing half-stored)
 EngineUnavailable      the engine cannot start (package missing, server down)
+CassetteMiss           replay only (``record="none"``): the cassette has no such call
 =====================  ==========================================================
 """
 
@@ -179,7 +180,25 @@ class EngineUnavailable(EngineError):
         return True
 
 
+class CassetteMiss(LlamabookError):
+    """``record="none"``: the request is not in the cassette, and nothing was sent live.
+
+    ``cassette`` is the cassette's path and ``summary`` a short description of the request
+    (model or method and path, and the first characters of its input).
+    """
+
+    def __init__(self, cassette: str, summary: str, hint: str | None = None) -> None:
+        self.cassette = cassette
+        self.summary = summary
+        self.hint = hint
+        super().__init__(
+            f"Cassette {cassette} has no recording of {summary}. "
+            + (hint or "Record it: run with record='new' (or $LLAMABOOK_RECORD=new) where the model or server is available.")
+        )
+
+
 __all__ = [
+    "CassetteMiss",
     "EngineError",
     "EngineUnavailable",
     "FileNotFound",

@@ -54,13 +54,16 @@ FORMATS = ("markdown", "text", "json")
 UPDATES_PER_SECOND = 10
 LAST = "_llama"
 ALIASES_FILE = "aliases.json"
-SUBCOMMANDS = ("models", "prompts", "files", "responses", "config", "use", "help")
+SUBCOMMANDS = ("models", "prompts", "files", "responses", "config", "use", "cassette", "help")
+RECORD_MODES = ("new", "none", "all")
 LINE_USAGE = """\
 %llama models | prompts | files | responses   show them as a DataFrame
 %llama config                                 backend, base_url / home, default model
 %llama use embedded [home=PATH]               switch to the embedded backend
 %llama use home=PATH                          the embedded backend with data under PATH
 %llama use http://HOST:PORT [home=PATH] [model=ID]   a Llama Stack server
+%llama cassette PATH [--record new|none|all]  record model/server calls to PATH, replay them later
+%llama cassette off                           stop recording and replaying
 %%llama --help                                the cell magic's options"""
 CELL_DESCRIPTION = """\
 Run the cell through the Responses API. The body is a template: {{name}} placeholders take
@@ -564,9 +567,23 @@ class LlamaMagics(Magics):
 
     def _cmd_use(self, rest: list[str]) -> None:
         target, options = _use_arguments(rest)
+        previous = _slot.client.cassette if _slot.client is not None else None
         client = make_client(target, options.get("home"), options.get("model"))
+        if previous is not None:  # the cassette stays on when the backend changes
+            client.use_cassette(previous.path, previous.mode)
         set_client(client, owned=True)
         print(f"llamabook: using {describe_client(client)}")
+
+    def _cmd_cassette(self, rest: list[str]) -> None:
+        path, record = _cassette_arguments(rest)
+        client = get_client()
+        if path is None:
+            client.use_cassette(None)
+            print("llamabook: no cassette; model calls run live")
+            return
+        recorder = client.use_cassette(path, record)
+        assert recorder is not None
+        print(f"llamabook: cassette {recorder.describe()}")
 
 
 # Printed help: the cell magic's name, and plain argparse layout (the docstring keeps IPython's).
@@ -620,6 +637,30 @@ def _use_arguments(argv: list[str]) -> tuple[str, dict[str, str]]:
     return target or "embedded", options
 
 
+def _cassette_arguments(argv: list[str]) -> tuple[str | None, str | None]:
+    """``PATH [--record MODE]`` or ``off`` from ``%llama cassette``."""
+    usage = "%llama cassette PATH [--record new|none|all]   or   %llama cassette off"
+    record: str | None = None
+    words: list[str] = []
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--record" or token.startswith("--record="):
+            record = token.partition("=")[2] or next(tokens, "")
+            if record not in RECORD_MODES:
+                raise UsageError(f"%llama cassette: --record takes new, none or all, not {record!r}\n{usage}")
+        elif token.startswith("-"):
+            raise UsageError(f"%llama cassette: unknown option {token}\n{usage}")
+        else:
+            words.append(token)
+    if len(words) != 1:
+        raise UsageError(f"%llama cassette needs one path (or off)\n{usage}")
+    if words[0] == "off":
+        if record is not None:
+            raise UsageError(f"%llama cassette off takes no --record\n{usage}")
+        return None, None
+    return words[0], record
+
+
 def make_client(target: str, home: str | None, model: str | None) -> Client:
     """A client on the embedded backend (``target == "embedded"``) or on the server at ``target``."""
     from .client import Client
@@ -657,6 +698,8 @@ def config_rows(client: Client) -> Iterator[tuple[str, str]]:
         yield "model", f"unavailable ({exc})"
     aliases = Aliases.of(client)
     yield "aliases", f"{aliases.path} ({len(aliases.table())} for this backend)"
+    recorder = client.cassette
+    yield "cassette", recorder.describe() if recorder else "-"
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -9,6 +9,8 @@ server running the SmolLM2 model that llamabook embeds, and ``llama stack run`` 
     client = lb.Client(base_url=stack.url, model_accepts=MODEL_ACCEPTS)
     ...
     stack.stop()
+
+``for_notebook(cassette)`` is what notebook 05 uses: a server only when one is needed to record.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from servers import Server, llama_stack_missing, start_llama_cpp, start_llama_stack  # noqa: E402
 
+#: Where a replayed session "is": nothing is contacted there (Llama Stack's default port).
+REPLAY_URL = "http://127.0.0.1:8321"
 #: The model the local server registers; SmolLM2 reads text only, so images go as descriptions.
 MODEL = "llamacpp/smollm2"
 MODEL_ACCEPTS = {MODEL: ["text"]}
@@ -89,3 +93,37 @@ def start(workdir: Path | None = None, max_tokens: int = 64) -> LocalStack:
     stack = LocalStack(llama_cpp, llama_stack, workdir)
     atexit.register(stack.stop)  # also stopped when the kernel shuts down before the last cell
     return stack
+
+
+@dataclass
+class NotebookServer:
+    """The server notebook 05 talks to: a live one, or the replay of a recorded one."""
+
+    url: str
+    record: str
+    stack: LocalStack | None = None
+
+    def stop(self) -> None:
+        """Stop the local servers if this started them (quietly: the notebook's output stays the same)."""
+        if self.stack is not None:
+            self.stack.stop()
+
+
+def for_notebook(cassette: str) -> NotebookServer:
+    """``$LLAMABOOK_BASE_URL`` if set; a local Llama Stack when the session must be recorded
+    (``$LLAMABOOK_RECORD=all``, or no cassette yet); otherwise a replay of ``cassette``, with no
+    server at all (``record="none"``: a request that was not recorded raises ``CassetteMiss``)."""
+    base_url = os.environ.get("LLAMABOOK_BASE_URL")
+    if base_url:
+        print("Using the server in LLAMABOOK_BASE_URL:", base_url)
+        return NotebookServer(base_url, "new")
+    must_record = os.environ.get("LLAMABOOK_RECORD") == "all" or not Path(cassette).exists()
+    if must_record and (reason := why_not()) is None:
+        stack = start()
+        print("Started a local Llama Stack server at", stack.url, "and recording to", cassette)
+        return NotebookServer(stack.url, "new", stack)
+    if must_record:
+        print(f"No Llama Stack server here: {reason}.")
+    print(f"Replaying the Llama Stack session recorded in {cassette}: no server is needed.")
+    print("To run it live: set LLAMABOOK_BASE_URL to a server, or LLAMABOOK_RECORD=all to start a local one.")
+    return NotebookServer(REPLAY_URL, "none")

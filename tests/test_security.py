@@ -5,8 +5,8 @@
 * SQL is parametrized: no user value is ever formatted into a statement, and hostile text
   is stored and read back intact.
 * API keys never reach the home (database, run log, files), printed or logged output, the
-  magics' output, error messages or reprs: checked against the real llama-cpp server (which
-  needs its key) and the real Llama Stack server (given a fake key).
+  magics' output, error messages, reprs or cassettes: checked against the real llama-cpp server
+  (which needs its key) and the real Llama Stack server (given a fake key).
 """
 
 from __future__ import annotations
@@ -335,9 +335,11 @@ def test_the_llama_cpp_key_is_used_but_never_written_or_shown(
     caplog.set_level(logging.DEBUG)
     home = tmp_path / "home"
     engine = lb.OpenAICompatibleEngine(llama_cpp_server.url + "/v1", api_key=LLAMA_CPP_KEY)
-    with lb.Client(home, engine=engine) as client:
+    cassette = home / "cassette.jsonl"  # under the home, so the search below covers it
+    with lb.Client(home, engine=engine, cassette=cassette, record="all") as client:
         kept, answered = exercise(client, ip, "smollm2")
         assert answered.output_text  # the server demands the key and answered, so the key was sent
+    assert cassette.read_text().count('"kind": "generation"') >= 4
     wrong = lb.OpenAICompatibleEngine(llama_cpp_server.url + "/v1", api_key=FAKE_KEY)
     with lb.Client(home, engine=wrong) as other, pytest.raises(lb.EngineError, match="401") as refused:
         other.models.list()
@@ -352,9 +354,12 @@ def test_a_llama_stack_key_is_never_written_or_shown(
     caplog.set_level(logging.DEBUG)
     home = tmp_path / "home"
     accepts = {SERVER_MODEL: ["text"]}
-    with lb.Client(home, base_url=llama_stack_server.url, api_key=FAKE_KEY, model_accepts=accepts) as client:
+    cassette = home / "cassette.jsonl"  # every HTTP exchange, under the home: searched below
+    with lb.Client(home, base_url=llama_stack_server.url, api_key=FAKE_KEY, model_accepts=accepts,
+                   cassette=cassette, record="all") as client:  # fmt: skip
         kept, answered = exercise(client, ip, SERVER_MODEL)
         assert answered.status == "completed"
+    assert cassette.read_text().count('"kind": "http"') >= 10
     monkeypatch.setenv("LLAMABOOK_API_KEY", FAKE_KEY)
     with capture_output() as used:
         ip.run_line_magic("llama", f"use {llama_stack_server.url} home={home} model={SERVER_MODEL}")

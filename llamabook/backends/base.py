@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..cassette import Recorder
 from ..types import DeletedObject, File, InputItem, Model, Prompt, PromptReference, Response, StreamEvent
 
 
@@ -34,6 +35,12 @@ class Backend(Protocol):
     """Where prompts, files and responses live."""
 
     name: str
+    #: the cassette this backend records to or replays from, if any
+    cassette: Recorder | None
+
+    def use_cassette(self, recorder: Recorder | None) -> None:
+        """Record or replay model (or server) calls through ``recorder``; None stops it."""
+        ...
 
     # prompts
     def create_prompt(self, template: str, variables: list[str]) -> Prompt: ...

@@ -29,8 +29,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..cassette import Recorder
 from ..config import check_base_url
 from ..errors import (
+    CassetteMiss,
     EngineError,
     EngineUnavailable,
     FileNotFound,
@@ -88,6 +90,7 @@ class HttpBackend:
         model_accepts: dict[str, list[str]] | None = None,
         default_model: str | None = None,
         prompts: str = "auto",
+        cassette: Recorder | None = None,
     ) -> None:
         if prompts not in ("auto", "server", "local"):
             raise InvalidRequest(f"prompts must be 'auto', 'server' or 'local', not {prompts!r}")
@@ -106,6 +109,8 @@ class HttpBackend:
         self.db = Database(home / "llamabook.db") if home else None
         self._prompt_mode = prompts
         self._local_prompts: PromptStore | None = None
+        self.cassette: Recorder | None = None
+        self.use_cassette(cassette)
 
     @property
     def has_api_key(self) -> bool:
@@ -115,6 +120,15 @@ class HttpBackend:
     def __repr__(self) -> str:  # never show the key
         return f"HttpBackend({self.base_url!r})"
 
+    def use_cassette(self, recorder: Recorder | None) -> None:
+        """Record or replay every exchange with the server through ``recorder`` (None: stop)."""
+        with self._lock:
+            if recorder is not None:
+                recorder.cassette.add_secrets([self._api_key])
+            if self._sdk is not None:
+                self._sdk.close()
+            self._sdk, self._models, self.cassette = None, None, recorder
+
     # ---- plumbing ------------------------------------------------------------------------
     def sdk(self) -> Any:
         with self._lock:
@@ -123,11 +137,17 @@ class HttpBackend:
                     import openai
                 except ImportError:
                     raise EngineUnavailable("The HTTP backend needs openai: pip install 'llamabook[openai]'") from None
+                options: dict[str, Any] = {}
+                if self.cassette is not None:
+                    from .cassette_transport import recording_http_client
+
+                    options["http_client"] = recording_http_client(self.cassette)
                 self._sdk = openai.OpenAI(
                     base_url=self.base_url + "/v1",
                     api_key=self._api_key,
                     timeout=self._timeout,
                     max_retries=self._max_retries,
+                    **options,
                 )
             return self._sdk
 
@@ -168,6 +188,8 @@ class HttpBackend:
         except openai.NotFoundError:
             return False
         except openai.APIStatusError as exc:
+            if cassette_miss(exc) is not None:
+                raise translate(exc, self.base_url) from exc
             return exc.status_code != 405
         except Exception as exc:
             raise translate(exc, self.base_url) from exc
@@ -517,6 +539,8 @@ def translate(exc: Exception, base_url: str, **context: Any) -> Exception:
     """An SDK exception → the llamabook error a user can act on."""
     import openai
 
+    if (miss := cassette_miss(exc)) is not None:
+        return miss
     if isinstance(exc, openai.APIConnectionError):
         return EngineUnavailable(f"Could not reach the Llama Stack server at {base_url}: is it running? ({type(exc).__name__})")
     message = error_message(exc)
@@ -548,6 +572,18 @@ def translate(exc: Exception, base_url: str, **context: Any) -> Exception:
     if status in (400, 422):
         return InvalidRequest(f"The server rejected the request: {message}")
     return EngineError(f"{base_url} answered {status or 'an error'}: {message}", status_code=status)
+
+
+def cassette_miss(exc: Exception) -> CassetteMiss | None:
+    """The cassette's miss, when the answer came from the cassette transport rather than a server."""
+    from .cassette_transport import MISS_HEADER
+
+    response = getattr(exc, "response", None)
+    if response is None or not response.headers.get(MISS_HEADER):
+        return None
+    body = getattr(exc, "body", None) or {}
+    body = body.get("error", body) if isinstance(body, dict) else {}
+    return CassetteMiss(str(body.get("cassette")), str(body.get("summary")), body.get("hint"))
 
 
 def error_message(exc: Exception) -> str:

@@ -21,8 +21,21 @@ import llamabook as lb
 os.environ["LLAMABOOK_HOME"] = tempfile.mkdtemp(prefix="llamabook-notebook-")
 os.environ.pop("LLAMABOOK_BASE_URL", None)  # this notebook runs on the embedded model (05 uses a server)
 
-client = lb.Client()
+client = lb.Client(cassette="cassettes/01-quickstart.jsonl", record="new")
 client.models.list().to_pandas()
+
+# %% [markdown]
+# ### Recorded model calls: the cassette
+#
+# `cassette=` makes the client record every model call to a text file, here
+# `cassettes/01-quickstart.jsonl` (it is in the repository), and replay it on later runs. With
+# `record="new"` a call that is in the cassette comes back from it, with no model at all, and a
+# call that is not runs the model and is added. The model's exact words depend on the CPU and
+# build it runs on; a replayed answer does not, which is how these notebooks are tested output
+# for output on any machine. `$LLAMABOOK_RECORD`, when set, overrides `record=`: the tests set it
+# to `none` (replay only; an unrecorded call raises `lb.CassetteMiss` instead of running the
+# model), and `make notebooks` sets it to `all` (record everything again).
+# See `docs/regression-testing.md` to do the same with your own notebooks.
 
 # %% [markdown]
 # ## Ask a question
@@ -110,6 +123,7 @@ client.responses.list(order="asc").to_pandas()[["id", "status", "prompt_version"
 
 # %%
 %load_ext llamabook
+%llama cassette cassettes/01-quickstart.jsonl
 
 # %%
 tone = "cheerful"

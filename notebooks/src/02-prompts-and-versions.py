@@ -14,7 +14,7 @@ import llamabook as lb
 
 os.environ["LLAMABOOK_HOME"] = tempfile.mkdtemp(prefix="llamabook-notebook-")
 os.environ.pop("LLAMABOOK_BASE_URL", None)  # this notebook runs on the embedded model (05 uses a server)
-client = lb.Client()
+client = lb.Client(cassette="cassettes/02-prompts-and-versions.jsonl", record="new")  # replays recorded calls (notebook 1)
 
 # %% [markdown]
 # ## Create, then update
@@ -117,6 +117,7 @@ r.rendered_messages[0]["content"]
 
 # %%
 %load_ext llamabook
+%llama cassette cassettes/02-prompts-and-versions.jsonl
 
 # %%
 %%llama --save haiku --var topic=rain -i "Go." --max-tokens 24 --no-stream

@@ -18,7 +18,7 @@ import llamabook as lb
 
 os.environ["LLAMABOOK_HOME"] = tempfile.mkdtemp(prefix="llamabook-notebook-")
 os.environ.pop("LLAMABOOK_BASE_URL", None)  # this notebook runs on the embedded model (05 uses a server)
-client = lb.Client()
+client = lb.Client(cassette="cassettes/04-batch-to-dataframe.jsonl", record="new")  # replays recorded calls (notebook 1)
 
 # %% [markdown]
 # ## Rows and two prompt versions
@@ -104,6 +104,7 @@ grid.groupby("version")[["input_tokens", "output_tokens"]].sum()
 
 # %%
 %load_ext llamabook
+%llama cassette cassettes/04-batch-to-dataframe.jsonl
 
 # %% tags=["nbval-ignore-output"]
 %%llama --over rows --max-tokens 24 -o from_cell
@@ -112,5 +113,35 @@ You are a geography tutor. Name the capital of {{country}} in one short sentence
 # %%
 from_cell[["country", "version", "cached", "output_text"]]
 
+# %% [markdown]
+# ## Replay only: the grid without the model
+#
+# A client with `record="none"` answers only from a cassette, here this notebook's own, with no
+# model loaded. The six calls above come back exactly; a row that was never recorded (Peru)
+# becomes a row with a `CassetteMiss` error, never a lost grid. Its home is new, so it stores
+# the two prompt versions again: the cassette matches what the model is sent, not the ids.
+# (This section picks its mode itself, so it sets `$LLAMABOOK_RECORD` aside while it runs:
+# the tests set that variable to replay the whole notebook.)
+
 # %%
+saved_mode = os.environ.pop("LLAMABOOK_RECORD", None)
+replay = lb.Client(
+    tempfile.mkdtemp(prefix="llamabook-notebook-"), cassette="cassettes/04-batch-to-dataframe.jsonl", record="none"
+)
+tutor = replay.prompts.create("What is the capital of {{country}}?", variables=["country"])
+tutor = replay.prompts.update(
+    tutor.prompt_id,
+    prompt="You are a geography tutor. Name the capital of {{country}} in one short sentence.",
+    version=1,
+    variables=["country"],
+)
+more = pd.concat([rows, pd.DataFrame({"country": ["Peru"], "region": ["South America"]})], ignore_index=True)
+replayed = replay.grid(tutor, more, versions=[1, 2], max_output_tokens=24, progress=False)
+if saved_mode is not None:
+    os.environ["LLAMABOOK_RECORD"] = saved_mode
+print("same answers as the live grid:", replayed["output_text"].head(6).equals(grid["output_text"]))
+replayed[["country", "version", "status", "error"]]
+
+# %%
+replay.close()
 client.close()

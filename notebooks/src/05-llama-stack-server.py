@@ -8,15 +8,16 @@
 # Which server:
 #
 # * if `LLAMABOOK_BASE_URL` is set (with `LLAMABOOK_API_KEY` if the server needs a key), that one;
-# * otherwise this notebook starts one itself with the helper `local_stack.py`: llama-cpp-python's
-#   OpenAI-compatible server running the same SmolLM2 model, and `llama stack run` (Llama Stack 0.7.3,
-#   which needs Python 3.12: `make lls-venv` installs it in `.lls-venv`) on top of it. Both listen on
-#   127.0.0.1 and are stopped at the end of the notebook.
-#
-# Where neither is possible (on Binder, say), the notebook says why and runs the same cells on the
-# embedded backend instead.
+# * otherwise, the session recorded in `cassettes/05-llama-stack-server.jsonl` replays: every
+#   request and answer of a real Llama Stack 0.7.3 server, ids included, with no server running
+#   (on Binder, say). That is what the tests check, on any machine;
+# * with `LLAMABOOK_RECORD=all` (what `make notebooks` sets) the helper `local_stack.py` starts a
+#   local server and the session is recorded again: llama-cpp-python's OpenAI-compatible server
+#   running the same SmolLM2 model, and `llama stack run` (Llama Stack 0.7.3, which needs Python
+#   3.12: `make lls-venv` installs it in `.lls-venv`) on top of it, both on 127.0.0.1, stopped at
+#   the end of the notebook.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 import os
 import tempfile
 from pathlib import Path
@@ -26,17 +27,8 @@ import local_stack
 
 os.environ["LLAMABOOK_HOME"] = tempfile.mkdtemp(prefix="llamabook-notebook-")  # local cache of uploads and traces
 
-stack = None
-base_url = os.environ.get("LLAMABOOK_BASE_URL")
-if base_url:
-    print("Using the server in LLAMABOOK_BASE_URL:", base_url)
-elif (reason := local_stack.why_not()) is None:
-    stack = local_stack.start()
-    base_url = stack.url
-    print("Started a local Llama Stack server at", base_url)
-else:
-    print(f"No Llama Stack server here: {reason}.")
-    print("Set LLAMABOOK_BASE_URL to a server to use it. Meanwhile the cells below run on the embedded backend.")
+CASSETTE = "cassettes/05-llama-stack-server.jsonl"
+server = local_stack.for_notebook(CASSETTE)  # says which it chose (so this cell is not compared)
 
 # %% [markdown]
 # The local server's model is text-only, like the embedded one; `model_accepts` tells the client,
@@ -47,7 +39,9 @@ else:
 # `max_output_tokens`.)
 
 # %%
-client = lb.Client(base_url=base_url, model_accepts=local_stack.MODEL_ACCEPTS)
+client = lb.Client(
+    base_url=server.url, model_accepts=local_stack.MODEL_ACCEPTS, cassette=CASSETTE, record=server.record
+)
 print("backend:", client.backend.name)
 client.models.list().to_pandas()
 
@@ -146,10 +140,8 @@ llamabook.magics.set_client(client)
 # %% [markdown]
 # ## Stop the servers
 #
-# Only the servers this notebook started are stopped (by their process ids).
+# Only the servers this notebook started, if any, are stopped (by their process ids).
 
 # %%
 client.close()
-if stack is not None:
-    stack.stop()
-    print("stopped the local Llama Stack and llama-cpp servers")
+server.stop()

@@ -28,7 +28,7 @@ from llamabook.widgets import FilesPanel, PromptEditor, ResponseView, RunsTable
 
 os.environ["LLAMABOOK_HOME"] = tempfile.mkdtemp(prefix="llamabook-notebook-")
 os.environ.pop("LLAMABOOK_BASE_URL", None)  # this notebook runs on the embedded model (05 uses a server)
-client = lb.Client()
+client = lb.Client(cassette="cassettes/06-widgets.jsonl", record="new")  # replays recorded calls (notebook 1)
 DATA = Path("data")
 
 

@@ -8,7 +8,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ...cassette import Recorder
 from ...engines.base import Engine, Generation, GenerationOptions
+from ...engines.recorded import RecordedEngine
 from ...errors import FileTooLarge, InvalidRequest, ModelNotFound
 from ...media import MediaOptions, adapt_messages, redact_inline_data
 from ...rendering import RenderedPrompt, build_messages, render_prompt
@@ -58,18 +60,34 @@ class LocalBackend:
     adapts_media = True  # images and files are turned into what each engine takes, in adapt_messages
 
     def __init__(
-        self, home: str | Path, engines: Sequence[Engine], *, max_file_bytes: int = MAX_FILE_BYTES
+        self,
+        home: str | Path,
+        engines: Sequence[Engine],
+        *,
+        max_file_bytes: int = MAX_FILE_BYTES,
+        cassette: Recorder | None = None,
     ) -> None:
         if not engines:
             raise InvalidRequest("LocalBackend needs at least one engine")
         self.home = Path(home).expanduser()
         self.db = Database(self.home / "llamabook.db")
-        self.engines = list(engines)
+        self._plain_engines = list(engines)
+        self.engines: list[Engine] = list(engines)
         self._max_file_bytes = max_file_bytes
         self.prompts = PromptStore(self.db)
         self.files = FileStore(self.db, BlobStore(self.home / "files"))
         self.responses = ResponseStore(self.db)
         self._models: dict[str, tuple[Model, Engine]] | None = None
+        self.cassette: Recorder | None = None
+        self.use_cassette(cassette)
+
+    def use_cassette(self, recorder: Recorder | None) -> None:
+        """Record or replay every generation through ``recorder`` (None: stop); the store stays live."""
+        if recorder is None:
+            self.engines = list(self._plain_engines)
+        else:
+            self.engines = [RecordedEngine(engine, recorder) for engine in self._plain_engines]
+        self.cassette, self._models = recorder, None
 
     # ---- prompts -------------------------------------------------------------------------
     def create_prompt(self, template: str, variables: list[str]) -> Prompt:

@@ -1,0 +1,106 @@
+"""An engine that records its generations to a cassette, or replays them without a model.
+
+The local backend wraps each of its engines in a :class:`RecordedEngine` when a client has
+a cassette. A request is the model, the exact messages the engine would get and the
+sampling options; a replayed generation yields the recorded deltas, usage and finish
+reason, and never loads the model (``llama_cpp`` is not even imported).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Any
+
+from ..cassette import Recorder, summarize
+from ..media import redact_inline_data
+from ..types.models import Model
+from .base import Engine, Generation, GenerationOptions
+
+
+class RecordedEngine:
+    """``inner`` behind a cassette: same name and models, generations replayed when recorded."""
+
+    def __init__(self, inner: Engine, recorder: Recorder) -> None:
+        self.inner = inner
+        self.recorder = recorder
+        self.name = inner.name
+        self._models: list[Model] | None = None
+
+    def __repr__(self) -> str:
+        return f"RecordedEngine({self.inner!r}, {self.recorder.describe()})"
+
+    def models(self) -> list[Model]:
+        """The inner engine's models, recorded once per cassette (replayed, they need no server)."""
+        if self._models is None:
+            material = {"engine": self.name}
+            recorded = self.recorder.play("models", material, repeatable=True)
+            if recorded is not None:
+                self._models = [Model.model_validate(m) for m in recorded["models"]]
+            elif self.recorder.mode == "none":
+                # Listing models is not a model call: an engine that can list them offline may.
+                self._models = self.inner.models()
+            else:
+                self._models = self.inner.models()
+                listed = {"models": [m.model_dump(mode="json") for m in self._models]}
+                self.recorder.record("models", material, material, listed)
+        return list(self._models)
+
+    def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
+        material = {"engine": self.name, "model": model, "messages": messages, "options": asdict(options)}
+        recorded = self.recorder.play("generation", material, repeatable=True)
+        if recorded is not None:
+            return _replayed(recorded)
+        if self.recorder.mode == "none":
+            raise self.recorder.miss(f"a generation by {model} for {summarize(_last_text(messages))}")
+        shown = {**material, "messages": redact_inline_data(messages)}
+        live = self.inner.generate(model, messages, options)
+        generation = Generation()
+        generation.start(self._recording(live, generation, material, shown))
+        return generation
+
+    def _recording(
+        self, live: Generation, outer: Generation, material: dict[str, Any], shown: dict[str, Any]
+    ) -> Iterator[str]:
+        deltas: list[str] = []
+        try:
+            for delta in live:
+                deltas.append(delta)
+                yield delta
+        except GeneratorExit:
+            live.close()  # stopped by the caller: stop the model too
+            raise
+        finally:
+            outer.input_tokens, outer.output_tokens = live.input_tokens, live.output_tokens
+            outer.finish_reason, outer.usage_source = live.finish_reason, live.usage_source
+        # Only a generation that ran to its end is recorded: a stopped or failed one is not an answer.
+        self.recorder.record(
+            "generation",
+            material,
+            shown,
+            {
+                "deltas": deltas,
+                "input_tokens": live.input_tokens,
+                "output_tokens": live.output_tokens,
+                "finish_reason": live.finish_reason,
+                "usage_source": live.usage_source,
+            },
+        )
+
+
+def _replayed(recorded: dict[str, Any]) -> Generation:
+    generation = Generation(iter(list(recorded["deltas"])))
+    generation.input_tokens = recorded.get("input_tokens")
+    generation.output_tokens = recorded.get("output_tokens")
+    generation.finish_reason = recorded.get("finish_reason")
+    generation.usage_source = recorded.get("usage_source") or "model"
+    return generation
+
+
+def _last_text(messages: list[dict[str, Any]]) -> str:
+    """The text of the last user message (or of the last message), for a miss's summary."""
+    users = [m for m in messages if m.get("role") == "user"] or messages[-1:]
+    content = users[-1].get("content") if users else ""
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content or "")
