@@ -11,7 +11,7 @@ import json
 import socket
 import subprocess
 import sys
-import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -266,14 +266,18 @@ def server_session(client: lb.Client) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def recorded_server_session(tmp_path_factory: pytest.TempPathFactory, llama_stack_server: Server) -> tuple[Path, dict]:
+def recorded_server_session(
+    tmp_path_factory: pytest.TempPathFactory, llama_stack_server: Server
+) -> Iterator[tuple[Path, dict]]:
     work = tmp_path_factory.mktemp("server-cassette")
     cassette = work / "server.jsonl"
     with lb.Client(work / "home", base_url=llama_stack_server.url, model_accepts=ACCEPTS,
                    cassette=cassette, record="all") as client:  # fmt: skip
         result = json.loads(json.dumps(server_session(client), default=str))
     forget(cassette)
-    return cassette, result
+    yield cassette, result
+    with lb.Client(work / "cleanup", base_url=llama_stack_server.url) as client:  # the server is shared
+        client.files.delete(result["ids"][1])
 
 
 def test_a_llama_stack_session_replays_with_no_server_ids_included(

@@ -49,6 +49,8 @@ ADVICE: dict[str, str] = {
     "VersionConflict": "Re-read the prompt (`prompts.retrieve`) and pass `version=` the latest version it shows.",
     "EngineError": "Retry if `.retryable` (429, 5xx, timeouts; `client.grid` retries these itself); "
     "`.response`, when set, is the stored failed response.",
+    "CassetteMiss": "Record the call: run once with `record=\"new\"` (or `$LLAMABOOK_RECORD=new`) where the model "
+    "or server is available, commit the cassette; or `record=\"all\"` to record the whole session again.",
     "EngineUnavailable": "Install the missing extra (e.g. `pip install 'llamabook[embedded]'`) or start / "
     "reach the server named in the message, then retry.",
 }
