@@ -165,6 +165,15 @@ class AsyncClient:
         self.responses = AsyncResponses(self.sync.responses)
         self.models = AsyncModels(self.sync.models)
 
+    @property
+    def cassette(self) -> Any:
+        """:attr:`Client.cassette`: the cassette in use, or None."""
+        return self.sync.cassette
+
+    def use_cassette(self, cassette: str | Path | None, record: str | None = None) -> Any:
+        """:meth:`Client.use_cassette` (no I/O until the next call, so not awaited)."""
+        return self.sync.use_cassette(cassette, record)
+
     async def grid(self, prompt_or_template: Any, rows: Any, **kwargs: Any) -> Any:
         """:meth:`Client.grid`, awaited on a worker thread (its calls run on its own bounded pool)."""
         return await asyncio.to_thread(self.sync.grid, prompt_or_template, rows, **kwargs)

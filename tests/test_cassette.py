@@ -314,3 +314,22 @@ def test_new_mode_on_a_server_refuses_ids_only_the_cassette_knows(
     assert p.prompt_id in str(caught.value) and "record='all'" in str(caught.value)
     assert fresh.prompt_id != p.prompt_id
     assert any(e.get("request", {}).get("json", {}).get("prompt") == "A prompt never recorded {{x}}." for e in lines(copy))
+
+
+def test_the_async_client_replays_the_same_cassette(tmp_path: Path, engine: EmbeddedEngine) -> None:
+    import asyncio
+
+    cassette = tmp_path / "async.jsonl"
+    with lb.Client(tmp_path / "a", engine=engine, cassette=cassette) as client:
+        live = client.responses.create(input="Name a river.", max_output_tokens=12).output_text
+    counting = Counting(engine)
+
+    async def replay() -> tuple[str, str]:
+        async with lb.AsyncClient(tmp_path / "b", engine=counting, cassette=cassette, record="none") as client:
+            assert client.cassette is not None and client.cassette.mode == "none"
+            plain = await client.responses.create(input="Name a river.", max_output_tokens=12)
+            stream = await client.responses.create(input="Name a river.", max_output_tokens=12, stream=True)
+            return plain.output_text, (await stream.until_done()).output_text
+
+    assert asyncio.run(replay()) == (live, live)
+    assert counting.calls == 0
