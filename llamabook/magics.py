@@ -250,18 +250,27 @@ def describe(value: Any) -> str:
 
 
 def body_bundle(text: str, fmt: str, response: Response | None = None) -> dict[str, Any]:
-    """The MIME bundle of an answer: Markdown, plain text, or the response's JSON."""
+    """The MIME bundle of an answer: Markdown, plain text, or the response's JSON.
+
+    Markdown goes out as HTML made by the views' one sanitizing path, never as ``text/markdown``:
+    JupyterLab renders that with raw HTML allowed, so a model's ``<img onerror>`` or ``<style>``
+    would run (and a saved notebook is trusted, so it would run again when reopened).
+    """
     if fmt == "json" and response is not None:
         data = response.model_dump(mode="json")
         return {"application/json": data, "text/plain": json.dumps(data, indent=2)}
     if fmt == "markdown":
-        return {"text/markdown": text, "text/plain": text}
+        try:
+            from .views import safe_markdown_html
+        except ImportError:  # without the widgets extra (markdown-it-py, nh3): plain text only
+            return {"text/plain": text}
+        return {"text/html": safe_markdown_html(text), "text/plain": text}
     return {"text/plain": text}
 
 
 def note_bundle(line: str) -> dict[str, str]:
-    """A small one-line note (values used, footer)."""
-    return {"text/plain": line, "text/markdown": f"<sub>{html.escape(line)}</sub>"}
+    """A small one-line note (values used, footer): escaped HTML, so a file name stays text."""
+    return {"text/plain": line, "text/html": f"<sub>{html.escape(line)}</sub>"}
 
 
 def footer(response: Response, prompt: Prompt, alias: str | None) -> str:

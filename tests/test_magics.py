@@ -19,6 +19,7 @@ from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 from IPython.utils.capture import RichOutput, capture_output
 
 import llamabook as lb
+import llamabook.views as lb_views
 from llamabook import magics
 from llamabook.engines.embedded import EmbeddedEngine
 
@@ -135,7 +136,9 @@ def test_template_with_a_notebook_variable_and_a_var(ip: InteractiveShell, clien
     assert answer.rendered_messages[1] == {"role": "user", "content": QUESTION}
     assert "Dublin" in answer.output_text
     assert ran.texts()[0] == "values: tone = str (--var), country = str"
-    assert ran.updates()[-1].data["text/markdown"] == answer.output_text
+    final = ran.updates()[-1].data
+    assert "text/markdown" not in final and final["text/plain"] == answer.output_text
+    assert final["text/html"] == lb_views.safe_markdown_html(answer.output_text)
     footer = ran.texts()[-1]
     assert footer.startswith(f"smollm2-135m-instruct · {answer.prompt.id}@1 · ")
     assert f"{answer.usage.input_tokens} in / {answer.usage.output_tokens} out tokens" in footer
