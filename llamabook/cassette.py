@@ -26,7 +26,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,7 @@ class _Queue:
 
 @dataclass
 class CassetteStats:
-    """What a cassette did in this process."""
+    """What a cassette did in this process (``client.cassette.cassette.stats``)."""
 
     replayed: int = 0
     recorded: int = 0
@@ -109,17 +109,6 @@ class Cassette:
                     continue
                 self._queues.setdefault(entry["key"], _Queue()).entries.append(entry)
 
-    def entries(self) -> Iterator[dict[str, Any]]:
-        """Every recorded interaction, in file order within each request."""
-        with self._lock:
-            for queue in self._queues.values():
-                yield from list(queue.entries)
-
-    def unused(self) -> int:
-        """How many recorded interactions nothing has replayed yet in this process."""
-        with self._lock:
-            return sum(max(0, len(q.entries) - q.used) for q in self._queues.values())
-
     # ---- replay and record ---------------------------------------------------------------
     def play(self, kind: str, material: Any, *, mode: str, repeatable: bool) -> dict[str, Any] | None:
         """The recorded answer to this request, or None when it must run live (or miss)."""
@@ -147,10 +136,10 @@ class Cassette:
         with self._lock:
             if mode == "all" and not self._rewritten:
                 self._queues.clear()  # record everything again: what was there goes
-                self._write_header(truncate=True)
+                self._write_header()
                 self._rewritten = True
             elif not self.path.exists():
-                self._write_header(truncate=True)
+                self._write_header()
             with self.path.open("a", encoding="utf-8") as out:
                 out.write(line + "\n")
             queue = self._queues.setdefault(entry["key"], _Queue())
@@ -158,9 +147,10 @@ class Cassette:
             queue.used = len(queue.entries)  # a recording made now is not replayed to the same run
             self.stats.recorded += 1
 
-    def _write_header(self, *, truncate: bool) -> None:
+    def _write_header(self) -> None:
+        """Start the file afresh with its header line."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("w" if truncate else "a", encoding="utf-8") as out:
+        with self.path.open("w", encoding="utf-8") as out:
             out.write(canonical_line(_HEADER) + "\n")
 
     def miss(self, summary: str, hint: str | None = None, shown_path: str | None = None) -> CassetteMiss:

@@ -98,7 +98,9 @@ def test_a_session_recorded_here_replays_in_another_process_without_the_model(
     counting = Counting(engine)
     with lb.Client(tmp_path / "home", engine=counting, cassette=cassette, record="new") as client:
         recorded = json.loads(json.dumps(namespace["session"](client)))
+        stats = client.cassette.cassette.stats
     assert counting.calls == 4  # plain, stream, two grid rows: all ran the model
+    assert (stats.recorded, stats.replayed, stats.missed) == (5, 0, 0)
     kinds = [entry["kind"] for entry in lines(cassette)[1:]]
     assert kinds.count("generation") == 4 and kinds.count("models") == 1
 

@@ -37,13 +37,12 @@ class RecordedEngine:
             recorded = self.recorder.play("models", material, repeatable=True)
             if recorded is not None:
                 self._models = [Model.model_validate(m) for m in recorded["models"]]
-            elif self.recorder.mode == "none":
-                # Listing models is not a model call: an engine that can list them offline may.
-                self._models = self.inner.models()
             else:
+                # Listing models is not a model call: in "none" mode an engine that can list offline may.
                 self._models = self.inner.models()
-                listed = {"models": [m.model_dump(mode="json") for m in self._models]}
-                self.recorder.record("models", material, material, listed)
+                if self.recorder.mode != "none":
+                    listed = {"models": [m.model_dump(mode="json") for m in self._models]}
+                    self.recorder.record("models", material, material, listed)
         return list(self._models)
 
     def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
