@@ -212,7 +212,7 @@ def collect_values(names: Iterable[str], given: Mapping[str, str], *namespaces: 
     missing = []
     for name in names:
         if name in given:
-            found.values[name], found.sources[name] = given[name], "str (--var)"
+            found.values[name], found.sources[name] = given[name], f"{describe(given[name])} (--var)"
             continue
         space = next((ns for ns in namespaces if name in ns), None)
         if space is None:
@@ -226,8 +226,11 @@ def collect_values(names: Iterable[str], given: Mapping[str, str], *namespaces: 
     return found
 
 
+VALUE_CHARS = 40
+
+
 def describe(value: Any) -> str:
-    """A short description of a value: 'str', 'Path x.pdf', 'PIL image 64x64', ..."""
+    """A short description of a value: the text itself (shortened), 'Path x.pdf', 'PIL image 64x64', ..."""
     from .inputs import is_dataframe  # the client's own test of what it turns into CSV
 
     kind = type(value)
@@ -241,6 +244,9 @@ def describe(value: Any) -> str:
         return f"PIL image {value.size[0]}x{value.size[1]}"
     if kind.__name__ == "File" and kind.__module__.startswith("llamabook"):
         return f"File {value.filename}"
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        shown = repr(value)
+        return shown if len(shown) <= VALUE_CHARS else shown[: VALUE_CHARS - 2] + "…" + shown[0]
     return kind.__name__
 
 
@@ -711,12 +717,29 @@ def config_rows(client: Client) -> Iterator[tuple[str, str]]:
     yield "cassette", recorder.describe() if recorder else "-"
 
 
+def help_without_body(lines: list[str]) -> list[str]:
+    """An input transformer: a cell of only ``%%llama … --help`` shows the help.
+
+    IPython refuses a cell magic whose body is empty before the magic is called, so such a
+    cell is turned into a call with a blank body.
+    """
+    if lines and lines[0].startswith("%%llama") and not "".join(lines[1:]).strip():
+        words = lines[0].split()[1:]
+        if "-h" in words or "--help" in words:
+            return ['get_ipython().run_cell_magic("llama", "--help", "\\n")\n']
+    return lines
+
+
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """Register ``%llama`` / ``%%llama``."""
     ipython.register_magics(LlamaMagics)
+    if help_without_body not in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.append(help_without_body)
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:
     """Remove ``%llama`` / ``%%llama`` (the client is kept for a later load)."""
     for kind in ("line", "cell"):
         ipython.magics_manager.magics[kind].pop("llama", None)
+    if help_without_body in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.remove(help_without_body)

@@ -122,6 +122,9 @@ def test_cell_help_lists_the_options_and_runs_nothing(ip: InteractiveShell, clie
     assert list(client.prompts.list()) == []
     line_help = ok(ip, "%llama --help").stdout
     assert "%llama use http://HOST:PORT" in line_help and "usage: %%llama" in line_help
+    for alone in ("%%llama --help", "%%llama -h\n\n", "%%llama -m x --help"):  # no body: IPython alone would refuse
+        assert "usage: %%llama" in ok(ip, alone).stdout
+    assert list(client.prompts.list()) == []
 
 
 # ---- the cell: templates, values, display -------------------------------------------------------------
@@ -135,7 +138,7 @@ def test_template_with_a_notebook_variable_and_a_var(ip: InteractiveShell, clien
     assert answer.rendered_messages[0] == {"role": "system", "content": "Give a brief answer about Ireland."}
     assert answer.rendered_messages[1] == {"role": "user", "content": QUESTION}
     assert "Dublin" in answer.output_text
-    assert ran.texts()[0] == "values: tone = str (--var), country = str"
+    assert ran.texts()[0] == "values: tone = 'brief' (--var), country = 'Ireland'"
     final = ran.updates()[-1].data
     assert "text/markdown" not in final and final["text/plain"] == answer.output_text
     assert final["text/html"] == lb_views.safe_markdown_html(answer.output_text)
@@ -207,7 +210,8 @@ def test_dataframe_variable_is_sent_as_csv(ip: InteractiveShell, client: lb.Clie
 def test_values_are_described_briefly(data: Path) -> None:
     from PIL import Image
 
-    assert magics.describe("text") == "str"
+    assert magics.describe("text") == "'text'" and magics.describe(7) == "7"
+    assert magics.describe("x" * 100) == "'" + "x" * 37 + "…'"
     assert magics.describe(data / "invoice.pdf") == "Path invoice.pdf"
     assert magics.describe(b"1234") == "bytes (4)"
     assert magics.describe(Image.new("RGB", (3, 2))) == "PIL image 3x2"
@@ -311,7 +315,7 @@ def test_over_runs_the_template_for_every_row(ip: InteractiveShell, client: lb.C
     assert list(frame["city"]) == ["Paris", "Dublin"] and list(frame["style"]) == ["short", "short"]
     assert list(frame["status"]) == ["completed", "completed"]
     assert frame["prompt_id"].nunique() == 1 and frame["output_text"].str.len().min() > 0
-    assert ran.texts()[0] == "values: style = str (--var)"
+    assert ran.texts()[0] == "values: style = 'short' (--var)"
 
 
 def test_temperature_concurrency_and_no_progress_reach_the_client(ip: InteractiveShell, client: lb.Client) -> None:
@@ -326,3 +330,11 @@ def test_temperature_concurrency_and_no_progress_reach_the_client(ip: Interactiv
         assert ("llamabook grid" in captured.stderr) == (not quiet)  # tqdm's bar, or none
     assert list(ip.user_ns["said"]["status"]) == ["completed"] * 3 and ip.user_ns["said"]["cached"].all()
     assert {r.temperature for r in client.responses.list()} == {0.7, 0.0}
+
+
+def test_values_line_shows_long_values_shortened(ip: InteractiveShell, client: lb.Client) -> None:
+    ip.user_ns["story"] = "once upon a time " * 10
+    ip.user_ns["year"] = 1999
+    ran = ok(ip, "%%llama --no-stream --max-tokens 2\nSummarise {{story}} from {{year}}.")
+    line = ran.texts()[0]
+    assert line == "values: story = 'once upon a time once upon a time onc…', year = 1999"
