@@ -22,16 +22,41 @@ if TYPE_CHECKING:
 
 #: Result columns shown after the row's own columns (the rest are in the opened row).
 SHOWN = ("version", "model", "output_text", "tokens", "latency_s", "error")
-WIDTHS = {"output_text": "minmax(12em, 3fr)", "error": "minmax(8em, 2fr)"}
+#: Grid tracks: the text columns share what the short ones leave, down to their header's width
+#: (their cells wrap anywhere), so the table fits a notebook next to an open sidebar (~850 px).
+WIDTHS = {
+    "model": "minmax(min-content, 1fr)",
+    "output_text": "minmax(min-content, 3fr)",
+    "error": "minmax(min-content, 2fr)",
+}
+OWN_WIDTH = "minmax(min-content, 1fr)"
+#: The grid area of a cell across all columns (row start / column start / row end / column end).
+ACROSS = "auto / 1 / auto / -1"
+CUT_OFF = "cut off"
+CUT_OFF_TIP = "the answer was cut off at max_output_tokens"
+#: The columns of SHOWN whose cells are clamped to ``LINES`` lines, as the row's own columns are
+#: (the whole text is the cell's tooltip).
+CLAMPED = frozenset({"model", "output_text", "error"})
+LINES = 2
+#: Characters a clamped cell carries at most (more never shows in ``LINES`` lines of its column).
+CELL_CHARS = 240
+#: Wraps a cell's HTML (from :mod:`llamabook.views`, escaped there; nothing else goes in): at most
+#: ``LINES`` lines ending in "…", long words broken instead of drawn over the next column.
+CLAMP = (
+    '<div style="display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:{lines};overflow:hidden;'
+    'overflow-wrap:anywhere;line-height:1.35;">{html}</div>'
+)
 
 
 class RunsTable(widgets.VBox):
     """A grid DataFrame (see :meth:`llamabook.Client.grid`), one line per call, paged.
 
-    Each line has an open button (``#<position>``), its status in colour, the row's own
-    columns, version, model, output, tokens, latency and error. **failed only** filters the
-    lines. Opening a line shows its :class:`ResponseView` below the table, read through
-    ``client``; a call that made no response (or without a client) shows the line's values.
+    Each line has an open button (``#<position>``), its status in colour (marked "cut off" when
+    the grid's ``cut_off`` column says the answer stopped at ``max_output_tokens``), the row's own
+    columns, version, model, output, tokens, latency and error; text cells show at most two
+    lines, the whole text is their tooltip. **failed only** filters the lines. Opening a line
+    shows its :class:`ResponseView` right under it, read through ``client``; a call that made
+    no response (or without a client) shows the line's values.
     """
 
     def __init__(self, df: pandas.DataFrame, client: Client | None = None, *, page_size: int = 20) -> None:
@@ -48,10 +73,13 @@ class RunsTable(widgets.VBox):
         self.open_buttons: dict[int, widgets.Button] = {}
         #: The view of the last opened response.
         self.view: ResponseView | None = None
-        self.own_columns = [c for c in self.df.columns if c not in RESULT_COLUMNS and c != "row"]
+        self.own_columns = [c for c in self.df.columns if c not in RESULT_COLUMNS and c not in ("row", "cut_off")]
+        #: Cells of one line: open button, status, own columns, SHOWN.
+        self._line_cells = 2 + len(self.own_columns) + len(SHOWN)
         self.error = ErrorArea()
         self.failed_only = styled(
-            widgets.Checkbox(value=False, description="failed only", indent=False), "llamabook-failed-only"
+            widgets.Checkbox(value=False, description="failed only", indent=False, layout=widgets.Layout(width="auto")),
+            "llamabook-failed-only",
         )
         self.summary = styled(widgets.Label(""), "llamabook-runs-summary")
         self.prev_button = styled(widgets.Button(description="◀", tooltip="previous page"), "llamabook-prev")
@@ -59,25 +87,26 @@ class RunsTable(widgets.VBox):
         for button in (self.prev_button, self.next_button):
             button.layout.width = "3em"
         self.page_label = styled(widgets.Label(""), "llamabook-page")
-        columns = [
-            "auto",
-            "auto",
-            *(["minmax(5em, 1fr)"] * len(self.own_columns)),
-            *(WIDTHS.get(c, "auto") for c in SHOWN),
-        ]
+        columns = ["auto", "auto", *([OWN_WIDTH] * len(self.own_columns)), *(WIDTHS.get(c, "auto") for c in SHOWN)]
         self.table = styled(
-            widgets.GridBox(layout=widgets.Layout(grid_template_columns=" ".join(columns), grid_gap="2px 8px")),
+            widgets.GridBox(
+                layout=widgets.Layout(grid_template_columns=" ".join(columns), grid_gap="2px 8px", align_items="center")
+            ),
             "llamabook-runs-grid",
         )
-        self.detail = styled(widgets.VBox(), "llamabook-run-detail")
-        super().__init__(
-            [
-                widgets.HBox([self.failed_only, self.prev_button, self.page_label, self.next_button, self.summary]),
-                self.error,
-                self.table,
-                self.detail,
-            ]
+        #: The opened line's detail: in the grid right under that line, across all its columns
+        #: (under the last line when the opened line is on another page or filtered out).
+        #: (grid_area, not grid_column: ipywidgets never sets grid_column on the element, ipywidgets#2334.)
+        self.detail = styled(
+            widgets.VBox(layout=widgets.Layout(grid_area=ACROSS, min_width="0")), "llamabook-run-detail"
         )
+        #: Position of the line whose detail is shown.
+        self.opened: int | None = None
+        toolbar = widgets.HBox(
+            [self.failed_only, self.prev_button, self.page_label, self.next_button, self.summary],
+            layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        super().__init__([toolbar, self.error, self.table])
         self.add_class("llamabook-runs-table")
         self.failed_only.observe(lambda _: self._first_page(), "value")
         self.prev_button.on_click(lambda _: self.turn(-1))
@@ -120,12 +149,25 @@ class RunsTable(widgets.VBox):
         heading = widgets.HTML(views.text_cell(f"line #{position}"))
         if self.client is not None and response_id:
             self.view = ResponseView(self.client.responses.retrieve(str(response_id)), client=self.client)
-            replace_children(self.detail, [heading, self.view])
-            return
-        note = "pass client= to open its response" if response_id else "this call made no response"
-        rows = [(name, value) for name, value in record.items() if value is not None and name != "status"]
-        html = views.record_html(rows, status=record.get("status"), note=note)
-        replace_children(self.detail, [heading, styled(widgets.HTML(html), "llamabook-run-record")])
+            shown: widgets.Widget = self.view
+        else:
+            note = "pass client= to open its response" if response_id else "this call made no response"
+            rows = [(name, value) for name, value in record.items() if value is not None and name != "status"]
+            html = views.record_html(rows, status=record.get("status"), note=note)
+            shown = styled(widgets.HTML(html), "llamabook-run-record")
+        replace_children(self.detail, [heading, shown])
+        self.opened = position
+        self._place_detail()
+
+    def _place_detail(self) -> None:
+        """Move the detail right under the opened line if this page shows it, else under the last line.
+
+        Moved, not redrawn: the page's cells stay the same widgets.
+        """
+        cells = [cell for cell in self.table.children if cell is not self.detail]
+        button = self.open_buttons.get(self.opened) if self.opened is not None else None
+        at = cells.index(button) + self._line_cells if button in cells else len(cells)
+        self.table.children = [*cells[:at], self.detail, *cells[at:]]
 
     # ---- drawing ------------------------------------------------------------------------------------
 
@@ -146,6 +188,10 @@ class RunsTable(widgets.VBox):
         self.open_buttons = {}
         for position in shown:
             cells.extend(self._line(position))
+            if position == self.opened:
+                cells.append(self.detail)
+        if self.opened not in shown:
+            cells.append(self.detail)
         replace_children(self.table, cells)
         self.page_label.value = f"page {self.page + 1} of {pages}"
         self.prev_button.disabled = self.page == 0
@@ -163,12 +209,8 @@ class RunsTable(widgets.VBox):
         )
         button.on_click(lambda _: self.open(position))
         self.open_buttons[position] = button
-        status = str(record.get("status") or "")
-        badge = views.status_badge(status) if status else ""
-        if record.get("cached"):
-            badge += " " + views.text_cell("cached")
-        cells: list[widgets.Widget] = [button, widgets.HTML(badge).add_class("llamabook-run-status")]
-        cells += [widgets.HTML(views.text_cell(record.get(name), 40)) for name in self.own_columns]
+        cells: list[widgets.Widget] = [button, _status_cell(record)]
+        cells += [_text_cell(record.get(name), "own", clamp=True) for name in self.own_columns]
         tokens = None
         if record.get("input_tokens") is not None or record.get("output_tokens") is not None:
             tokens = f"{record.get('input_tokens') or 0} / {record.get('output_tokens') or 0}"
@@ -182,7 +224,7 @@ class RunsTable(widgets.VBox):
             "error": record.get("error"),
         }
         cells += [
-            widgets.HTML(views.text_cell(values[name], 80, status="failed" if name == "error" else None))
+            _text_cell(values[name], name, clamp=name in CLAMPED, status="failed" if name == "error" else None)
             for name in SHOWN
         ]
         return cells
@@ -197,7 +239,45 @@ class RunsTable(widgets.VBox):
         if "status" in self.df.columns:
             counts = self.df["status"].value_counts(dropna=True)
             parts += [f"{int(count)} {status}" for status, count in counts.items()]
+        if "cut_off" in self.df.columns:
+            cut = sum(_is_true(value) for value in self.df["cut_off"])
+            parts += [f"{cut} {CUT_OFF}"] if cut else []
         return " · ".join(parts)
+
+
+def _status_cell(record: dict[str, Any]) -> widgets.HTML:
+    """The status badge, then "cached" and a "cut off" mark when they apply."""
+    status = str(record.get("status") or "")
+    html = views.status_badge(status) if status else ""
+    if record.get("cached"):
+        html += " " + views.text_cell("cached")
+    cell = styled(widgets.HTML(), "llamabook-run-status")
+    if _is_true(record.get("cut_off")):
+        html += " " + views.render("cell.html", text=CUT_OFF, full=CUT_OFF_TIP, status="incomplete")
+        cell.add_class("llamabook-run-cut-off")
+    cell.value = html
+    return cell
+
+
+def _text_cell(value: Any, name: str, *, clamp: bool, status: str | None = None) -> widgets.HTML:
+    """A cell with class ``llamabook-run-<name>``; ``clamp``: at most ``LINES`` lines, the whole text as tooltip."""
+    cell = styled(widgets.HTML(), f"llamabook-run-{name.split('_')[0]}")
+    if not clamp:
+        cell.value = views.text_cell(value, 80, status=status)
+        return cell
+    text = "" if value is None else str(value)
+    short = text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
+    # views' cell template (autoescaped) with the whole text as its title, cut or not: the clamp may hide
+    # the end of a text shorter than CELL_CHARS. (An HTML widget's own tooltip is never shown.)
+    cell.value = CLAMP.format(lines=LINES, html=views.render("cell.html", text=short, full=text or None, status=status))
+    return cell
+
+
+def _is_true(value: Any) -> bool:
+    """True for a boolean column's True (Python's or numpy's); False for False, None and anything else."""
+    import numpy as np
+
+    return isinstance(value, (bool, np.bool_)) and bool(value)
 
 
 def _not_a_grid(df: Any) -> InvalidRequest | None:

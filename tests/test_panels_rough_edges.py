@@ -1,0 +1,143 @@
+"""RunsTable and FilesPanel rough edges users reported: long outputs, where an opened line shows, cut-off marks.
+
+The layout itself (widths at 1280 px with the file browser open) is measured in a real JupyterLab:
+tests/browser/test_panel_layout.py. These tests check the widgets the kernel sends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from htmlcheck import active_parts, tags, text
+
+import llamabook as lb
+from llamabook.engines.base import Generation
+from llamabook.widgets import ResponseView, RunsTable
+from llamabook.widgets.runs_table import CELL_CHARS
+
+WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 8  # 360 characters, no space to wrap at
+HOSTILE = "<img src=x onerror=alert(1)> " + "Dublin is the capital of Ireland. " * 12
+
+
+class Scripted:
+    """An engine that answers at once with a fixed text: layout tests need long answers, not a model's."""
+
+    name = "scripted"
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+
+    def models(self) -> list[lb.Model]:
+        return [lb.Model(id="scripted", owned_by="tests", engine="scripted", accepts=["text"])]
+
+    def generate(self, model: str, messages: list[dict[str, Any]], options: Any) -> Generation:
+        g = Generation(iter([self.answer[:10], self.answer[10:]]))
+        g.input_tokens, g.output_tokens, g.finish_reason = 5, 60, "stop"
+        return g
+
+
+def classes(widget: Any) -> tuple[str, ...]:
+    return tuple(widget._dom_classes)
+
+
+def cells(table: RunsTable, name: str) -> list[Any]:
+    """The grid cells of one column, by their ``llamabook-run-<name>`` class, top to bottom."""
+    return [cell for cell in table.table.children if f"llamabook-run-{name}" in classes(cell)]
+
+
+def grid_of(tmp_path: Path, answer: str, countries: list[str | None]) -> tuple[lb.Client, pd.DataFrame]:
+    client = lb.Client(tmp_path / "home", engines=[Scripted(answer)])
+    grid = client.grid("Tell me about {{country}}.", pd.DataFrame({"country": countries}), progress=False)
+    return client, grid
+
+
+# ---- RunsTable ---------------------------------------------------------------------------------------
+
+
+def test_text_cells_show_two_lines_break_long_words_and_carry_the_whole_text(tmp_path: Path) -> None:
+    client, grid = grid_of(tmp_path, WORD, ["Ireland", None])
+    with client:
+        table = RunsTable(grid, client)
+        word, missing = cells(table, "output")
+        (box, span) = tags(word.value)[:2]
+        style = box[1]["style"]
+        assert "-webkit-line-clamp:2" in style and "overflow:hidden" in style  # two lines, then "…"
+        assert "overflow-wrap:anywhere" in style  # a long word breaks instead of running under the next column
+        assert span[1]["title"] == WORD  # the whole text on hover
+        assert text(word.value) == WORD[: CELL_CHARS - 1] + "…"
+        assert text(missing.value) == "" and "title" not in tags(missing.value)[1][1]
+
+        (_, error) = cells(table, "error")
+        assert text(error.value).startswith("MissingVariables")
+        assert tags(error.value)[1][1]["title"] == grid.loc[1, "error"]
+        assert "-webkit-line-clamp:2" in tags(error.value)[0][1]["style"]
+        own = cells(table, "own")
+        assert [text(c.value) for c in own] == ["Ireland", ""] and "-webkit-line-clamp:2" in own[0].value
+
+
+def test_a_clamped_cell_stays_text(tmp_path: Path) -> None:
+    client, grid = grid_of(tmp_path, HOSTILE, ["Ireland"])
+    with client:
+        (cell,) = cells(RunsTable(grid, client), "output")
+        assert active_parts(cell.value) == []
+        assert text(cell.value).startswith("<img src=x onerror=alert(1)> Dublin")
+        assert tags(cell.value)[1][1]["title"] == HOSTILE
+
+
+def test_an_opened_line_shows_right_under_it_across_the_table(tmp_path: Path) -> None:
+    client, grid = grid_of(tmp_path, "Dublin.", ["Ireland", "France", None, "Spain", "Italy"])
+    with client:
+        table = RunsTable(grid, client, page_size=3)
+        width = 2 + len(table.own_columns) + 6  # open, status, own columns, version … error
+        before = [cell for cell in table.table.children if cell is not table.detail]
+
+        table.open_buttons[1].click()
+        children = list(table.table.children)
+        assert children.index(table.detail) == children.index(table.open_buttons[1]) + width
+        assert table.detail.layout.grid_area == "auto / 1 / auto / -1"  # every column of its row
+        assert isinstance(table.view, ResponseView) and table.view.response.id == grid.loc[1, "response_id"]
+        assert text(table.detail.children[0].value) == "line #1"
+        assert [cell for cell in children if cell is not table.detail] == before  # moved, nothing redrawn
+        assert all(a is b for a, b in zip(before, (c for c in children if c is not table.detail)))
+
+        table.open(2)  # a failed line: its values, under it
+        children = list(table.table.children)
+        assert children.index(table.detail) == children.index(table.open_buttons[2]) + width
+        assert "this call made no response" in text(table.detail.children[-1].value)
+
+        table.next_button.click()  # line 2 is not on page 2: its detail stays, under the last line
+        assert table.table.children[-1] is table.detail and list(table.open_buttons) == [3, 4]
+        assert text(table.detail.children[0].value) == "line #2"
+        table.prev_button.click()
+        children = list(table.table.children)
+        assert children.index(table.detail) == children.index(table.open_buttons[2]) + width
+
+        table.open(7)  # no such line: said in the panel, the detail stays where it is
+        assert "No line 7" in table.error.message
+        assert list(table.table.children).index(table.detail) == children.index(table.detail)
+
+
+def test_a_line_cut_off_at_max_output_tokens_is_marked_next_to_its_status() -> None:
+    lines = pd.DataFrame(
+        {
+            "status": ["completed", "completed", "failed", "completed"],
+            "output_text": ["The capital of Ire", "Dublin.", None, "Paris."],
+            "cut_off": pd.array([True, False, pd.NA, True], dtype="boolean"),  # client.grid's column
+        }
+    )
+    table = RunsTable(lines)
+    statuses = cells(table, "status")
+    marked = ["cut off" in text(cell.value) for cell in statuses]
+    assert marked == [True, False, False, True]
+    assert ["llamabook-run-cut-off" in classes(cell) for cell in statuses] == marked
+    mark = next(attrs for tag, attrs in tags(statuses[0].value) if attrs.get("title"))
+    assert mark["title"] == "the answer was cut off at max_output_tokens"
+    assert "completed" in text(statuses[0].value)  # next to the status, not instead of it
+    assert table.summary.value == "4 lines · 3 completed · 1 failed · 2 cut off"
+    assert "cut_off" not in table.own_columns and table.error.message == ""
+
+    without = RunsTable(lines.drop(columns="cut_off"))  # a grid from before the column: no mark, no problem
+    assert not any("cut off" in text(cell.value) for cell in cells(without, "status"))
+    assert without.summary.value == "4 lines · 3 completed · 1 failed" and without.error.message == ""
