@@ -6,6 +6,7 @@ tests/browser/test_panel_layout.py. These tests check the widgets the kernel sen
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from htmlcheck import active_parts, tags, text
 
 import llamabook as lb
 from llamabook.engines.base import Generation
-from llamabook.widgets import ResponseView, RunsTable
+from llamabook.widgets import FilesPanel, ResponseView, RunsTable
 from llamabook.widgets.runs_table import CELL_CHARS
 
 WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 8  # 360 characters, no space to wrap at
@@ -45,6 +46,15 @@ def classes(widget: Any) -> tuple[str, ...]:
 def cells(table: RunsTable, name: str) -> list[Any]:
     """The grid cells of one column, by their ``llamabook-run-<name>`` class, top to bottom."""
     return [cell for cell in table.table.children if f"llamabook-run-{name}" in classes(cell)]
+
+
+def uploaded(*files: tuple[str, bytes]) -> tuple[dict[str, Any], ...]:
+    """What a FileUpload's value holds after the browser sends these (name, bytes) files."""
+    modified = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    return tuple(
+        {"name": name, "type": "", "size": len(data), "content": memoryview(data), "last_modified": modified}
+        for name, data in files
+    )
 
 
 def grid_of(tmp_path: Path, answer: str, countries: list[str | None]) -> tuple[lb.Client, pd.DataFrame]:
@@ -141,3 +151,52 @@ def test_a_line_cut_off_at_max_output_tokens_is_marked_next_to_its_status() -> N
     without = RunsTable(lines.drop(columns="cut_off"))  # a grid from before the column: no mark, no problem
     assert not any("cut off" in text(cell.value) for cell in cells(without, "status"))
     assert without.summary.value == "4 lines · 3 completed · 1 failed" and without.error.message == ""
+
+
+# ---- FilesPanel --------------------------------------------------------------------------------------
+
+
+def test_uploading_the_same_bytes_again_adds_no_row_and_names_the_file_already_stored(
+    client: lb.Client, data: Path
+) -> None:
+    invoice, phone = (data / "invoice.pdf").read_bytes(), (data / "phone.png").read_bytes()
+    panel = FilesPanel(client)
+    panel.upload.value = uploaded(("invoice.pdf", invoice))
+    (stored,) = client.files.list()
+    assert panel.status.value == "uploaded invoice.pdf"
+
+    panel.upload.value = uploaded(("invoice.pdf", invoice))
+    assert [f.id for f in client.files.list()] == [stored.id] and list(panel.delete_buttons) == [stored.id]
+    assert panel.status.value == f"already uploaded as invoice.pdf ({stored.id})"
+    panel.upload.value = uploaded(("renamed.pdf", invoice))  # the bytes decide, not the name
+    assert panel.status.value == f"already uploaded as invoice.pdf ({stored.id})" and len(panel.files) == 1
+    assert client.files.upload_once(invoice, "again.pdf").id == stored.id  # the reuse prompt variables get
+
+    panel.upload.value = uploaded(("phone.png", phone), ("invoice.pdf", invoice), ("phone.png", phone))
+    (new_phone,) = [f for f in client.files.list() if f.filename == "phone.png"]
+    assert panel.status.value == (
+        f"uploaded phone.png; already uploaded as invoice.pdf ({stored.id}); "
+        f"already uploaded as phone.png ({new_phone.id})"
+    )
+    assert len(panel.files) == 2
+
+    panel.purpose.value = "batch"  # another purpose is another file, as client.files.upload_once keeps them
+    panel.upload.value = uploaded(("invoice.pdf", invoice))
+    assert panel.status.value == "uploaded invoice.pdf" and len(panel.files) == 3
+    assert sorted(f.purpose for f in panel.files if f.filename == "invoice.pdf") == ["assistants", "batch"]
+    assert panel.error.value == ""
+
+
+def test_a_deleted_file_is_named_by_its_filename(client: lb.Client, data: Path) -> None:
+    invoice = client.files.create(data / "invoice.pdf")
+    panel = FilesPanel(client)
+    panel.delete_buttons[invoice.id].click()
+    panel.delete_buttons[invoice.id].click()
+    assert panel.status.value == "deleted invoice.pdf" and client.files.list() == []
+
+    notes = client.files.create(("notes.txt", b"remember the milk"))  # stored after the panel listed its files
+    panel.delete(notes.id)
+    assert panel.status.value == "deleted notes.txt" and panel.error.value == ""
+
+    panel.delete(notes.id)  # gone already: said in the panel, the stale row dropped
+    assert panel.error.message.startswith("FileNotFound") and panel.status.value == "0 files"

@@ -16,7 +16,12 @@ if TYPE_CHECKING:
     from ..client import Client
 
 COLUMNS = ("name", "size", "purpose", "created", "", "")
-GRID = "minmax(12em, 3fr) 6em 7em 12em auto auto"
+#: The name takes what the other columns leave (it wraps); they are as wide as their text, so the
+#: created time is never cut off, also next to an open sidebar (~850 px).
+GRID = "minmax(min-content, 1fr) auto auto auto auto auto"
+#: Wraps the name cell's HTML (from :mod:`llamabook.views`, escaped there; nothing else goes in) so a
+#: long name without spaces breaks instead of running under the next column.
+WRAP = '<div style="overflow-wrap:anywhere;">{html}</div>'
 EXCERPT_CHARS = 800
 
 
@@ -25,6 +30,8 @@ class FilesPanel(widgets.VBox):
     preview (a thumbnail for images, the start of the text for PDFs and text files) and delete.
 
     Delete asks once more: the first click arms the button (``Confirm``), the second deletes.
+    An upload of bytes already stored with the chosen purpose adds no row: the status names the
+    file it already is (``client.files.upload_once``, the reuse prompt variables get too).
     """
 
     def __init__(self, client: Client, *, limit: int = 200) -> None:
@@ -43,7 +50,7 @@ class FilesPanel(widgets.VBox):
             "llamabook-files-purpose",
         )
         self.refresh_button = styled(widgets.Button(description="Refresh", icon="refresh"), "llamabook-files-refresh")
-        self.status = styled(widgets.Label(""), "llamabook-status")
+        self.status = styled(widgets.Label("", layout=widgets.Layout(max_width="100%")), "llamabook-status")
         self.table = styled(
             widgets.GridBox(layout=widgets.Layout(grid_template_columns=GRID, grid_gap="2px 8px")),
             "llamabook-files-list",
@@ -51,7 +58,10 @@ class FilesPanel(widgets.VBox):
         self.preview = styled(widgets.HTML(""), "llamabook-files-preview")
         super().__init__(
             [
-                widgets.HBox([self.upload, self.purpose, self.refresh_button, self.status]),
+                widgets.HBox(  # the status goes to a line of its own when it does not fit beside the buttons
+                    [self.upload, self.purpose, self.refresh_button, self.status],
+                    layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
+                ),
                 self.error,
                 self.table,
                 self.preview,
@@ -106,19 +116,29 @@ class FilesPanel(widgets.VBox):
 
     @guarded
     def delete(self, file_id: str) -> None:
-        """Delete a file (no second ask; the Delete button asks)."""
+        """Delete a file (no second ask; the Delete button asks); the status names it by its filename."""
         self.error.clear()
         try:
+            name = self._filename(file_id)
             self.client.files.delete(file_id)
         except FileNotFound:
             self.refresh()  # deleted elsewhere already: drop its stale row, then say so
             raise
         self.preview.value = ""
         self.refresh()
-        self.status.value = f"deleted {file_id}"
+        self.status.value = f"deleted {name}"
+
+    def _filename(self, file_id: str) -> str:
+        """The filename of a file: as listed, else as stored (raises FileNotFound when it is gone)."""
+        listed = next((file.filename for file in self.files if file.id == file_id), None)
+        return listed or self.client.files.retrieve(file_id).filename
 
     def _row(self, file: File) -> list[widgets.Widget]:
-        name = styled(widgets.HTML(views.text_cell(file.filename, 60)), "llamabook-file", f"llamabook-file-{file.id}")
+        name = styled(
+            widgets.HTML(WRAP.format(html=views.text_cell(file.filename, 60))),
+            "llamabook-file",
+            f"llamabook-file-{file.id}",
+        )
         preview = styled(widgets.Button(description="Preview", icon="eye"), "llamabook-file-preview")
         delete = styled(widgets.Button(description="Delete", icon="trash"), "llamabook-file-delete")
         preview.on_click(lambda _: self.show(file.id))
@@ -152,10 +172,22 @@ class FilesPanel(widgets.VBox):
         batch = [(str(item.get("name") or "upload"), bytes(item["content"])) for item in items]
         for name, data in batch:  # check them all first: one bad file stores none of the batch
             self.client.files.check(data, name)
-        names = []
+        purpose = self.purpose.value
+        known = {file.id for file in self.client.files.list(purpose=purpose)}
+        uploaded: list[File] = []
+        reused: list[File] = []
         try:
-            for name, data in batch:
-                names.append(self.client.files.create((name, data), self.purpose.value).filename)
+            for name, data in batch:  # identical bytes already stored with this purpose: that file, no new row
+                file = self.client.files.upload_once(data, name, purpose)
+                (reused if file.id in known else uploaded).append(file)
+                known.add(file.id)
         finally:
             self.refresh()  # list what was stored, also when a later file failed
-        self.status.value = f"uploaded {', '.join(names)}"
+        self.status.value = _upload_status(uploaded, reused)
+
+
+def _upload_status(uploaded: list[File], reused: list[File]) -> str:
+    """``'uploaded a.pdf, b.png'``, ``'already uploaded as a.pdf (file-…)'``, or both, joined by ``'; '``."""
+    parts = [f"uploaded {', '.join(file.filename for file in uploaded)}"] if uploaded else []
+    parts += [f"already uploaded as {file.filename} ({file.id})" for file in reused]
+    return "; ".join(parts)
