@@ -41,6 +41,7 @@ RESULT_COLUMNS: dict[str, str] = {
     "model": "string",
     "output_text": "string",
     "status": "string",
+    "cut_off": "boolean",
     "error": "string",
     "input_tokens": "Int64",
     "output_tokens": "Int64",
@@ -241,6 +242,7 @@ def _success(response: Any, attempts: int) -> dict[str, Any]:
     return {
         "output_text": response.output_text,
         "status": response.status,
+        "cut_off": response.cut_off,
         "error": None,
         "input_tokens": usage.input_tokens if usage else None,
         "output_tokens": usage.output_tokens if usage else None,

@@ -117,7 +117,7 @@ class Client:
         ``max_output_tokens``, ``describe_images``, ``pdf_to_text``.
 
         Columns: the row's own columns, then ``row``, ``prompt_id``, ``version``, ``model``,
-        ``output_text``, ``status``, ``error``, ``input_tokens``, ``output_tokens``,
+        ``output_text``, ``status``, ``cut_off``, ``error``, ``input_tokens``, ``output_tokens``,
         ``latency_s``, ``response_id``, ``cached``, ``attempts`` (see ``llamabook.batch``).
         Finished calls are logged at once, so running the same grid again repeats none of them.
         """

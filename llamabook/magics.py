@@ -288,6 +288,10 @@ def footer(response: Response, prompt: Prompt, alias: str | None) -> str:
     parts = [response.model, f"{prompt.prompt_id}@{prompt.version}{named}", tokens, latency]
     if response.status != "completed":
         parts.append(response.status)
+    if response.cut_off:
+        from .views import CUT_OFF_MARK
+
+        parts.append(CUT_OFF_MARK)
     return " · ".join(parts)
 
 

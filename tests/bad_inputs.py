@@ -404,7 +404,7 @@ WIDGET_CASES = [
     BadInput("runs-open-deleted-response", "widgets", "RunsTable: open a line whose response was deleted meanwhile",
              "panel.open_buttons[0].click()", lb.ResponseNotFound, "not found", panel="RunsTable(grid, client)",
              setup="client.responses.delete(grid.response_id[0])" + ELSEWHERE,
-             holds="list(panel.open_buttons) == [0] and panel.summary.value == '1 line · 1 completed'"),
+             holds="list(panel.open_buttons) == [0] and panel.summary.value == '1 line · 1 incomplete · 1 cut off'"),
     BadInput("runs-open-out-of-range", "widgets", "RunsTable: open a line the table does not have",
              "panel.open(5)", lb.InvalidRequest, "No line 5", panel="RunsTable(grid, client)"),
     BadInput("runs-not-a-grid", "widgets", "RunsTable: a DataFrame without the grid's columns",

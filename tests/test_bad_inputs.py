@@ -64,7 +64,7 @@ def seed(tmp_path_factory: pytest.TempPathFactory, engine: EmbeddedEngine) -> Se
         magics.Aliases(home / magics.ALIASES_FILE, "local").set("tutor", prompt.prompt_id)
     # Every connection closed with the client (the grid's too), so the copies below see a still file.
     assert not (home / "llamabook.db-wal").exists()
-    assert list(grid["status"]) == ["completed"]
+    assert list(grid["status"]) == ["incomplete"] and grid["cut_off"].all()  # one token: cut off
     ids = {"pid": prompt.prompt_id, "notes": notes, "invoice": invoice, "broken": broken, "photo": photo,
            "resp": response.id, "grid": grid}  # fmt: skip
     return Seed(home, media, ids)

@@ -114,7 +114,7 @@ def test_flow_four_text_variables(backend: lb.Client) -> None:
         "tone": {"type": "input_text", "text": "friendly"},
     }
     r = ask(backend, input=QUESTION, prompt={"id": p.prompt_id, "version": "1", "variables": typed})
-    assert r.status == "completed" and r.output_text.strip()
+    assert (r.status == "completed" or r.cut_off) and r.output_text.strip()
     assert r.prompt.id == p.prompt_id and r.prompt.version == "1"
     assert {k: v.text for k, v in r.prompt.variables.items()} == {k: v["text"] for k, v in typed.items()}
     assert r.rendered_messages[0] == {
@@ -126,7 +126,7 @@ def test_flow_four_text_variables(backend: lb.Client) -> None:
     items = backend.responses.input_items(r.id)
     assert [(i.role, i.content) for i in items] == [("user", [{"type": "input_text", "text": QUESTION}])]
     again = backend.responses.retrieve(r.id)
-    assert (again.output_text, again.status, again.prompt.version) == (r.output_text, "completed", "1")
+    assert (again.output_text, again.status, again.prompt.version) == (r.output_text, r.status, "1")
     assert again.rendered_messages == r.rendered_messages
     assert r.id in [x.id for x in backend.responses.list()]
     assert backend.responses.delete(r.id).deleted
@@ -145,7 +145,7 @@ def test_flow_default_version_is_resolved_and_recorded(backend: lb.Client) -> No
 def test_a_prompt_alone_needs_no_input(backend: lb.Client) -> None:
     p = backend.prompts.create("Name the capital of {{country}}.", variables=["country"])
     r = ask(backend, prompt=p, variables={"country": "France"})
-    assert r.status == "completed" and r.output_text.strip()
+    assert (r.status == "completed" or r.cut_off) and r.output_text.strip()
     assert r.rendered_messages == [{"role": "system", "content": "Name the capital of France."}]
     assert backend.responses.input_items(r.id) == []
 
@@ -169,7 +169,7 @@ def test_flow_product_image(backend: lb.Client, data: Path) -> None:
         prompt={"id": p.prompt_id, "version": "1", "variables": variables},
         describe_images=True,
     )
-    assert r.status == "completed" and r.output_text.strip()
+    assert (r.status == "completed" or r.cut_off) and r.output_text.strip()
     assert r.rendered_messages[0]["content"] == "Write an ad for Phone X: a small red phone. Photo: [Image: product_photo]"
     assert r.rendered_messages[-1]["content"].startswith("[Image product_photo: phone.png, image/png, 139 bytes, 64x48 pixels]")
     echoed = r.prompt.variables["product_photo"]
@@ -180,7 +180,7 @@ def test_flow_product_image(backend: lb.Client, data: Path) -> None:
 def test_flow_pdf_invoice(backend: lb.Client, data: Path) -> None:
     p = backend.prompts.create("You check invoices. The invoice: {{invoice}}", variables=["invoice"])
     r = ask(backend, input="Who is billed?", prompt=p, variables={"invoice": data / "invoice.pdf"})
-    assert r.status == "completed" and r.output_text.strip()
+    assert (r.status == "completed" or r.cut_off) and r.output_text.strip()
     assert r.rendered_messages[0]["content"] == "You check invoices. The invoice: [File: invoice]"
     assert r.rendered_messages[1] == {"role": "user", "content": "Who is billed?"}
     assert "Dublin Bicycle Co." in r.rendered_messages[2]["content"]
@@ -218,3 +218,11 @@ def test_response_errors(backend: lb.Client) -> None:
     with pytest.raises(lb.ResponseNotFound):
         backend.responses.retrieve("resp_" + "0" * 8)
     assert backend.responses.list(limit=5) == [] or all(r.prompt is None or r.prompt.id != p.prompt_id for r in backend.responses.list(limit=5))
+
+
+def test_an_answer_cut_off_at_max_output_tokens(backend: lb.Client) -> None:
+    r = backend.responses.create(input="Write a long story about a dragon.", temperature=0, max_output_tokens=16)
+    assert (r.status, r.incomplete_details, r.cut_off) == ("incomplete", {"reason": "length"}, True)
+    assert backend.responses.retrieve(r.id).cut_off
+    short = backend.responses.create(input=QUESTION, temperature=0, max_output_tokens=64)
+    assert short.status == "completed" and not short.cut_off

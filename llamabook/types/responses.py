@@ -68,6 +68,11 @@ class ResponseTrace(WireModel):
     finish_reason: str | None = None
 
 
+#: ``incomplete_details["reason"]`` of an answer cut off at its token limit: Llama Stack 0.7.3 (and
+#: the embedded backend, like it) say ``"length"``, OpenAI says ``"max_output_tokens"``.
+CUT_OFF_REASONS = ("length", "max_output_tokens")
+
+
 class Response(NotebookRepr, WireModel):
     """A model response, the same shape from every backend."""
 
@@ -100,6 +105,15 @@ class Response(NotebookRepr, WireModel):
             if isinstance(item, OutputMessage):
                 parts.extend(c.text for c in item.content if isinstance(c, OutputText))
         return "".join(parts)
+
+    @property
+    def cut_off(self) -> bool:
+        """True when the answer stopped at its token limit (``max_output_tokens`` or the server's cap).
+
+        Such a response has ``status == "incomplete"``, and ``incomplete_details`` gives the reason,
+        as Llama Stack 0.7.3 and OpenAI report it.
+        """
+        return self.status == "incomplete" and (self.incomplete_details or {}).get("reason") in CUT_OFF_REASONS
 
     @property
     def latency_s(self) -> float | None:

@@ -61,7 +61,8 @@ def _markdown() -> Any:
     # html=False: raw HTML in the text is shown as text; tables and ~~strike~~ as in GitHub.
     # No images: ![alt](url) stays a link, so model output never makes the page fetch a URL
     # (a known way for injected instructions to send data out).
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False})
+    # breaks=True: a model's single line breaks stay line breaks (Markdown would join the lines).
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
     return md.enable(["table", "strikethrough"]).disable("image")
 
 
@@ -252,6 +253,8 @@ def usage_rows(response: Response) -> list[tuple[str, Any]]:
     """(label, value) rows of the usage and timing section; unknown values are left out."""
     usage, trace = response.usage, response.trace
     rows: list[tuple[str, Any]] = [("status", response.status), ("model", response.model)]
+    if response.cut_off:
+        rows.insert(1, ("stopped", CUT_OFF_MARK))
     if usage is not None:
         rows += [
             ("input tokens", usage.input_tokens),
@@ -290,6 +293,7 @@ def response_context(response: Response, files: list[Attachment] | None = None) 
     ]
     return {
         "r": response,
+        "cut_off_mark": CUT_OFF_MARK if response.cut_off else None,
         "prompt": prompt_label(response),
         "usage": response.usage,
         "latency": f"{response.latency_s:.2f} s" if response.latency_s is not None else None,
@@ -316,6 +320,8 @@ def response_text(response: Response) -> str:
     """The plain-text form: one summary line, then the output text."""
     usage = response.usage
     parts = [f"Response {response.id}", response.status, response.model]
+    if response.cut_off:
+        parts.insert(2, CUT_OFF_MARK)
     label = prompt_label(response)
     if label:
         parts.append(f"prompt {label}")
@@ -368,9 +374,13 @@ def error_html(message: str) -> str:
     return render("error.html", message=message) if message else ""
 
 
-def status_badge(status: str) -> str:
-    """A coloured status label."""
-    return render("badge.html", status=status)
+#: How every view marks an answer that stopped at max_output_tokens.
+CUT_OFF_MARK = "cut off at max_output_tokens"
+
+
+def status_badge(status: str, cut_off: bool = False) -> str:
+    """A coloured status label; with ``cut_off``, a second label that says the answer was cut off."""
+    return render("badge.html", status=status, cut_off=cut_off, mark=CUT_OFF_MARK)
 
 
 def text_cell(text: Any, limit: int = 80, status: str | None = None) -> str:
@@ -436,6 +446,7 @@ def repr_mimebundle(
 
 
 __all__ = [
+    "CUT_OFF_MARK",
     "Attachment",
     "attachments",
     "error_html",

@@ -340,6 +340,8 @@ class PromptEditor(widgets.VBox):
             parts.append(f"{usage.input_tokens} in / {usage.output_tokens} out tokens")
         if response.latency_s is not None:
             parts.append(f"{response.latency_s:.2f} s")
+        if response.cut_off:
+            parts.append(views.CUT_OFF_MARK)
         self.footer.value = " · ".join(parts)
         self.details.show(response)
         self.details_box.layout.display = ""

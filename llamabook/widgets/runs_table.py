@@ -33,7 +33,7 @@ OWN_WIDTH = "minmax(min-content, 1fr)"
 #: The grid area of a cell across all columns (row start / column start / row end / column end).
 ACROSS = "auto / 1 / auto / -1"
 CUT_OFF = "cut off"
-CUT_OFF_TIP = "the answer was cut off at max_output_tokens"
+CUT_OFF_TIP = f"the answer was {views.CUT_OFF_MARK}"  # the table is narrow: the short mark, the full one as tooltip
 #: The columns of SHOWN whose cells are clamped to ``LINES`` lines, as the row's own columns are
 #: (the whole text is the cell's tooltip).
 CLAMPED = frozenset({"model", "output_text", "error"})

@@ -80,7 +80,9 @@ for message in r.rendered_messages:
 # %% [markdown]
 # ## Streaming
 #
-# With `stream=True` you get the Responses API's events as they are generated.
+# With `stream=True` you get the Responses API's events as they are generated. An answer that
+# reaches `max_output_tokens` is `incomplete`, as a Llama Stack server reports it, and
+# `cut_off` says that this is why (every view marks it "cut off at max_output_tokens").
 
 # %%
 stream = client.responses.create(input="Name three colours.", max_output_tokens=24, stream=True)
@@ -88,7 +90,7 @@ for event in stream:
     if event.type == "response.output_text.delta":
         print(event.delta, end="")
 print()
-print("final status:", stream.response.status)
+print("final status:", stream.response.status, "| cut off:", stream.response.cut_off)
 
 # %% [markdown]
 # ## Mistakes are caught before anything runs

@@ -264,8 +264,11 @@ class LocalBackend:
         elif outcome == "cancelled":
             response.status = "incomplete"
             response.incomplete_details = {"reason": "cancelled"}
+        elif generation.finish_reason == "length":
+            # Cut off at the token limit: what Llama Stack 0.7.3 reports (measured), as OpenAI does.
+            response.status = "incomplete"
+            response.incomplete_details = {"reason": "length"}
         else:
-            # As Llama Stack does, a length stop is still "completed"; the trace says why it stopped.
             response.status = "completed"
         response.completed_at = int(time.time())
         input_tokens = generation.input_tokens or 0
