@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import EngineError, InvalidRequest, LlamabookError, MissingVariables
+from .errors import EngineError, InvalidRequest, LlamabookError, MissingVariables, VersionNotFound
 from .inputs import classify
 from .templates import placeholders
 from .types import Prompt
@@ -108,6 +108,11 @@ def run_grid(
         raise InvalidRequest(f"models {missing_models} are not available here; choose from {sorted(available)}")
     if isinstance(prompt_or_template, str) and not prompt_or_template.startswith("pmpt_"):
         _check_columns(placeholders(prompt_or_template), records, None)  # before the template is stored
+        if versions and list(versions) != [1]:
+            raise InvalidRequest(
+                f"versions={list(versions)}: a template string runs as a prompt of its own, which has only "
+                "version 1. To compare versions, pass the Prompt (or its 'pmpt_…' id) with versions=[…]."
+            )
     prompts = _prompt_versions(client, prompt_or_template, versions)
     for prompt in prompts:
         _check_columns(prompt.variables, records, prompt.prompt_id)
@@ -207,6 +212,11 @@ class _Runner:
                 bar.close()
 
     def call(self, task: Task) -> None:
+        empty = [name for name in task.prompt.variables if name not in task.values]
+        if empty:  # this row's cells are empty: say so in the grid's terms, and send nothing
+            advice = f"Row {task.row} has no value in the column(s) {', '.join(map(repr, empty))}: fill them in or leave the row out."
+            task.result = _failure(MissingVariables(empty, task.prompt.prompt_id, advice), 0, None)
+            return
         attempts = 0
         while not self.stopping.is_set():
             attempts += 1
@@ -297,7 +307,13 @@ def _prompt_versions(client: Client, prompt_or_template: Any, versions: Sequence
         raise InvalidRequest("grid() takes a Prompt, a prompt id ('pmpt_…' or 'pmpt_…@2') or a template string")
     if not versions:
         return [client.prompts.retrieve(prompt_id)]
-    return [client.prompts.retrieve(prompt_id, v) for v in versions]
+    stored = {p.version: p for p in client.prompts.versions(prompt_id)}
+    unknown = [v for v in versions if v not in stored]
+    if unknown:  # all versions checked before any call, with one listing
+        raise VersionNotFound(
+            f"Prompt {prompt_id} has no version {', '.join(map(str, unknown))}; it has versions {sorted(stored)}"
+        )
+    return [stored[v] for v in versions]
 
 
 def _check_columns(names: Sequence[str], records: list[dict[str, Any]], prompt_id: str | None) -> None:

@@ -65,13 +65,13 @@ class UndeclaredVariables(InputError):
 class MissingVariables(InputError):
     """Strict mode: the prompt declares variables that were given no value."""
 
-    def __init__(self, names: Iterable[str], prompt_id: str | None = None) -> None:
+    def __init__(self, names: Iterable[str], prompt_id: str | None = None, advice: str | None = None) -> None:
         self.names = sorted(set(names))
         self.prompt_id = prompt_id
         where = f" of prompt {prompt_id}" if prompt_id else ""
         super().__init__(
             f"Missing value for variable(s) {_names(self.names)}{where}. "
-            "Pass them in variables=, or use strict=False to leave the placeholders as literal text."
+            + (advice or "Pass them in variables=, or use strict=False to leave the placeholders as literal text.")
         )
 
 

@@ -63,3 +63,35 @@ def test_a_stopped_stream_still_counts_its_input_tokens(client: lb.Client) -> No
     stream.close()
     stored = client.responses.list()[0]
     assert stored.status == "incomplete" and stored.usage.input_tokens > 10
+
+
+def test_a_grid_checks_its_versions_before_any_call(tmp_path, engine) -> None:
+    import pandas as pd
+
+    rows = pd.DataFrame({"country": ["Ireland"]})
+    with lb.Client(tmp_path / "home", engine=engine) as client:
+        with pytest.raises(lb.InvalidRequest, match=r"a template string runs as a prompt of its own.*pass the Prompt"):
+            client.grid("Capital of {{country}}?", rows, versions=[1, 2], progress=False)
+        assert list(client.prompts.list()) == []  # nothing stored
+        p = client.prompts.create("Capital of {{country}}?", variables=["country"])
+        with pytest.raises(lb.VersionNotFound, match=r"has no version 5; it has versions \[1\]"):
+            client.grid(p, rows, versions=[1, 5], progress=False)
+        assert list(client.responses.list()) == []  # nothing ran
+
+
+@pytest.mark.model
+def test_a_row_with_an_empty_cell_fails_in_the_grids_words_and_keeps_its_columns(client: lb.Client) -> None:
+    import pandas as pd
+
+    from llamabook.widgets import RunsTable
+
+    rows = pd.DataFrame({"country": ["Ireland", None], "note": ["first", "second"]})
+    grid = client.grid("Capital of {{country}}?", rows, max_output_tokens=4, progress=False)
+    error = grid["error"][1]
+    assert error.startswith("MissingVariables: ") and "Row 1 has no value in the column(s) 'country'" in error
+    assert "variables=" not in error and "strict=False" not in error
+    assert grid["attempts"][1] == 0 and len(client.responses.list()) == 1  # nothing was sent for it
+    table = RunsTable(grid, client)
+    table.open(1)
+    shown = table.detail.children[-1].value
+    assert "country" in shown and "(empty)" in shown and "second" in shown

@@ -152,7 +152,12 @@ class RunsTable(widgets.VBox):
             shown: widgets.Widget = self.view
         else:
             note = "pass client= to open its response" if response_id else "this call made no response"
-            rows = [(name, value) for name, value in record.items() if value is not None and name != "status"]
+            # The row's own columns always (an empty one is often why the call failed), the rest when set.
+            rows = [
+                (name, "(empty)" if value is None and name in self.own_columns else value)
+                for name, value in record.items()
+                if name != "status" and (value is not None or name in self.own_columns)
+            ]
             html = views.record_html(rows, status=record.get("status"), note=note)
             shown = styled(widgets.HTML(html), "llamabook-run-record")
         replace_children(self.detail, [heading, shown])
