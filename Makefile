@@ -94,6 +94,11 @@ test-python: $(VENV)/.installed-test $(LLS_VENV)/.installed $(CHROMIUM)
 test-browser: $(VENV)/.installed-browser $(CHROMIUM)
 	LLAMABOOK_REQUIRE_BROWSER=1 LLAMABOOK_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser
 
+# docs/img/*.png, taken in the browser tests' JupyterLab + Chromium (not part of `make test`).
+.PHONY: screenshots
+screenshots: $(VENV)/.installed-test $(CHROMIUM)
+	LLAMABOOK_REQUIRE_BROWSER=1 LLAMABOOK_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser/docs_screenshots.py -p no:cacheprovider -q
+
 bench: $(VENV)/.installed-test $(LLS_VENV)/.installed
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_tokens.py

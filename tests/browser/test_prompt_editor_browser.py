@@ -85,7 +85,8 @@ def test_prompt_editor_template_variables_upload_run(lab, lab_page: Page, record
     editor.evaluate(WATCH)
     editor.locator("button.llamabook-run").click()
     output = editor.locator(".llamabook-output")
-    expect(status).to_contain_text("completed", timeout=180_000)
+    # completed, or incomplete when the answer reached MAX_TOKENS (cut off, as Llama Stack reports it)
+    expect(status).to_have_text(re.compile(r"^(completed|incomplete)$"), timeout=180_000)
     record.lap("run completed")
     expect(output).not_to_be_empty()
     final = output.inner_text().strip()
@@ -94,7 +95,7 @@ def test_prompt_editor_template_variables_upload_run(lab, lab_page: Page, record
 
     # Streamed: the output grew through intermediate texts while the run was not yet completed.
     snapshots = page.evaluate("window.__llamabookSnapshots")
-    partial = {text for text, state in snapshots if text and "completed" not in state}
+    partial = {text for text, state in snapshots if text and state == "running"}
     record.lap(f"{len(snapshots)} DOM changes, {len(partial)} distinct partial outputs; final {len(final)} chars")
     assert len(partial) >= 2, f"output did not stream: partial outputs seen {sorted(partial, key=len)!r}"
 
@@ -104,7 +105,7 @@ def test_prompt_editor_template_variables_upload_run(lab, lab_page: Page, record
         assert made, "the run stored no response"
         response = max(made, key=lambda r: r.created_at)
         seen = "\n".join(str(m.get("content")) for m in response.rendered_messages)
-    assert response.status == "completed"
+    assert response.status == "completed" or response.cut_off
     assert response.max_output_tokens == MAX_TOKENS and 0 < response.usage.output_tokens <= MAX_TOKENS
     assert AUDIENCE in seen and "[File: item]" in seen
     assert "Dublin Bicycle Co." in seen  # the invoice's text, extracted from the uploaded PDF
