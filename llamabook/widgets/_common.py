@@ -16,6 +16,9 @@ log = logging.getLogger("llamabook.widgets")
 W = TypeVar("W", bound=widgets.DOMWidget)
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Ends each panel's text/plain (its repr), which a notebook shows where widgets do not render.
+PANEL_NOTE = "a llamabook panel: run the cell to use it"
+
 
 def styled(widget: W, *names: str) -> W:
     """Add CSS classes (the DOM hooks the browser tests use) and return the widget."""

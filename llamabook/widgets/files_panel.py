@@ -10,7 +10,7 @@ from .. import views
 from ..errors import FileNotFound, InvalidVariable
 from ..media import pdf_text, sniff_mime
 from ..types import PURPOSES, File
-from ._common import ErrorArea, guarded, replace_children, styled
+from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -71,6 +71,10 @@ class FilesPanel(widgets.VBox):
         self.upload.observe(lambda change: self._on_upload(change["new"]), "value")
         self.refresh_button.on_click(lambda _: self.refresh())
         self.refresh()
+
+    def __repr__(self) -> str:
+        # The notebook's text/plain for this widget: what a reader sees where widgets do not render.
+        return f"FilesPanel: {len(self.files)} file{'s' if len(self.files) != 1 else ''} ({PANEL_NOTE})"
 
     @guarded
     def refresh(self) -> None:

@@ -9,7 +9,7 @@ import ipywidgets as widgets
 from .. import views
 from ..errors import InvalidRequest
 from ..types import Response
-from ._common import ErrorArea, guarded, styled
+from ._common import PANEL_NOTE, ErrorArea, guarded, styled
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -41,6 +41,11 @@ class ResponseView(widgets.VBox):
         self.add_class("llamabook-response-view")
         if response is not None:
             self.show(response)
+
+    def __repr__(self) -> str:
+        # The notebook's text/plain for this widget: what a reader sees where widgets do not render.
+        shown = f"response {self.response.id}" if self.response is not None else "no response"
+        return f"ResponseView: {shown} ({PANEL_NOTE})"
 
     @guarded
     def show(self, response: Response) -> None:

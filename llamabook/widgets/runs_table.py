@@ -12,7 +12,7 @@ from .. import views
 from ..batch import RESULT_COLUMNS
 from ..errors import InvalidRequest
 from ..inputs import is_dataframe
-from ._common import ErrorArea, guarded, replace_children, styled
+from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
 from .response_view import ResponseView
 
 if TYPE_CHECKING:
@@ -237,6 +237,10 @@ class RunsTable(widgets.VBox):
     def _record(self, position: int) -> dict[str, Any]:
         """Line ``position`` as a dict, missing values (NA) as None."""
         return {str(name): _none_if_na(value) for name, value in self.df.iloc[position].items()}
+
+    def __repr__(self) -> str:
+        # The notebook's text/plain for this widget: what a reader sees where widgets do not render.
+        return f"RunsTable: {self._summary()} ({PANEL_NOTE})"
 
     def _summary(self) -> str:
         total = len(self.df)
