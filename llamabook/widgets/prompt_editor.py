@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from .. import views
-from ..errors import InvalidRequest, LlamabookError, MissingVariables, VersionConflict
+from ..errors import InvalidRequest, LlamabookError, MissingVariables, UnsupportedInput, VersionConflict
 from ..inputs import check_image
 from ..media import sniff_mime
 from ..templates import check_supplied, placeholders
@@ -256,6 +256,7 @@ class PromptEditor(widgets.VBox):
         if self.running:
             return
         self.error.clear()
+        self._clear_result()  # from here on the panel shows this run's answer, or its error
         names = self._names()
         values = {name: value for name in names if (value := self.fields[name].value(self._files)) is not None}
         try:
@@ -265,16 +266,32 @@ class PromptEditor(widgets.VBox):
             self.error.show(f"MissingVariables: no value for {missing}. Type a value, or switch to file and pick one.")
             return
         prompt, _ = self._store()
-        stream = self.client.responses.create(
-            input=self.input.value or None,
-            prompt=prompt,
-            variables=values,
-            model=self.model.value or None,
-            max_output_tokens=self.max_output_tokens.value,
-            describe_images=self.describe_images.value,
-            stream=True,
-        )
+        try:
+            stream = self.client.responses.create(
+                input=self.input.value or None,
+                prompt=prompt,
+                variables=values,
+                model=self.model.value or None,
+                max_output_tokens=self.max_output_tokens.value,
+                describe_images=self.describe_images.value,
+                stream=True,
+            )
+        except UnsupportedInput as exc:
+            if exc.kind != "image":
+                raise
+            self.error.show(self._text_only_message(exc, values))
+            return
         self._start(stream)  # type: ignore[arg-type]
+
+    def _text_only_message(self, exc: UnsupportedInput, values: Mapping[str, Any]) -> str:
+        """The text-only-model error in the panel's words: its checkbox, not the API's ``describe_images=True``."""
+        images = [repr(n) for n, v in values.items() if isinstance(v, File) and v.mime_type.startswith("image/")]
+        what = f"the image in {', '.join(images)}" if images else "images"
+        return (
+            f"UnsupportedInput: model {exc.model!r} is text-only and cannot see {what}. "
+            f"Tick '{self.describe_images.description}' to send a short text description instead, "
+            "or pick a model that accepts images."
+        )
 
     def stop(self) -> None:
         """Stop the run at the next token; the embedded backend stores the partial response (``incomplete``)."""
@@ -288,14 +305,17 @@ class PromptEditor(widgets.VBox):
 
     # ---- streaming (background thread) ----------------------------------------------------------
 
-    def _start(self, stream: ResponseStream) -> None:
+    def _clear_result(self) -> None:
+        """Empty the last run's answer, footer, details and status."""
         self.response = None
+        self.output.value = self.footer.value = self.status.value = ""
+        self.details_box.layout.display = "none"
+
+    def _start(self, stream: ResponseStream) -> None:
         self._stop.clear()
         self._done.clear()
         self._set_running(True)
         self.status.value = "running"
-        self.output.value = ""
-        self.footer.value = ""
         thread = threading.Thread(target=self._consume, args=(stream,), name="llamabook-prompt-editor", daemon=True)
         thread.start()
 

@@ -1,0 +1,69 @@
+"""PromptEditor rough edges users reported: the text-only-model hint, a stale answer under a new error,
+the upload button's "(0)", a stale status after a version switch, and a double-spaced answer.
+
+The answer's spacing as JupyterLab draws it is measured in a real browser:
+tests/browser/test_prompt_editor_layout.py. These tests check the widgets the kernel sends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from htmlcheck import text
+from test_widgets import QUESTION, TIMEOUT, upload_value
+
+import llamabook as lb
+from llamabook.widgets import PromptEditor
+
+
+@pytest.mark.model
+def test_an_image_for_a_text_only_model_names_the_checkbox_to_tick(client: lb.Client, data: Path) -> None:
+    editor = PromptEditor(client, max_output_tokens=8)
+    editor.template.value = "Describe {{photo}} in a few words."
+    photo = editor.fields["photo"]
+    photo.kind.value = "file"
+    photo.upload.value = upload_value(data / "phone.png")
+    editor.run_button.click()
+    message, label = editor.error.message, editor.describe_images.description
+    assert message.startswith("UnsupportedInput:") and "text-only" in message and "'photo'" in message
+    assert client.models.default() in message
+    assert f"Tick '{label}'" in message and f"Tick '{label}'" in text(editor.error.value)
+    assert "describe_images=True" not in message  # the API's wording, not the panel's
+    assert client.responses.list() == [] and not editor.running
+
+    editor.describe_images.value = True  # what the message says to do
+    editor.run_button.click()
+    assert editor.wait(TIMEOUT) and editor.error.message == ""
+    seen = str(client.responses.retrieve(editor.response.id).rendered_messages)
+    assert "[Image photo: phone.png" in seen
+
+
+@pytest.mark.model
+def test_a_new_run_and_a_failed_one_clear_the_last_answer_footer_and_details(client: lb.Client) -> None:
+    editor = PromptEditor(client, input=QUESTION, max_output_tokens=16)
+    editor.template.value = "You are a geography tutor for {{name}}."
+    name = editor.fields["name"]
+    name.text.value = "Ada"
+    editor.run_button.click()
+    assert editor.wait(TIMEOUT)
+    first = editor.response
+    assert first is not None and editor.output.value and first.id in editor.footer.value
+    assert editor.details_box.layout.display == "" and editor.details.response == first
+
+    display: list[str] = []
+    editor.details_box.layout.observe(lambda change: display.append(change["new"]), "display")
+    editor.run_button.click()
+    assert editor.wait(TIMEOUT)
+    assert display == ["none", ""]  # hidden while this run ran, shown again with its own response
+    second = editor.response
+    assert second is not None and second.id != first.id
+    assert second.id in editor.footer.value and first.id not in editor.footer.value
+    assert editor.details.response == second
+
+    name.text.value = ""  # this run fails before it starts
+    editor.run_button.click()
+    assert editor.error.message.startswith("MissingVariables: no value for 'name'")
+    assert editor.output.value == editor.footer.value == editor.status.value == ""
+    assert editor.details_box.layout.display == "none" and editor.response is None
+    assert len(client.responses.list()) == 2
