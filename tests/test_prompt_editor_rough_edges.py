@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 from htmlcheck import text
-from test_widgets import QUESTION, TIMEOUT, upload_value
+from test_widgets import QUESTION, TIMEOUT, file_item, upload_value
 
 import llamabook as lb
 from llamabook.widgets import PromptEditor
+
+UPLOAD_TIP = "Upload an image or a PDF"  # not None: ipywidgets would title the button "null"
 
 
 @pytest.mark.model
@@ -67,3 +69,46 @@ def test_a_new_run_and_a_failed_one_clear_the_last_answer_footer_and_details(cli
     assert editor.output.value == editor.footer.value == editor.status.value == ""
     assert editor.details_box.layout.display == "none" and editor.response is None
     assert len(client.responses.list()) == 2
+
+
+def test_the_upload_button_says_a_file_is_picked(client: lb.Client, data: Path) -> None:
+    """ipywidgets writes the button as "<description> (<files its value holds>)"; the panel empties that value
+    after storing an upload (ready for the next one), so the count reads 0 and the description must say more."""
+    editor = PromptEditor(client)
+    editor.template.value = "Describe {{photo}}."
+    photo = editor.fields["photo"]
+    photo.kind.value = "file"
+    assert (photo.upload.description, photo.upload.tooltip) == ("Upload", UPLOAD_TIP)
+
+    photo.upload.value = upload_value(data / "phone.png")
+    (stored,) = client.files.list()
+    assert photo.upload.value == () and photo.file.value == stored.id
+    assert photo.upload.description == "Upload another"
+    assert photo.upload.tooltip == "phone.png is picked; upload another file to use it instead"
+    assert "phone.png · 139 B" in text(photo.preview.value)
+
+    photo.upload.value = file_item("notes.txt", b"hello")  # refused: the picked file stays picked
+    assert "upload an image" in editor.error.message and photo.file.value == stored.id
+    assert photo.upload.description == "Upload another"
+
+    photo.file.value = None
+    assert (photo.upload.description, photo.upload.tooltip, photo.preview.value) == ("Upload", UPLOAD_TIP, "")
+
+
+def test_switching_the_version_says_which_version_is_shown(client: lb.Client) -> None:
+    editor = PromptEditor(client)
+    editor.template.value = "Hello {{name}}"
+    editor.save_button.click()
+    editor.template.value = "Hello {{name}} from {{place}}"
+    editor.save_button.click()
+    assert editor.status.value == "saved version 2"
+
+    editor.versions.value = 1
+    assert editor.template.value == "Hello {{name}}" and editor.status.value == "showing version 1"
+    editor.set_default_button.click()
+    assert editor.status.value == "version 1 is the default"
+    editor.versions.value = 2
+    assert editor.status.value == "showing version 2"
+    editor.versions.value = 1
+    assert editor.status.value == "showing version 1 (the default)"
+    assert PromptEditor(client, editor.prompt.prompt_id).status.value == "showing version 1 (the default)"

@@ -29,6 +29,9 @@ ACCEPT = "image/*,.pdf,application/pdf"
 NO_FILE: tuple[str, None] = ("— pick an uploaded file —", None)
 UPDATES_PER_SECOND = 10
 CURSOR = " ▌"
+#: The upload button's text (ipywidgets adds the count of files its value holds, which the panel empties).
+UPLOAD, UPLOAD_ANOTHER = "Upload", "Upload another"
+UPLOAD_TIP = "Upload an image or a PDF"  # without one, ipywidgets titles the button "null"
 
 
 class VariableField:
@@ -52,7 +55,8 @@ class VariableField:
             "llamabook-var-text",
         )
         self.upload = styled(
-            widgets.FileUpload(accept=ACCEPT, multiple=False, description="Upload"), "llamabook-var-upload"
+            widgets.FileUpload(accept=ACCEPT, multiple=False, description=UPLOAD, tooltip=UPLOAD_TIP),
+            "llamabook-var-upload",
         )
         self.file = styled(
             widgets.Dropdown(options=file_options, value=None, layout=widgets.Layout(width="18em")),
@@ -229,6 +233,7 @@ class PromptEditor(widgets.VBox):
             raise InvalidRequest(f"prompt must be a Prompt or a prompt id, not {type(prompt).__name__}")
         self.error.clear()
         self._show_prompt(prompt)
+        self._say_version()
 
     @guarded
     def save(self) -> Prompt | None:
@@ -463,6 +468,13 @@ class PromptEditor(widgets.VBox):
             return
         self.error.clear()
         self._show_prompt(self.client.prompts.retrieve(self.prompt.prompt_id, change["new"]))
+        self._say_version()
+
+    def _say_version(self) -> None:
+        """Name the version shown in the status line (which may still name the last save or run)."""
+        if self.prompt is not None:
+            default = " (the default)" if self.prompt.is_default else ""
+            self.status.value = f"showing version {self.prompt.version}{default}"
 
     # ---- models and files ------------------------------------------------------------------------
 
@@ -509,6 +521,10 @@ class PromptEditor(widgets.VBox):
             return
         file = self._files.get(field.file.value or "")
         field.preview.value = views.file_chip_html(file, self._thumbnail(file)) if file else ""
+        field.upload.description = UPLOAD_ANOTHER if file else UPLOAD
+        field.upload.tooltip = (
+            f"{file.filename} is picked; upload another file to use it instead" if file else UPLOAD_TIP
+        )
 
     def _thumbnail(self, file: File) -> str | None:
         if not file.mime_type.startswith("image/"):
