@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from htmlcheck import text
-from test_widgets import QUESTION, TIMEOUT, file_item, upload_value
+from htmlcheck import tags, text
+from test_widgets import QUESTION, TIMEOUT, classes, file_item, upload_value
 
 import llamabook as lb
+from llamabook.views import safe_markdown_html
 from llamabook.widgets import PromptEditor
 
 UPLOAD_TIP = "Upload an image or a PDF"  # not None: ipywidgets would title the button "null"
@@ -112,3 +113,24 @@ def test_switching_the_version_says_which_version_is_shown(client: lb.Client) ->
     editor.versions.value = 1
     assert editor.status.value == "showing version 1 (the default)"
     assert PromptEditor(client, editor.prompt.prompt_id).status.value == "showing version 1 (the default)"
+
+
+@pytest.mark.model
+def test_the_answer_has_its_own_line_height_while_streaming_and_after(client: lb.Client) -> None:
+    """An HTML widget's content has ipywidgets' one-control line height (28 px in JupyterLab): the answer sets its own."""
+    editor = PromptEditor(client, input=QUESTION, max_output_tokens=24)
+    editor.template.value = "You are a geography tutor for {{name}}."
+    editor.fields["name"].text.value = "Ada"
+    updates: list[str] = []
+    editor.output.observe(lambda change: updates.append(change["new"]), "value")
+    editor.run_button.click()
+    assert editor.wait(TIMEOUT) and editor.response is not None
+    assert "llamabook-output" in classes(editor.output)
+
+    shown = [value for value in updates if value]
+    assert len(shown) >= 2, "no update while streaming"
+    for value in shown:
+        (tag, attrs), *_ = tags(value)
+        assert (tag, attrs.get("class")) == ("div", "llamabook-answer"), value
+        assert "line-height:1.5" in attrs["style"], value
+    assert safe_markdown_html(editor.response.output_text) in editor.output.value

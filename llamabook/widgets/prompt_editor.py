@@ -29,6 +29,9 @@ ACCEPT = "image/*,.pdf,application/pdf"
 NO_FILE: tuple[str, None] = ("— pick an uploaded file —", None)
 UPDATES_PER_SECOND = 10
 CURSOR = " ▌"
+#: The answer's own line height: an HTML widget's content has ipywidgets' one-control line height
+#: (``--jp-widgets-inline-height``, 28 px at JupyterLab's 13 px font), which double-spaces every line.
+ANSWER = '<div class="llamabook-answer" style="line-height:1.5;overflow-wrap:anywhere;">{html}</div>'
 #: The upload button's text (ipywidgets adds the count of files its value holds, which the panel empties).
 UPLOAD, UPLOAD_ANOTHER = "Upload", "Upload another"
 UPLOAD_TIP = "Upload an image or a PDF"  # without one, ipywidgets titles the button "null"
@@ -316,6 +319,9 @@ class PromptEditor(widgets.VBox):
         self.output.value = self.footer.value = self.status.value = ""
         self.details_box.layout.display = "none"
 
+    def _show_answer(self, text: str) -> None:
+        self.output.value = ANSWER.format(html=views.safe_markdown_html(text))
+
     def _start(self, stream: ResponseStream) -> None:
         self._stop.clear()
         self._done.clear()
@@ -336,7 +342,7 @@ class PromptEditor(widgets.VBox):
                         stream.close()  # the backend stores the partial response as incomplete
                         break
                     if throttle.ready():
-                        self.output.value = views.safe_markdown_html(stream.text + CURSOR)
+                        self._show_answer(stream.text + CURSOR)
                         throttle.mark()
             response = stream.response
             if response is None and response_id is not None:
@@ -354,11 +360,11 @@ class PromptEditor(widgets.VBox):
 
     def _finish(self, response: Response | None, text: str) -> None:
         if response is None:
-            self.output.value = views.safe_markdown_html(text)
+            self._show_answer(text)
             self.status.value = "incomplete"
             return
         self.response = response
-        self.output.value = views.safe_markdown_html(response.output_text)
+        self._show_answer(response.output_text)
         usage = response.usage
         parts = [response.id, response.model]
         if usage is not None:
