@@ -84,13 +84,13 @@ def test_the_upload_button_says_a_file_is_picked(client: lb.Client, data: Path) 
     photo.upload.value = upload_value(data / "phone.png")
     (stored,) = client.files.list()
     assert photo.upload.value == () and photo.file.value == stored.id
-    assert photo.upload.description == "Upload another"
+    assert photo.upload.description == "Replace"
     assert photo.upload.tooltip == "phone.png is picked; upload another file to use it instead"
     assert "phone.png · 139 B" in text(photo.preview.value)
 
     photo.upload.value = file_item("notes.txt", b"hello")  # refused: the picked file stays picked
     assert "upload an image" in editor.error.message and photo.file.value == stored.id
-    assert photo.upload.description == "Upload another"
+    assert photo.upload.description == "Replace"
 
     photo.file.value = None
     assert (photo.upload.description, photo.upload.tooltip, photo.preview.value) == ("Upload", UPLOAD_TIP, "")

@@ -33,7 +33,7 @@ CURSOR = " ▌"
 #: (``--jp-widgets-inline-height``, 28 px at JupyterLab's 13 px font), which double-spaces every line.
 ANSWER = '<div class="llamabook-answer" style="line-height:1.5;overflow-wrap:anywhere;">{html}</div>'
 #: The upload button's text (ipywidgets adds the count of files its value holds, which the panel empties).
-UPLOAD, UPLOAD_ANOTHER = "Upload", "Upload another"
+UPLOAD, REPLACE = "Upload", "Replace"  # short: the button cut "Upload another (0)" off
 UPLOAD_TIP = "Upload an image or a PDF"  # without one, ipywidgets titles the button "null"
 
 
@@ -527,7 +527,7 @@ class PromptEditor(widgets.VBox):
             return
         file = self._files.get(field.file.value or "")
         field.preview.value = views.file_chip_html(file, self._thumbnail(file)) if file else ""
-        field.upload.description = UPLOAD_ANOTHER if file else UPLOAD
+        field.upload.description = REPLACE if file else UPLOAD
         field.upload.tooltip = (
             f"{file.filename} is picked; upload another file to use it instead" if file else UPLOAD_TIP
         )
