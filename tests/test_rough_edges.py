@@ -95,3 +95,15 @@ def test_a_row_with_an_empty_cell_fails_in_the_grids_words_and_keeps_its_columns
     table.open(1)
     shown = table.detail.children[-1].value
     assert "country" in shown and "(empty)" in shown and "second" in shown
+
+
+def test_panels_have_a_readable_text_fallback_where_widgets_do_not_render(tmp_path, engine) -> None:
+    from llamabook.widgets import FilesPanel, PromptEditor, ResponseView
+    from llamabook.widgets._common import PANEL_NOTE
+
+    with lb.Client(tmp_path / "home", engine=engine) as client:
+        for panel, start in ((FilesPanel(client), "FilesPanel: 0 files"), (ResponseView(), "ResponseView: no response"),
+                             (PromptEditor(client), "PromptEditor")):  # fmt: skip
+            bundle = panel._repr_mimebundle_()
+            plain = (bundle[0] if isinstance(bundle, tuple) else bundle)["text/plain"]
+            assert plain.startswith(start) and plain.endswith(f"({PANEL_NOTE})") and "children=" not in plain

@@ -17,7 +17,7 @@ W = TypeVar("W", bound=widgets.DOMWidget)
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Ends each panel's text/plain (its repr), which a notebook shows where widgets do not render.
-PANEL_NOTE = "a llamabook panel: run the cell to use it"
+PANEL_NOTE = "run the cell to use this panel"  # short: ipywidgets cuts text/plain at 110 characters
 
 
 def styled(widget: W, *names: str) -> W:

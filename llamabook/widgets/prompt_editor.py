@@ -16,7 +16,7 @@ from ..media import sniff_mime
 from ..templates import check_supplied, placeholders
 from ..types import File, Prompt, Response
 from ..throttle import Throttle
-from ._common import ErrorArea, guarded, styled
+from ._common import PANEL_NOTE, ErrorArea, guarded, styled
 from .response_view import ResponseView
 
 if TYPE_CHECKING:
@@ -379,6 +379,11 @@ class PromptEditor(widgets.VBox):
         if response.status == "failed":
             self.error.show(f"EngineError: {response.error.message if response.error else 'generation failed'}")
         self.status.value = response.status
+
+    def __repr__(self) -> str:
+        # The notebook's text/plain for this widget: what a reader sees where widgets do not render.
+        on = f"{self.prompt.prompt_id}@{self.prompt.version}" if self.prompt is not None else "an unsaved prompt"
+        return f"PromptEditor: {on} ({PANEL_NOTE})"
 
     def _set_running(self, running: bool) -> None:
         self.run_button.disabled = running
