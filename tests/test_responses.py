@@ -227,3 +227,10 @@ def test_a_dataframe_variable_is_sent_as_csv(client: lb.Client) -> None:
     frame = pd.DataFrame({"city": ["Dublin", "Cork"], "people": [1_200_000, 220_000]})
     r = client.responses.create(input="Which city is larger?", prompt=p, variables={"table": frame}, max_output_tokens=8)
     assert r.rendered_messages[0]["content"] == "Summarise this table:\ncity,people\nDublin,1200000\nCork,220000\n"
+
+
+def test_a_stream_that_ends_without_a_final_event_is_a_typed_error() -> None:
+    from llamabook.resources.responses import ResponseStream
+
+    with pytest.raises(lb.EngineError, match="ended without a final event"):
+        ResponseStream(iter([])).until_done()

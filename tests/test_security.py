@@ -347,10 +347,12 @@ def test_the_llama_cpp_key_is_used_but_never_written_or_shown(
     assert_no_key([LLAMA_CPP_KEY, FAKE_KEY], home, kept, capfd, caplog.records)
 
 
+@pytest.mark.parametrize("server_fixture", ["llama_stack_server", "ogx_server"])
 def test_a_llama_stack_key_is_never_written_or_shown(
-    tmp_path: Path, llama_stack_server: Server, ip: InteractiveShell, capfd: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, server_fixture: str, request: pytest.FixtureRequest, ip: InteractiveShell,
+    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
+    llama_stack_server: Server = request.getfixturevalue(server_fixture)
     caplog.set_level(logging.DEBUG)
     home = tmp_path / "home"
     accepts = {SERVER_MODEL: ["text"]}

@@ -70,8 +70,15 @@ from .local.database import Database
 from .local.prompts import PromptStore
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
-_LATEST = re.compile(r"Use the latest version '(\d+)'")
-_GIVEN = re.compile(r"'(\d+)' is not the latest")
+# Stale update. Llama Stack 0.7.3: "'1' is not the latest prompt version … Use the latest version '2'";
+# OGX 1.5: "Invalid value for 'version': 1. Must be the latest prompt version '2'."
+_STALE = re.compile(r"is not the latest prompt version|Must be the latest prompt version")
+_LATEST = re.compile(r"(?:Use the latest version|Must be the latest prompt version) '(\d+)'")
+_GIVEN = re.compile(r"'(\d+)' is not the latest|Invalid value for 'version': (\d+)")
+# Unknown version. 0.7.3: "Prompt pmpt_…:99 not found"; OGX: "Prompt version '99' not found in prompt …".
+_NO_VERSION = re.compile(r":\d+ not found|version '?\d+'? not found")
+# The undeclared names: the first [...] after the phrase (OGX appends a pydantic dump with more quotes).
+_UNDECLARED = re.compile(r"undeclared variables:?\s*\[([^\]]*)\]")
 
 
 class HttpBackend:
@@ -359,6 +366,8 @@ class HttpBackend:
         try:
             for raw in stream:
                 data = raw.model_dump(mode="json", exclude_unset=False)
+                if data.get("type") == "error":  # OGX's event shape; the SDK yields it instead of raising
+                    raise stream_error(data, self.base_url, model=request.model)
                 try:
                     event = STREAM_EVENT_ADAPTER.validate_python(data)
                 except Exception:
@@ -543,22 +552,28 @@ def translate(exc: Exception, base_url: str, **context: Any) -> Exception:
         return miss
     if isinstance(exc, openai.APIConnectionError):
         return EngineUnavailable(f"Could not reach the Llama Stack server at {base_url}: is it running? ({type(exc).__name__})")
-    message = error_message(exc)
     status = getattr(exc, "status_code", None) or _status_from_body(exc)
+    return typed_error(error_message(exc), status, base_url, **context)
+
+
+def typed_error(message: str, status: int | None, base_url: str, **context: Any) -> Exception:
+    """A server's error message and status → the typed error (both servers' wordings)."""
     prompt_id = context.get("prompt_id")
-    if "is not the latest prompt version" in message and prompt_id:
+    if _STALE.search(message) and prompt_id:
         given = _GIVEN.search(message)
         latest = _LATEST.search(message)
-        return VersionConflict(prompt_id, int(given.group(1)) if given else -1, int(latest.group(1)) if latest else -1)
+        number = next((g for g in given.groups() if g), None) if given else None
+        return VersionConflict(prompt_id, int(number) if number else -1, int(latest.group(1)) if latest else -1)
     if "undeclared variables" in message:
-        names = re.findall(r"'(\w+)'", message.split("undeclared variables", 1)[1])
+        listed = _UNDECLARED.search(message)
+        names = re.findall(r"'(\w+)'", listed.group(1) if listed else message.split("undeclared variables", 1)[1])
         return UndeclaredVariables(names)
     if "Variable not defined in prompt" in message:
         name = message.split("prompt.variables':", 1)[-1].split(".", 1)[0].strip()
         return UnknownVariables([name])
     if "not found" in message.lower():
         if message.startswith("Prompt"):
-            if re.search(r":\d+ not found|version \d+ not found", message):
+            if _NO_VERSION.search(message):
                 return VersionNotFound(f"{message}; see prompts.versions()")
             return PromptNotFound(f"{message}; see client.prompts.list()")
         if message.startswith("File") or context.get("file_id"):
@@ -572,6 +587,13 @@ def translate(exc: Exception, base_url: str, **context: Any) -> Exception:
     if status in (400, 422):
         return InvalidRequest(f"The server rejected the request: {message}")
     return EngineError(f"{base_url} answered {status or 'an error'}: {message}", status_code=status)
+
+
+def stream_error(event: dict[str, Any], base_url: str, **context: Any) -> Exception:
+    """The typed error of an ``{"type": "error", "code", "message"}`` event inside a 200 stream (OGX)."""
+    code = str(event.get("code") or "")
+    message = str(event.get("message") or "an error event in the stream")
+    return typed_error(message, int(code) if code.isdigit() else None, base_url, **context)
 
 
 def cassette_miss(exc: Exception) -> CassetteMiss | None:

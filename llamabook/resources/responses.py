@@ -50,7 +50,8 @@ class ResponseStream:
         """Consume the rest of the stream and return the final response."""
         for _ in self:
             pass
-        assert self.response is not None
+        if self.response is None:
+            raise EngineError("The response stream ended without a final event (completed, incomplete or failed)")
         return self.response
 
     def close(self) -> None:
