@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import config
-from .backends.base import Backend
+from .backends.base import Backend, ServerInfo
 from .cassette import Recorder, from_environment, open_cassette
 from .engines.base import Engine
 from .resources import Files, Models, Prompts, Responses
@@ -80,6 +80,12 @@ class Client:
         self.files = Files(backend)
         self.responses = Responses(backend, self.files)
         self.models = Models(backend)
+
+    @property
+    def server(self) -> ServerInfo:
+        """Which server this client talks to: ``kind`` ("embedded", "ogx", "llama-stack", "openai"),
+        ``version``, ``location`` and the ``file_purposes`` it accepts; ``str()`` reads "OGX 1.5.0 at …"."""
+        return self.backend.server_info()
 
     @property
     def cassette(self) -> Recorder | None:

@@ -25,6 +25,7 @@ ModelNotFound          the backend cannot run this model
 VersionConflict        ``prompts.update`` was given a version that is not the latest
 EngineError            the model failed while generating (nothing half-stored)
 EngineUnavailable      the engine cannot start (package missing, server down)
+ModelRejectedInput     a server's model refused a file or image part it was sent
 CassetteMiss           replay only (``record="none"``): the cassette has no such call
 =====================  ==========================================================
 """
@@ -180,6 +181,36 @@ class EngineUnavailable(EngineError):
         return True
 
 
+class ModelRejectedInput(EngineError):
+    """A server's model refused a file (PDF) or image part: it takes text only.
+
+    Raised from the server's answer, so the request was sent. ``model`` is the model id and
+    ``kind`` is ``"file"`` or ``"image"``. Declaring the model text-only makes llamabook send
+    PDFs as their text and images as short descriptions, which such a model can take.
+    """
+
+    def __init__(self, model: str | None, kind: str, declared: bool = False) -> None:
+        self.model = model
+        self.kind = kind
+        name = repr(model) if model else "MODEL"
+        said = " (model_accepts= declared it does)" if declared else ""
+        what = "a PDF (file part)" if kind == "file" else "an image"
+        fix = (
+            "so llamabook sends each PDF as its text"
+            if kind == "file"
+            else "and pass describe_images=True, so llamabook sends a short description of each image"
+        )
+        super().__init__(
+            f"The server's model {name} rejected {what}{said}: it takes text only. Declare it text-only, "
+            f"lb.Client(..., model_accepts={{{name}: ['text']}}), {fix}; or register the model on the "
+            "server with metadata {input_modalities: [text]}, which llamabook reads from /v1/models."
+        )
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+
 class CassetteMiss(LlamabookError):
     """``record="none"``: the request is not in the cassette, and nothing was sent live.
 
@@ -209,6 +240,7 @@ __all__ = [
     "LlamabookError",
     "MissingVariables",
     "ModelNotFound",
+    "ModelRejectedInput",
     "NotFound",
     "PromptNotFound",
     "ResponseNotFound",

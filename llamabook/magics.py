@@ -58,10 +58,10 @@ SUBCOMMANDS = ("models", "prompts", "files", "responses", "config", "use", "cass
 RECORD_MODES = ("new", "none", "all")
 LINE_USAGE = """\
 %llama models | prompts | files | responses   show them as a DataFrame
-%llama config                                 backend, base_url / home, default model
+%llama config                                 backend, server and version, base_url / home, model
 %llama use embedded [home=PATH]               switch to the embedded backend
 %llama use home=PATH                          the embedded backend with data under PATH
-%llama use http://HOST:PORT [home=PATH] [model=ID]   a Llama Stack server
+%llama use http://HOST:PORT [home=PATH] [model=ID]   a Llama Stack / OGX server
 %llama cassette PATH [--record new|none|all]  record model/server calls to PATH, replay them later
 %llama cassette off                           stop recording and replaying
 %%llama --help                                the cell magic's options"""
@@ -706,6 +706,10 @@ def config_rows(client: Client) -> Iterator[tuple[str, str]]:
     """What ``%llama config`` shows; the API key only as set / not set."""
     backend = client.backend
     yield "backend", backend.name
+    try:
+        yield "server", client.server.label
+    except LlamabookError as exc:
+        yield "server", f"unknown ({exc})"
     base_url = getattr(backend, "base_url", None)
     if base_url:
         yield "base_url", base_url

@@ -1,8 +1,9 @@
-"""One contract, two backends: the embedded backend and a real Llama Stack server.
+"""One contract, three backends: the embedded backend, a real Llama Stack 0.7.3 and a real OGX 1.5.0.
 
-Every test here runs unchanged against both, and asserts the same observable results.
-The server's model is SmolLM2 behind llama-cpp-python's server, declared text-only, so
-images are sent as descriptions and PDFs as text on both backends.
+Every test here runs unchanged against all three, and asserts the same observable results.
+The servers' model is SmolLM2 behind llama-cpp-python's server, registered as text-only
+(``input_modalities: [text]`` in ``ci/*-run.yaml``, read from ``/v1/models``: no client-side
+declaration), so images are sent as descriptions and PDFs as text on every backend.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[lb.Clien
         client = lb.Client(tmp_path / "home", engine=engine)
     else:
         server: Server = request.getfixturevalue("llama_stack_server" if request.param == "llama-stack" else "ogx_server")
-        client = lb.Client(tmp_path / "home", base_url=server.url, model_accepts={SERVER_MODEL: ["text"]})
+        client = lb.Client(tmp_path / "home", base_url=server.url)
     with client:
         yield client
 
@@ -99,7 +100,28 @@ def test_file_lifecycle(backend: lb.Client, data: Path) -> None:
     with pytest.raises(lb.FileNotFound):
         backend.files.retrieve(f.id)
     with pytest.raises(lb.InvalidRequest, match="purpose"):
-        backend.files.create(b"x", filename="x.txt", purpose="user_data")
+        backend.files.create(b"x", filename="x.txt", purpose="pictures")
+
+
+def test_each_backend_says_what_it_is_and_takes_its_own_file_purposes(
+    backend: lb.Client, request: pytest.FixtureRequest
+) -> None:
+    server = backend.server
+    assert server.kind == request.node.callspec.params["backend"]
+    assert server.version == {"embedded": lb.__version__, "llama-stack": "0.7.3", "ogx": "1.5.0"}[server.kind]
+    assert str(server).startswith({"embedded": "embedded", "llama-stack": "Llama Stack 0.7.3 at http://127.0.0.1:",
+                                   "ogx": "OGX 1.5.0 at http://127.0.0.1:"}[server.kind])
+    newer = ("fine-tune", "vision", "user_data", "evals")  # OpenAI's; OGX takes them, Llama Stack 0.7 does not
+    if server.kind == "llama-stack":
+        assert server.file_purposes == ("assistants", "batch")
+        with pytest.raises(lb.InvalidRequest, match="'assistants', 'batch'.* on Llama Stack 0.7.3"):
+            backend.files.create(b"x", filename="x.txt", purpose="user_data")
+        return
+    assert set(newer) <= set(server.file_purposes)
+    for purpose in newer:
+        f = backend.files.create(purpose.encode(), filename=f"{purpose}.txt", purpose=purpose)
+        assert backend.files.retrieve(f.id).purpose == purpose
+        assert [x.id for x in backend.files.list(purpose=purpose)] == [f.id]
 
 
 # ---- responses: the three flows -----------------------------------------------------------------
@@ -188,8 +210,8 @@ def test_flow_pdf_invoice(backend: lb.Client, data: Path) -> None:
     assert invoice.type == "input_file"
     assert backend.files.content(invoice.file_id) == (data / "invoice.pdf").read_bytes()
     # the same bytes are uploaded once per backend
-    ask(backend, input="Total?", prompt=p, variables={"invoice": data / "invoice.pdf"})
-    assert [f.filename for f in backend.files.list()].count("invoice.pdf") == 1
+    again = ask(backend, input="Total?", prompt=p, variables={"invoice": data / "invoice.pdf"})
+    assert again.prompt.variables["invoice"].file_id == invoice.file_id
 
 
 def test_streaming(backend: lb.Client) -> None:

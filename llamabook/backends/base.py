@@ -10,6 +10,38 @@ from ..cassette import Recorder
 from ..types import DeletedObject, File, InputItem, Model, Prompt, PromptReference, Response, StreamEvent
 
 
+@dataclass(frozen=True)
+class ServerInfo:
+    """What a backend says of itself: which server it is, which version, where, and what it accepts."""
+
+    #: "embedded" (this process), "ogx" (OGX 1.x), "llama-stack" (Llama Stack 0.x), or "openai"
+    #: (any other OpenAI-compatible server, api.openai.com included)
+    kind: str
+    #: the server's own version (``GET /v1/version``), or llamabook's for the embedded backend
+    version: str | None
+    #: the server's base URL (no ``/v1``), or the home directory for the embedded backend
+    location: str | None
+    #: the file purposes the server accepts
+    file_purposes: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """A name to show, such as ``OGX 1.5.0`` or ``Llama Stack 0.7.3``."""
+        name = SERVER_NAMES.get(self.kind, self.kind)
+        return f"{name} {self.version}" if self.version and self.kind != "embedded" else name
+
+    def __str__(self) -> str:
+        return f"{self.label} at {self.location}" if self.location else self.label
+
+
+SERVER_NAMES = {
+    "embedded": "embedded (SQLite + a model in this kernel)",
+    "ogx": "OGX",
+    "llama-stack": "Llama Stack",
+    "openai": "OpenAI-compatible server",
+}
+
+
 @dataclass
 class ResponseRequest:
     """A Responses request after the Client has checked it (prompt version resolved, variables typed)."""
@@ -40,6 +72,10 @@ class Backend(Protocol):
 
     def use_cassette(self, recorder: Recorder | None) -> None:
         """Record or replay model (or server) calls through ``recorder``; None stops it."""
+        ...
+
+    def server_info(self) -> ServerInfo:
+        """Which server this is (kind, version, location) and the file purposes it accepts."""
         ...
 
     # prompts

@@ -30,8 +30,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..cassette import Recorder, summarize
+from ..error_translation import CASSETTE_MISS_HEADER as MISS_HEADER
 
-MISS_HEADER = "x-llamabook-cassette-miss"
 _ID = re.compile(r"^[A-Za-z]+[-_][A-Za-z0-9_-]{6,}$")
 
 

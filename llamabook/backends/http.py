@@ -31,6 +31,7 @@ from typing import Any
 
 from ..cassette import Recorder
 from ..config import check_base_url
+from ..error_translation import cassette_miss, from_exception, stream_event_error, typed_error
 from ..errors import (
     CassetteMiss,
     EngineError,
@@ -40,11 +41,10 @@ from ..errors import (
     InvalidRequest,
     LlamabookError,
     ModelNotFound,
+    ModelRejectedInput,
+    NotFound,
     PromptNotFound,
     ResponseNotFound,
-    UndeclaredVariables,
-    UnknownVariables,
-    VersionConflict,
     VersionNotFound,
 )
 from ..media import redact_inline_data
@@ -61,24 +61,20 @@ from ..types import (
     PromptReference,
     Response,
     ResponseTrace,
+    LLAMA_STACK_PURPOSES,
+    OPENAI_PURPOSES,
+    ResponseError,
+    ResponseFailed,
     StreamEvent,
     Usage,
+    new_response_id,
 )
-from .base import ResponseRequest
+from .base import ResponseRequest, ServerInfo
 from .local.blobs import sha256_hex
 from .local.database import Database
 from .local.prompts import PromptStore
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
-# Stale update. Llama Stack 0.7.3: "'1' is not the latest prompt version … Use the latest version '2'";
-# OGX 1.5: "Invalid value for 'version': 1. Must be the latest prompt version '2'."
-_STALE = re.compile(r"is not the latest prompt version|Must be the latest prompt version")
-_LATEST = re.compile(r"(?:Use the latest version|Must be the latest prompt version) '(\d+)'")
-_GIVEN = re.compile(r"'(\d+)' is not the latest|Invalid value for 'version': (\d+)")
-# Unknown version. 0.7.3: "Prompt pmpt_…:99 not found"; OGX: "Prompt version '99' not found in prompt …".
-_NO_VERSION = re.compile(r":\d+ not found|version '?\d+'? not found")
-# The undeclared names: the first [...] after the phrase (OGX appends a pydantic dump with more quotes).
-_UNDECLARED = re.compile(r"undeclared variables:?\s*\[([^\]]*)\]")
 
 
 class HttpBackend:
@@ -116,6 +112,7 @@ class HttpBackend:
         self.db = Database(home / "llamabook.db") if home else None
         self._prompt_mode = prompts
         self._local_prompts: PromptStore | None = None
+        self._server: ServerInfo | None = None
         self.cassette: Recorder | None = None
         self.use_cassette(cassette)
 
@@ -134,7 +131,41 @@ class HttpBackend:
                 recorder.cassette.add_secrets([self._api_key])
             if self._sdk is not None:
                 self._sdk.close()
-            self._sdk, self._models, self.cassette = None, None, recorder
+            self._sdk, self._models, self._server, self.cassette = None, None, None, recorder
+
+    def server_info(self) -> ServerInfo:
+        """OGX (a 1.x version), Llama Stack (0.x) or another OpenAI-compatible server (no ``/v1/version``).
+
+        Asked once (``GET /v1/version``) and kept; what is known of each server's differences
+        (``is_default``, file purposes) follows from it.
+        """
+        if self._server is None:
+            version = self._server_version()
+            if version is None:
+                kind, purposes = "openai", OPENAI_PURPOSES
+            elif version.split(".", 1)[0].isdigit() and int(version.split(".", 1)[0]) >= 1:
+                kind, purposes = "ogx", OPENAI_PURPOSES
+            else:
+                kind, purposes = "llama-stack", LLAMA_STACK_PURPOSES
+            self._server = ServerInfo(kind, version, self.base_url, purposes)
+        return self._server
+
+    def _server_version(self) -> str | None:
+        try:
+            data = self._json("get", "/version")
+        except (NotFound, InvalidRequest):  # api.openai.com and other servers have no /v1/version
+            return None
+        except EngineError as exc:
+            if exc.status_code in (404, 405):
+                return None
+            raise
+        version = data.get("version") if isinstance(data, dict) else None
+        return str(version) if version else None
+
+    @property
+    def _is_default_from_server(self) -> bool:
+        """OGX reports ``is_default`` right in get, list and set-default; Llama Stack 0.7 only in /versions."""
+        return self.local_prompts() is None and self.server_info().kind == "ogx"
 
     # ---- plumbing ------------------------------------------------------------------------
     def sdk(self) -> Any:
@@ -211,7 +242,7 @@ class HttpBackend:
         if store := self.local_prompts():
             return store.create(template, variables)
         data = self._json("post", "/prompts", body={"prompt": template, "variables": variables})
-        return _prompt(data, is_default=True)
+        return _prompt(data, is_default=True)  # every server says false here: a new prompt's only version is its default
 
     def update_prompt(
         self, prompt_id: str, template: str, version: int, variables: list[str], set_as_default: bool
@@ -220,6 +251,7 @@ class HttpBackend:
             return store.update(prompt_id, template, version, variables, set_as_default)
         body = {"prompt": template, "version": version, "variables": variables, "set_as_default": set_as_default}
         data = self._json("put", f"/prompts/{_segment(prompt_id, PromptNotFound)}", body=body, prompt_id=prompt_id)
+        # Computed on both: OGX 1.5's update answers is_default false even with set_as_default (measured).
         return _prompt(data, is_default=set_as_default)
 
     def get_prompt(self, prompt_id: str, version: int | None = None) -> Prompt:
@@ -227,17 +259,21 @@ class HttpBackend:
             return store.get(prompt_id, version)
         if version is None:
             path = f"/prompts/{_segment(prompt_id, PromptNotFound)}"
-            return _prompt(self._json("get", path, prompt_id=prompt_id), is_default=True)
+            return _prompt(self._json("get", path, prompt_id=prompt_id), is_default=self._computed(True))
         for prompt in self.list_versions(prompt_id):
             if prompt.version == version:
                 return prompt
         raise VersionNotFound(f"Prompt {prompt_id} has no version {version}; see prompts.versions({prompt_id!r})")
 
+    def _computed(self, is_default: bool) -> bool | None:
+        """``is_default`` as computed here, or None to keep the server's where it is right."""
+        return None if self._is_default_from_server else is_default
+
     def list_prompts(self) -> list[Prompt]:
         if store := self.local_prompts():
             return store.list()
         data = self._json("get", "/prompts")
-        return [_prompt(item, is_default=True) for item in data.get("data", [])]
+        return [_prompt(item, is_default=self._computed(True)) for item in data.get("data", [])]
 
     def list_versions(self, prompt_id: str) -> list[Prompt]:
         if store := self.local_prompts():
@@ -251,7 +287,7 @@ class HttpBackend:
         body = {"version": version}
         path = f"/prompts/{_segment(prompt_id, PromptNotFound)}/set-default-version"
         data = self._json("put", path, body=body, prompt_id=prompt_id, version=version)
-        return _prompt(data, is_default=True)
+        return _prompt(data, is_default=self._computed(True))
 
     def delete_prompt(self, prompt_id: str) -> None:
         if store := self.local_prompts():
@@ -326,13 +362,23 @@ class HttpBackend:
                 Model(
                     id=item["id"],
                     owned_by=item.get("owned_by") or "llama_stack",
-                    engine="llama-stack",
-                    accepts=self._model_accepts.get(item["id"], ["text", "image", "file"]),
+                    engine=self.server_info().kind,
+                    **self._accepts(item),
                 )
                 for item in data.get("data", [])
                 if (item.get("custom_metadata") or {}).get("model_type", "llm") == "llm"
             ]
         return list(self._models)
+
+    def _accepts(self, item: dict[str, Any]) -> dict[str, Any]:
+        """What a model takes: as declared (``model_accepts``), else as the server's model metadata
+        says (``input_modalities``, which both servers pass on from the run config), else all."""
+        if item["id"] in self._model_accepts:
+            return {"accepts": list(self._model_accepts[item["id"]]), "accepts_source": "declared"}
+        said = server_modalities(item.get("custom_metadata") or {})
+        if said is not None:
+            return {"accepts": said, "accepts_source": "server"}
+        return {"accepts": ["text", "image", "file"], "accepts_source": "assumed"}
 
     def default_model(self) -> str:
         if self._default_model:
@@ -363,11 +409,14 @@ class HttpBackend:
     ) -> Iterator[StreamEvent]:
         echo = request.extra.get("echo_prompt")
         deltas = 0
+        last: Response | None = None
         try:
             for raw in stream:
                 data = raw.model_dump(mode="json", exclude_unset=False)
-                if data.get("type") == "error":  # OGX's event shape; the SDK yields it instead of raising
-                    raise stream_error(data, self.base_url, model=request.model)
+                if data.get("type") == "error":  # OGX's error event; the SDK yields it instead of raising
+                    error = stream_event_error(data, base_url=self.base_url, model=request.model)
+                    yield self._failed(last, request, trace, started, error)
+                    return
                 try:
                     event = STREAM_EVENT_ADAPTER.validate_python(data)
                 except Exception:
@@ -375,39 +424,101 @@ class HttpBackend:
                 if event.type == "response.output_text.delta":
                     deltas += 1
                 if hasattr(event, "response"):
+                    last = event.response
                     trace.latency_s = round(time.perf_counter() - started, 6)
                     _fill_usage(event.response, trace, deltas)
                     event.response.trace = trace.model_copy(deep=True)
                     if echo is not None:  # the variables as the user gave them, not their text stand-ins
                         event.response.prompt = echo
+                    if isinstance(event, ResponseFailed):
+                        event._error = self._failure_reason(event.response, request.model)
                     if event.type in TERMINAL_EVENTS and request.store:
                         self._keep_trace(event.response)
                 yield event
-        except LlamabookError:
+        except CassetteMiss:
             raise
-        except Exception as exc:
-            raise translate(exc, self.base_url, model=request.model) from exc
+        except Exception as exc:  # 0.7.3's {"error": …} event (the SDK raises it), or a broken stream
+            error = from_exception(exc, base_url=self.base_url, model=request.model, mid_stream=True)
+            if isinstance(error, CassetteMiss):
+                raise error from exc
+            yield self._failed(last, request, trace, started, error)
         finally:
             stream.close()
 
-    def _keep_trace(self, response: Response) -> None:
-        """Keep what the server does not: the messages, latency, counted usage, the prompt as given."""
+    def _failure_reason(self, response: Response, model: str) -> LlamabookError | None:
+        """The typed error of a failed response the server sent or stored (its message says why)."""
+        if response.error is None:
+            return None
+        error = typed_error(response.error.message, None, base_url=self.base_url, model=model)
+        if isinstance(error, ModelRejectedInput) and model in self._model_accepts:
+            error = ModelRejectedInput(model, error.kind, declared=True)
+        if type(error) is not EngineError:  # a known cause: say it in llamabook's words, not the upstream's dump
+            response.error = ResponseError(code=response.error.code, message=str(error))
+        return error
+
+    def _failed(
+        self,
+        last: Response | None,
+        request: ResponseRequest,
+        trace: ResponseTrace,
+        started: float,
+        error: LlamabookError,
+    ) -> ResponseFailed:
+        """A failed response for an error inside a 200 stream, kept here (the server may not keep it)."""
+        trace.latency_s = round(time.perf_counter() - started, 6)
+        now = int(time.time())
+        if last is not None:
+            response = last.model_copy(deep=True)
+        else:
+            response = Response(
+                id=new_response_id(),
+                created_at=now,
+                status="failed",
+                model=request.model,
+                prompt=request.extra.get("echo_prompt") or request.prompt,
+                instructions=request.instructions,
+                temperature=request.temperature,
+                top_p=request.top_p,
+                max_output_tokens=request.max_output_tokens,
+                metadata=request.metadata,
+                previous_response_id=request.previous_response_id,
+                store=request.store,
+            )
+        response.status = "failed"
+        response.completed_at = now
+        response.error = ResponseError(code=_error_code(error), message=str(error))
+        response.trace = trace.model_copy(deep=True)
+        if request.store:
+            self._keep_trace(response, whole=True)
+        failed = ResponseFailed(sequence_number=0, response=response)
+        failed._error = error
+        return failed
+
+    def _keep_trace(self, response: Response, *, whole: bool = False) -> None:
+        """Keep what the server does not: the messages, latency, counted usage, the prompt as given;
+        with ``whole``, the response itself (one that failed inside the stream, which the server may lack)."""
         if self.db is None or response.trace is None:
             return
         with self.db.write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO remote_responses (server, response_id, trace_json, usage_json, prompt_json) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO remote_responses "
+                "(server, response_id, trace_json, usage_json, prompt_json, response_json, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     self.base_url,
                     response.id,
                     response.trace.model_dump_json(),
                     response.usage.model_dump_json() if response.usage else None,
                     response.prompt.model_dump_json() if response.prompt else None,
+                    response.model_dump_json() if whole else None,
+                    response.created_at,
                 ),
             )
 
     def _with_trace(self, response: Response) -> Response:
+        """A response read from the server, with what this home kept of it and its failure in llamabook's words."""
+        if response.status == "failed":
+            self._failure_reason(response, response.model)
         if self.db is None:
             return response
         row = self.db.connection().execute(
@@ -422,8 +533,38 @@ class HttpBackend:
         return response
 
     def get_response(self, response_id: str) -> Response:
-        data = self._json("get", f"/responses/{_segment(response_id, ResponseNotFound)}", response_id=response_id)
+        try:
+            data = self._json("get", f"/responses/{_segment(response_id, ResponseNotFound)}", response_id=response_id)
+        except ResponseNotFound:
+            if (kept := self._kept_failure(response_id)) is not None:
+                return kept
+            raise
         return self._with_trace(Response.model_validate(data))
+
+    def _kept_failure(self, response_id: str) -> Response | None:
+        """A response that failed inside its stream, as kept here (the server never stored it)."""
+        if self.db is None:
+            return None
+        row = self.db.connection().execute(
+            "SELECT response_json, trace_json FROM remote_responses WHERE server = ? AND response_id = ? "
+            "AND response_json IS NOT NULL",
+            (self.base_url, response_id),
+        ).fetchone()
+        if row is None:
+            return None
+        response = Response.model_validate_json(row["response_json"])
+        response.trace = ResponseTrace.model_validate_json(row["trace_json"])
+        return response
+
+    def _kept_failures(self, model: str | None) -> list[Response]:
+        if self.db is None:
+            return []
+        rows = self.db.connection().execute(
+            "SELECT response_id FROM remote_responses WHERE server = ? AND response_json IS NOT NULL",
+            (self.base_url,),
+        ).fetchall()
+        kept = [self._kept_failure(row["response_id"]) for row in rows]
+        return [r for r in kept if r is not None and (model is None or r.model == model)]
 
     def list_responses(self, limit: int, order: str, after: str | None, model: str | None) -> list[Response]:
         query: dict[str, Any] = {"limit": min(limit, 100), "order": order}
@@ -432,7 +573,17 @@ class HttpBackend:
         if model:
             query["model"] = model
         data = self._json("get", "/responses", query=query)
-        return [self._with_trace(Response.model_validate(item)) for item in data.get("data", [])]
+        listed = [self._with_trace(Response.model_validate(item)) for item in data.get("data", [])]
+        if after is not None:
+            return listed
+        # The first page also holds the responses that failed inside their streams, which only
+        # this home knows, in the same order (a later page, after=…, is the server's alone).
+        known = {r.id for r in listed}
+        extra = [r for r in self._kept_failures(model) if r.id not in known]
+        if not extra:
+            return listed
+        merged = sorted(listed + extra, key=lambda r: r.created_at, reverse=order == "desc")
+        return merged[:limit]
 
     def input_items(self, response_id: str, limit: int, order: str) -> list[InputItem]:
         query = {"limit": min(limit, 100), "order": order}
@@ -442,7 +593,11 @@ class HttpBackend:
         return [item for item in items if item.id != FALLBACK_MESSAGE_ID]
 
     def delete_response(self, response_id: str) -> DeletedObject:
-        self._json("delete", f"/responses/{_segment(response_id, ResponseNotFound)}", response_id=response_id)
+        try:
+            self._json("delete", f"/responses/{_segment(response_id, ResponseNotFound)}", response_id=response_id)
+        except ResponseNotFound:
+            if self._kept_failure(response_id) is None:
+                raise
         if self.db is not None:
             with self.db.write() as conn:
                 conn.execute(
@@ -476,6 +631,26 @@ def _prompt(data: dict[str, Any], *, is_default: bool | None = None) -> Prompt:
     if is_default is not None:
         prompt.is_default = is_default
     return prompt
+
+
+#: ``input_modalities`` words → what llamabook calls the kinds of input
+_MODALITIES = {"text": "text", "image": "image", "file": "file", "pdf": "file", "document": "file"}
+
+
+def server_modalities(metadata: dict[str, Any]) -> list[str] | None:
+    """The kinds a model takes by its ``input_modalities`` metadata, or None if it says nothing usable."""
+    said = metadata.get("input_modalities")
+    if isinstance(said, str):
+        said = [part.strip() for part in said.split(",")]
+    if not isinstance(said, list):
+        return None
+    kinds = {_MODALITIES[word.lower()] for word in said if isinstance(word, str) and word.lower() in _MODALITIES}
+    return [kind for kind in ("text", "image", "file") if kind in kinds | {"text"}] if kinds else None
+
+
+def _error_code(error: LlamabookError) -> str:
+    """A response's ``error.code`` for a typed error: its name in snake case (``file_not_found``)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
 
 
 def _fill_usage(response: Response, trace: ResponseTrace, deltas: int) -> None:
@@ -544,86 +719,6 @@ def _expected_messages(request: ResponseRequest) -> list[dict[str, Any]]:
     return messages
 
 
-def translate(exc: Exception, base_url: str, **context: Any) -> Exception:
-    """An SDK exception → the llamabook error a user can act on."""
-    import openai
-
-    if (miss := cassette_miss(exc)) is not None:
-        return miss
-    if isinstance(exc, openai.APIConnectionError):
-        return EngineUnavailable(f"Could not reach the Llama Stack server at {base_url}: is it running? ({type(exc).__name__})")
-    status = getattr(exc, "status_code", None) or _status_from_body(exc)
-    return typed_error(error_message(exc), status, base_url, **context)
-
-
-def typed_error(message: str, status: int | None, base_url: str, **context: Any) -> Exception:
-    """A server's error message and status → the typed error (both servers' wordings)."""
-    prompt_id = context.get("prompt_id")
-    if _STALE.search(message) and prompt_id:
-        given = _GIVEN.search(message)
-        latest = _LATEST.search(message)
-        number = next((g for g in given.groups() if g), None) if given else None
-        return VersionConflict(prompt_id, int(number) if number else -1, int(latest.group(1)) if latest else -1)
-    if "undeclared variables" in message:
-        listed = _UNDECLARED.search(message)
-        names = re.findall(r"'(\w+)'", listed.group(1) if listed else message.split("undeclared variables", 1)[1])
-        return UndeclaredVariables(names)
-    if "Variable not defined in prompt" in message:
-        name = message.split("prompt.variables':", 1)[-1].split(".", 1)[0].strip()
-        return UnknownVariables([name])
-    if "not found" in message.lower():
-        if message.startswith("Prompt"):
-            if _NO_VERSION.search(message):
-                return VersionNotFound(f"{message}; see prompts.versions()")
-            return PromptNotFound(f"{message}; see client.prompts.list()")
-        if message.startswith("File") or context.get("file_id"):
-            return FileNotFound(message)
-        if message.startswith("Response") or context.get("response_id"):
-            return ResponseNotFound(message)
-        if message.startswith("Model"):
-            return ModelNotFound(message)
-    if status == 413:
-        return InvalidRequest(message)
-    if status in (400, 422):
-        return InvalidRequest(f"The server rejected the request: {message}")
-    return EngineError(f"{base_url} answered {status or 'an error'}: {message}", status_code=status)
-
-
-def stream_error(event: dict[str, Any], base_url: str, **context: Any) -> Exception:
-    """The typed error of an ``{"type": "error", "code", "message"}`` event inside a 200 stream (OGX)."""
-    code = str(event.get("code") or "")
-    message = str(event.get("message") or "an error event in the stream")
-    return typed_error(message, int(code) if code.isdigit() else None, base_url, **context)
-
-
-def cassette_miss(exc: Exception) -> CassetteMiss | None:
-    """The cassette's miss, when the answer came from the cassette transport rather than a server."""
-    from .cassette_transport import MISS_HEADER
-
-    response = getattr(exc, "response", None)
-    if response is None or not response.headers.get(MISS_HEADER):
-        return None
-    body = getattr(exc, "body", None) or {}
-    body = body.get("error", body) if isinstance(body, dict) else {}
-    return CassetteMiss(str(body.get("cassette")), str(body.get("summary")), body.get("hint"))
-
-
-def error_message(exc: Exception) -> str:
-    """The message from either error body shape (``{"error": {"message"}}`` or ``{"detail"}``)."""
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict):
-            for key in ("message", "detail"):
-                if inner.get(key):
-                    return str(inner[key])
-        if body.get("detail"):
-            return str(body["detail"])
-    return str(getattr(exc, "message", None) or exc)
-
-
-def _status_from_body(exc: Exception) -> int | None:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict) and str(body.get("code", "")).isdigit():
-        return int(body["code"])
-    return None
+def translate(exc: Exception, base_url: str, **context: Any) -> LlamabookError:
+    """An SDK exception → the llamabook error a user can act on (see :mod:`llamabook.error_translation`)."""
+    return from_exception(exc, base_url=base_url, **context)

@@ -21,57 +21,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import __version__
+from ..error_translation import ConnectError, HTTPStatusError, ReadTimeout, StreamError, TLSError
 
 #: statuses worth another attempt: timeouts, conflicts, rate limits and server errors
 RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-
-
-class HTTPStatusError(Exception):
-    """The server answered with a status >= 400."""
-
-    def __init__(self, status: int, body: Any, headers: http.client.HTTPMessage) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.body = body
-        self.headers = headers
-
-    @property
-    def retry_after(self) -> float | None:
-        """Retry-After in seconds, if the server sent one (seconds form only)."""
-        value = self.headers.get("retry-after")
-        try:
-            return max(0.0, float(value)) if value is not None else None
-        except ValueError:
-            return None
-
-    @property
-    def message(self) -> str:
-        body = self.body
-        if isinstance(body, dict):
-            error = body.get("error")
-            if isinstance(error, dict) and error.get("message"):
-                return str(error["message"])
-            if isinstance(error, str):
-                return error
-            if body.get("detail"):
-                return str(body["detail"])
-        return str(body)[:500] if body else f"HTTP {self.status}"
-
-
-class ConnectError(Exception):
-    """The server could not be reached, or the connection broke before an answer."""
-
-
-class TLSError(ConnectError):
-    """The TLS handshake failed: an untrusted or mismatched certificate, or no common protocol."""
-
-
-class ReadTimeout(Exception):
-    """The server took longer than the timeout to answer."""
-
-
-class StreamError(Exception):
-    """The server reported an error inside a stream."""
 
 
 class JSONClient:
@@ -228,7 +181,8 @@ class JSONClient:
                 event = _decode(payload.encode())
                 if isinstance(event, dict) and event.get("error"):
                     error = event["error"]
-                    raise StreamError(error.get("message", str(error)) if isinstance(error, dict) else str(error))
+                    message = error.get("message", str(error)) if isinstance(error, dict) else str(error)
+                    raise StreamError(message, error if isinstance(error, dict) else None)
                 if isinstance(event, dict):
                     yield event
             answer.read()  # drain the chunked trailer so the connection can be reused

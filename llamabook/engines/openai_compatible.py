@@ -13,10 +13,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..config import check_base_url
-from ..errors import EngineError, EngineUnavailable, ModelNotFound
+from ..error_translation import from_exception
+from ..errors import EngineError, EngineUnavailable
 from ..types.models import Model
 from .base import Generation, GenerationOptions
-from .http_json import ConnectError, HTTPStatusError, JSONClient, ReadTimeout, StreamError, TLSError
+from .http_json import JSONClient
 
 
 class OpenAICompatibleEngine:
@@ -101,10 +102,8 @@ class OpenAICompatibleEngine:
                     if text:
                         chunks += 1
                         yield text
-        except ConnectError as exc:  # the answer had started: the server did not vanish, the connection broke
-            raise EngineUnavailable(f"{self.base_url} dropped the connection mid-answer ({exc}); try again") from exc
         except Exception as exc:
-            raise self._translate(exc, model) from exc
+            raise from_exception(exc, base_url=self.base_url, model=model, mid_stream=True) from exc
         finally:
             close = getattr(events, "close", None)
             if close:
@@ -133,28 +132,4 @@ class OpenAICompatibleEngine:
         try:
             return action(self.http())
         except Exception as exc:
-            raise self._translate(exc, model) from exc
-
-    def _translate(self, exc: Exception, model: str | None) -> Exception:
-        if isinstance(exc, TLSError):
-            return EngineError(
-                f"TLS with {self.base_url} failed ({exc}); for a private CA, point SSL_CERT_FILE at its certificate"
-            )
-        if isinstance(exc, ConnectError):
-            return EngineUnavailable(f"Could not reach {self.base_url}: is the server running? ({exc})")
-        if isinstance(exc, ReadTimeout):
-            return EngineUnavailable(f"{self.base_url} timed out: {exc}; raise the engine's timeout= if it is just slow")
-        if isinstance(exc, HTTPStatusError):
-            if exc.status == 404 and model:
-                return ModelNotFound(f"{self.base_url} has no model {model!r}; see client.models.list()")
-            hint = " (check the API key)" if exc.status in (401, 403) else ""
-            return EngineError(
-                f"{self.base_url} answered {exc.status}: {exc.message}{hint}",
-                status_code=exc.status,
-                retry_after=exc.retry_after,
-            )
-        if isinstance(exc, StreamError):
-            return EngineError(f"{self.base_url} reported an error mid-stream: {exc}")
-        if isinstance(exc, EngineError):
-            return exc
-        return EngineError(f"{self.base_url}: {type(exc).__name__}: {exc}")
+            raise from_exception(exc, base_url=self.base_url, model=model) from exc

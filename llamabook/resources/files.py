@@ -9,7 +9,7 @@ from typing import IO, Any, Union
 from ..backends.base import Backend
 from ..backends.local.blobs import sha256_hex
 from ..errors import FileTooLarge, InvalidRequest
-from ..types import PURPOSES, DeletedObject, File, ObjectList
+from ..types import DeletedObject, File, ObjectList
 
 FileInput = Union[str, PurePath, bytes, IO[bytes], "tuple[str, bytes]"]
 
@@ -22,7 +22,7 @@ class Files:
 
     def create(self, file: FileInput, purpose: str = "assistants", *, filename: str | None = None) -> File:
         """Upload a path, bytes, a binary file object or a ``(filename, bytes)`` tuple."""
-        _check_purpose(purpose)
+        self._check_purpose(purpose)
         data, name = self._read(file, filename)
         return self._backend.upload_file(data, name, purpose)
 
@@ -40,7 +40,7 @@ class Files:
     ) -> ObjectList[File]:
         """Files, newest first by default; ``after`` is a file id cursor."""
         if purpose is not None:
-            _check_purpose(purpose)
+            self._check_purpose(purpose)
         if order not in ("asc", "desc"):
             raise InvalidRequest(f"order must be 'asc' or 'desc', not {order!r}")
         if not 1 <= limit <= 10_000:
@@ -56,6 +56,13 @@ class Files:
 
     def delete(self, file_id: str) -> DeletedObject:
         return self._backend.delete_file(file_id)
+
+    def _check_purpose(self, purpose: str) -> None:
+        server = self._backend.server_info()
+        if purpose not in server.file_purposes:
+            raise InvalidRequest(
+                f"purpose must be one of {list(server.file_purposes)} on {server.label}, not {purpose!r}"
+            )
 
     def _read(self, file: Any, filename: str | None) -> tuple[bytes, str]:
         limit = self._backend.max_file_bytes()
@@ -90,8 +97,3 @@ class Files:
         if not len(data):
             raise InvalidRequest(f"File {str(name)!r} is empty (0 bytes); upload a file with content")
         return bytes(data), str(name)
-
-
-def _check_purpose(purpose: str) -> None:
-    if purpose not in PURPOSES:
-        raise InvalidRequest(f"purpose must be one of {list(PURPOSES)}, not {purpose!r}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..backends.base import Backend, ResponseRequest
-from ..errors import EngineError, InvalidRequest, ModelNotFound, PromptNotFound, UnsupportedInput
+from ..errors import EngineError, InvalidRequest, LlamabookError, ModelNotFound, PromptNotFound, UnsupportedInput
 from .. import media_fallback
 from ..inputs import Classified, classify, materialize
 from ..media import MediaBlob, MediaOptions, file_as_text, sniff_mime
@@ -104,7 +104,9 @@ class Responses:
         anything is uploaded or generated.
 
         Returns the :class:`Response`, or a :class:`ResponseStream` of events with ``stream=True``.
-        A generation failure raises :class:`EngineError` whose ``.response`` is the stored failed response.
+        A generation failure raises its typed error (an :class:`EngineError`, or what a server said
+        was wrong, such as :class:`FileNotFound`) whose ``.response`` is the failed response, kept
+        in the home database even when the server did not store it.
         """
         request = self.prepare(
             input,
@@ -129,7 +131,7 @@ class Responses:
         if response.status == "failed":
             # The engine's own error when there is one (EngineUnavailable for a dropped connection
             # stays retryable), else one made from the stored message.
-            error = events.error if isinstance(events.error, EngineError) else None
+            error = events.error if isinstance(events.error, LlamabookError) else None
             error = error or EngineError(response.error.message if response.error else "generation failed")
             error.response = response  # type: ignore[attr-defined]
             raise error

@@ -16,7 +16,7 @@ from .events import (
     ResponseInProgress,
     StreamEvent,
 )
-from .files import PURPOSES, DeletedObject, File
+from .files import LLAMA_STACK_PURPOSES, OPENAI_PURPOSES, PURPOSES, DeletedObject, File
 from .ids import new_file_id, new_message_id, new_prompt_id, new_response_id
 from .models import Model
 from .prompts import Prompt
@@ -32,6 +32,8 @@ from .responses import (
 from .variables import VARIABLE_ADAPTER, InputFile, InputImage, InputText, PromptReference, Variable
 
 __all__ = [
+    "LLAMA_STACK_PURPOSES",
+    "OPENAI_PURPOSES",
     "PURPOSES",
     "STREAM_EVENT_ADAPTER",
     "TERMINAL_EVENTS",

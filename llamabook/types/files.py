@@ -10,8 +10,12 @@ from pydantic import field_validator
 from .base import NotebookRepr, WireModel
 from .ids import FILE_ID
 
-FilePurpose = Literal["assistants", "batch"]
-PURPOSES: tuple[str, ...] = ("assistants", "batch")
+#: the purposes OpenAI's Files API takes; the embedded backend and OGX 1.x accept all of them
+OPENAI_PURPOSES: tuple[str, ...] = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+#: Llama Stack 0.7's Files API takes only these
+LLAMA_STACK_PURPOSES: tuple[str, ...] = ("assistants", "batch")
+PURPOSES = OPENAI_PURPOSES
+FilePurpose = Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]
 
 
 class File(NotebookRepr, WireModel):
@@ -24,6 +28,9 @@ class File(NotebookRepr, WireModel):
     expires_at: int | None = None
     filename: str
     purpose: str
+    #: OGX 1.x: "uploaded", "processed" or "error" (None where a server does not say)
+    status: str | None = None
+    status_details: str | None = None
 
     @field_validator("id")
     @classmethod

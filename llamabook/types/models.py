@@ -17,6 +17,9 @@ class Model(WireModel):
     owned_by: str = "llamabook"
     engine: str = ""
     accepts: list[str] = Field(default_factory=lambda: ["text"])
+    #: where ``accepts`` comes from: "engine" (the engine knows), "declared" (``model_accepts=``),
+    #: "server" (the server's model metadata, ``input_modalities``) or "assumed" (nobody said)
+    accepts_source: str = "engine"
     context_length: int | None = None
 
     def accepts_kind(self, kind: str) -> bool:

@@ -43,7 +43,7 @@ from ...types import (
     new_message_id,
     new_response_id,
 )
-from ..base import ResponseRequest
+from ..base import ResponseRequest, ServerInfo
 from .blobs import BlobStore
 from .database import Database
 from .files import FileStore
@@ -88,6 +88,11 @@ class LocalBackend:
         else:
             self.engines = [RecordedEngine(engine, recorder) for engine in self._plain_engines]
         self.cassette, self._models = recorder, None
+
+    def server_info(self) -> ServerInfo:
+        from ... import __version__
+
+        return ServerInfo("embedded", __version__, str(self.home), PURPOSES)
 
     # ---- prompts -------------------------------------------------------------------------
     def create_prompt(self, template: str, variables: list[str]) -> Prompt:

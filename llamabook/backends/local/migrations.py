@@ -82,4 +82,9 @@ MIGRATIONS: list[str] = [
         created_at REAL NOT NULL
     );
     """,
+    # 5: a response that failed inside its stream is kept whole: the server may never have stored it
+    """
+    ALTER TABLE remote_responses ADD COLUMN response_json TEXT;
+    ALTER TABLE remote_responses ADD COLUMN created_at INTEGER;
+    """,
 ]
