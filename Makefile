@@ -14,12 +14,13 @@ VENV ?= .venv
 PYENV_ROOT ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
 PY312 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12 /root/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null))
 LLS_VENV ?= .lls-venv
+OGX_VENV ?= .ogx-venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
 .PHONY: start demo test test-python test-browser bench install install-test install-browser lls-venv llama-cpp-wheel clean
 
-start: $(VENV)/.installed-notebooks $(if $(PY312),$(LLS_VENV)/.installed)
+start: $(VENV)/.installed-notebooks $(if $(PY312),$(OGX_VENV)/.installed)
 	@if [ -z "$(HEADLESS)" ] && [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 	  echo "Opening JupyterLab on notebooks/ (Ctrl-C to stop; HEADLESS=1 make runs them without a browser)"; \
 	  $(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root); \
@@ -75,7 +76,6 @@ $(LLS_VENV)/.installed: ci/llama-stack-requirements.txt ci/llama-stack-constrain
 lls-venv: $(LLS_VENV)/.installed
 
 # The real OGX 1.5 server (Llama Stack's new name) the contract tests also start: slim pinned install.
-OGX_VENV ?= .ogx-venv
 $(OGX_VENV)/.installed: ci/ogx-requirements.txt ci/ogx-constraints.txt
 	@test -n "$(PY312)" || { echo "OGX needs Python 3.12: install it (e.g. pyenv install 3.12) or set PY312=/path/to/python3.12"; exit 1; }
 	$(PY312) -m venv $(OGX_VENV)
@@ -142,8 +142,8 @@ $(VENV)/.installed-docs: pyproject.toml | $(PY)
 install-notebooks: $(VENV)/.installed-notebooks
 
 # Regenerate notebooks/*.ipynb from notebooks/src/ and save them with their outputs, recording
-# every model and server call again into notebooks/cassettes/ (live: real model, real Llama Stack).
-notebooks: $(VENV)/.installed-notebooks $(LLS_VENV)/.installed
+# every model and server call again into notebooks/cassettes/ (live: real model, real OGX server).
+notebooks: $(VENV)/.installed-notebooks $(OGX_VENV)/.installed
 	LLAMABOOK_RECORD=all $(PY) notebooks/build.py
 
 # nbval in strict mode, replaying the cassettes (no model, no server): the same on every machine.
@@ -151,16 +151,16 @@ notebooks: $(VENV)/.installed-notebooks $(LLS_VENV)/.installed
 test-notebooks: $(VENV)/.installed-notebooks
 	env -u LLAMABOOK_BASE_URL -u LLAMABOOK_CASSETTE LLAMABOOK_RECORD=none $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/*.ipynb -p no:cacheprovider
 
-# Every notebook live (real model; a real Llama Stack for 05) on a copy: fails only if a cell
+# Every notebook live (real model; a real OGX server for 05) on a copy: fails only if a cell
 # fails; reports how many model answers differ from the committed cassettes.
 .PHONY: notebooks-live
-notebooks-live: $(VENV)/.installed-notebooks $(LLS_VENV)/.installed
+notebooks-live: $(VENV)/.installed-notebooks $(OGX_VENV)/.installed
 	env -u LLAMABOOK_BASE_URL -u LLAMABOOK_CASSETTE $(PY) notebooks/live_check.py
 
 # Run every notebook without a display into build/notebooks/ (.ipynb + .html). Notebook 05 uses
-# $$LLAMABOOK_BASE_URL, else a local Llama Stack (.lls-venv, built when Python 3.12 is found),
-# else explains and runs its cells on the embedded model.
-notebooks-headless: $(VENV)/.installed-notebooks $(if $(PY312),$(LLS_VENV)/.installed)
+# $$LLAMABOOK_BASE_URL, else a local OGX server (.ogx-venv, built when Python 3.12 is found),
+# else replays its recorded session.
+notebooks-headless: $(VENV)/.installed-notebooks $(if $(PY312),$(OGX_VENV)/.installed)
 	$(PY) notebooks/run_headless.py
 
 # A fresh venv from binder/ alone (as mybinder.org would build it), then every notebook under strict nbval, replaying its cassette.

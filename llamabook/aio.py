@@ -166,6 +166,11 @@ class AsyncClient:
         self.models = AsyncModels(self.sync.models)
 
     @property
+    def server(self) -> Any:
+        """:attr:`Client.server` (a server is asked once, with one short blocking ``GET /v1/version``)."""
+        return self.sync.server
+
+    @property
     def cassette(self) -> Any:
         """:attr:`Client.cassette`: the cassette in use, or None."""
         return self.sync.cassette

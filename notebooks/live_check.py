@@ -7,7 +7,7 @@
 that the code still runs against a real model and server. This runs each notebook on a copy
 (``build/notebooks-live/``, next to links to ``data/`` and ``local_stack.py``) with
 ``$LLAMABOOK_RECORD=all``: every model call runs on the embedded model and notebook 05 starts
-a real Llama Stack server. The fresh recordings are then compared with the committed cassettes.
+a real OGX server. The fresh recordings are then compared with the committed cassettes.
 Different answers are reported, not failed on: a native build, another CPU or another server
 release may word them differently. The exit status is 1 only if a cell failed.
 """

@@ -4,7 +4,7 @@
     python notebooks/run_headless.py 01 03 --out DIR      # some of them, elsewhere
 
 Each notebook in ``notebooks/`` runs top to bottom in a fresh kernel (nbclient), on the embedded
-model; notebook 05 uses ``$LLAMABOOK_BASE_URL`` if it is set, else it starts a local Llama Stack
+model; notebook 05 uses ``$LLAMABOOK_BASE_URL`` if it is set, else it starts a local OGX
 server and stops it at the end. Each result is written as ``NAME.ipynb`` (with its outputs) and,
 when nbconvert is installed, ``NAME.html``. The committed notebooks are not changed. The exit
 status is 1 if any notebook failed (its partial result is still written).

@@ -201,7 +201,7 @@ CLIENT_CASES = [
     BadInput("upload-too-large", "client", "upload over the size limit",
              "small.files.create(bad.pdf_path)", lb.FileTooLarge, "upload limit"),
     BadInput("upload-bad-purpose", "client", "unknown purpose",
-             "client.files.create(b'x', purpose='fine-tune')", lb.InvalidRequest, "purpose must be"),
+             "client.files.create(b'x', purpose='pictures')", lb.InvalidRequest, "purpose must be"),
     BadInput("upload-text-content", "client", "str content instead of bytes",
              "client.files.create(('a.txt', 'text'))", lb.InvalidRequest, "must be bytes"),
     BadInput("upload-missing-path", "client", "path that does not exist",

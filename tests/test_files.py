@@ -64,7 +64,7 @@ def test_errors_are_typed_and_nothing_is_written(tmp_path: Path, engine) -> None
         with pytest.raises(lb.FileTooLarge):
             small.files.create(big)
         with pytest.raises(lb.InvalidRequest, match="purpose"):
-            small.files.create(b"x", purpose="user_data")
+            small.files.create(b"x", purpose="pictures")
         with pytest.raises(lb.InvalidRequest, match="No file at"):
             small.files.create(tmp_path / "nope.pdf")
         with pytest.raises(lb.InvalidRequest, match="binary mode"):

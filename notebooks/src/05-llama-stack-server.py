@@ -1,21 +1,23 @@
 # %% [markdown]
-# # 5 · The same calls on a Llama Stack server
+# # 5 · The same calls on a Llama Stack / OGX server
 #
-# Everything in notebooks 1–4 also runs against a real **Llama Stack** server: only the client's
-# construction changes. llamabook talks to the server's Prompts, Files and Responses APIs with the
-# `openai` SDK, and returns the same Python objects.
+# Everything in notebooks 1–4 also runs against a real **OGX** server (Llama Stack's new name;
+# Llama Stack 0.7 works the same): only the client's construction changes. llamabook talks to
+# the server's Prompts, Files and Responses APIs with the `openai` SDK, and returns the same
+# Python objects.
 #
 # Which server:
 #
 # * if `LLAMABOOK_BASE_URL` is set (with `LLAMABOOK_API_KEY` if the server needs a key), that one;
 # * otherwise, the session recorded in `cassettes/05-llama-stack-server.jsonl` replays: every
-#   request and answer of a real Llama Stack 0.7.3 server, ids included, with no server running
+#   request and answer of a real OGX 1.5.0 server, ids included, with no server running
 #   (on Binder, say). That is what the tests check, on any machine;
 # * with `LLAMABOOK_RECORD=all` (what `make notebooks` sets) the helper `local_stack.py` starts a
 #   local server and the session is recorded again: llama-cpp-python's OpenAI-compatible server
-#   running the same SmolLM2 model, and `llama stack run` (Llama Stack 0.7.3, which needs Python
-#   3.12: `make lls-venv` installs it in `.lls-venv`) on top of it, both on 127.0.0.1, stopped at
-#   the end of the notebook.
+#   running the same SmolLM2 model, and `ogx run` (OGX 1.5.0, which needs Python 3.12:
+#   `make ogx-venv` installs it in `.ogx-venv`; `LLAMABOOK_LOCAL_SERVER=llama-stack` starts
+#   Llama Stack 0.7.3 from `.lls-venv` instead) on top of it, both on 127.0.0.1, stopped at the
+#   end of the notebook.
 
 # %% tags=["nbval-ignore-output"]
 import os
@@ -31,18 +33,18 @@ CASSETTE = "cassettes/05-llama-stack-server.jsonl"
 server = local_stack.for_notebook(CASSETTE)  # says which it chose (so this cell is not compared)
 
 # %% [markdown]
-# The local server's model is text-only, like the embedded one; `model_accepts` tells the client,
-# so images are sent as descriptions and PDFs as text, placed exactly where the embedded backend
-# puts them. Requests pass `temperature=0`: the server samples by default, and greedy decoding
-# keeps this notebook's answers reproducible. (The local server caps answers at 64 tokens itself:
-# its llama-cpp backend ignores the `max_completion_tokens` that Llama Stack sends for
+# The local server's model is text-only, like the embedded one, and its run config says so
+# (`input_modalities: [text]`, shown in `/v1/models`). The client reads that, so images are sent as
+# descriptions and PDFs as text, placed exactly where the embedded backend puts them. For a server
+# that says nothing, declare it: `lb.Client(..., model_accepts={"llamacpp/smollm2": ["text"]})`.
+# Requests pass `temperature=0`: the server samples by default, and greedy decoding keeps this
+# notebook's answers reproducible. (The local server caps answers at 64 tokens itself: its
+# llama-cpp backend ignores the `max_completion_tokens` that the server sends for
 # `max_output_tokens`.)
 
 # %%
-client = lb.Client(
-    base_url=server.url, model_accepts=local_stack.MODEL_ACCEPTS, cassette=CASSETTE, record=server.record
-)
-print("backend:", client.backend.name)
+client = lb.Client(base_url=server.url, cassette=CASSETTE, record=server.record)
+print("server:", client.server.label)
 client.models.list().to_pandas()
 
 # %% [markdown]
@@ -114,7 +116,7 @@ import pandas as pd
 rows = pd.DataFrame({"country": ["Ireland", "France"]})
 grid = client.grid(
     "Name the capital of {{country}}.", rows,
-    input="Which city is it?",  # Llama Stack 0.7 requires an input with the prompt
+    input="Which city is it?",  # Llama Stack 0.7 requires an input with the prompt; OGX takes one too
     temperature=0, max_output_tokens=24, concurrency=1, progress=False,
 )
 grid[["country", "version", "status", "output_text"]]
