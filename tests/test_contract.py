@@ -66,8 +66,9 @@ def test_prompt_lifecycle(backend: lb.Client) -> None:
 
 
 def test_prompt_errors(backend: lb.Client) -> None:
-    with pytest.raises(lb.UndeclaredVariables, match="other"):
+    with pytest.raises(lb.UndeclaredVariables) as undeclared:
         backend.prompts.create("{{name}} {{other}}", variables=["name"])
+    assert undeclared.value.names == ["other"]  # nothing more: no 'type', 'value_error' or 'prompt_id' (OGX's dump)
     p = backend.prompts.create("x {{a}}", variables=["a"])
     backend.prompts.update(p.prompt_id, prompt="y {{a}}", version=1, variables=["a"])
     with pytest.raises(lb.VersionConflict) as conflict:
@@ -75,6 +76,8 @@ def test_prompt_errors(backend: lb.Client) -> None:
     assert conflict.value.latest == 2
     with pytest.raises(lb.VersionNotFound):
         backend.prompts.retrieve(p.prompt_id, 9)
+    with pytest.raises(lb.VersionNotFound):
+        backend.prompts.set_default_version(p.prompt_id, 99)
     with pytest.raises(lb.PromptNotFound):
         backend.prompts.retrieve("pmpt_" + "0" * 48)
     # the server drops the connection after a prompt error; the next call still works

@@ -151,3 +151,11 @@ def test_is_default_is_right_everywhere(backend: HttpBackend) -> None:
     assert backend._is_default_from_server is (backend.server_info().kind == "ogx")
     assert not backend.get_prompt(p.prompt_id, 2).is_default
     assert [v.is_default for v in backend.list_versions(p.prompt_id)] == [True, False]
+
+
+def test_llama_config_reads_which_server_it_is(server_client: lb.Client) -> None:
+    from llamabook.magics import config_rows
+
+    rows = dict(config_rows(server_client))
+    expected = {"ogx": "OGX 1.5.0", "llama-stack": "Llama Stack 0.7.3"}[server_client.server.kind]
+    assert rows["server"] == expected and rows["base_url"] == server_client.server.location

@@ -300,6 +300,8 @@ def test_use_and_config_never_show_the_key(
     ok(ip, "%llama use embedded")
     local = ok(ip, "%llama config").stdout
     assert "backend   local" in local and str(tmp_path / "env-home") in local and secret not in local
+    assert "server    embedded (SQLite + a model in this kernel)" in local
+    assert "server    unknown (Could not reach http://127.0.0.1:9" in config  # the server row never fails the command
     ok(ip, f"%llama use home={tmp_path / 'other'}")
     assert magics.get_client().backend.home == tmp_path / "other"
 

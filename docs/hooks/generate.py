@@ -51,6 +51,9 @@ ADVICE: dict[str, str] = {
     "`.response`, when set, is the stored failed response.",
     "CassetteMiss": "Record the call: run once with `record=\"new\"` (or `$LLAMABOOK_RECORD=new`) where the model "
     "or server is available, commit the cassette; or `record=\"all\"` to record the whole session again.",
+    "ModelRejectedInput": "Declare the model text-only, `Client(..., model_accepts={model: [\"text\"]})`, so PDFs go "
+    "as their text (and pass `describe_images=True` for images); or register the model on the server with "
+    "`metadata: {input_modalities: [text]}`.",
     "EngineUnavailable": "Install the missing extra (e.g. `pip install 'llamabook[embedded]'`) or start / "
     "reach the server named in the message, then retry.",
 }

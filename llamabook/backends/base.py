@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..cassette import Recorder
-from ..types import DeletedObject, File, InputItem, Model, Prompt, PromptReference, Response, StreamEvent
+from ..types import DeletedObject, File, InputItem, Model, Prompt, PromptReference, Response, StreamEvent, new_response_id
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,23 @@ class ResponseRequest:
     describe_images: bool = False
     pdf_to_text: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def new_response(self, status: str, *, model: str | None = None, prompt: PromptReference | None = None) -> Response:
+        """A response to this request, not yet generated: a new id, now, and the request's options echoed."""
+        return Response(
+            id=new_response_id(),
+            created_at=int(time.time()),
+            status=status,  # type: ignore[arg-type]
+            model=model or self.model,
+            prompt=prompt or self.prompt,
+            instructions=self.instructions,
+            previous_response_id=self.previous_response_id,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_output_tokens=self.max_output_tokens,
+            metadata=self.metadata,
+            store=self.store,
+        )
 
 
 class Backend(Protocol):

@@ -67,7 +67,6 @@ from ..types import (
     ResponseFailed,
     StreamEvent,
     Usage,
-    new_response_id,
 )
 from .base import ResponseRequest, ServerInfo
 from .local.blobs import sha256_hex
@@ -470,20 +469,7 @@ class HttpBackend:
         if last is not None:
             response = last.model_copy(deep=True)
         else:
-            response = Response(
-                id=new_response_id(),
-                created_at=now,
-                status="failed",
-                model=request.model,
-                prompt=request.extra.get("echo_prompt") or request.prompt,
-                instructions=request.instructions,
-                temperature=request.temperature,
-                top_p=request.top_p,
-                max_output_tokens=request.max_output_tokens,
-                metadata=request.metadata,
-                previous_response_id=request.previous_response_id,
-                store=request.store,
-            )
+            response = request.new_response("failed", prompt=request.extra.get("echo_prompt"))
         response.status = "failed"
         response.completed_at = now
         response.error = ResponseError(code=_error_code(error), message=str(error))

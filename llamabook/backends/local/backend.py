@@ -41,7 +41,6 @@ from ...types import (
     StreamEvent,
     Usage,
     new_message_id,
-    new_response_id,
 )
 from ..base import ResponseRequest, ServerInfo
 from .blobs import BlobStore
@@ -191,25 +190,12 @@ class LocalBackend:
                 top_p=request.top_p,
             ),
         )
-        response = Response(
-            id=new_response_id(),
-            created_at=int(time.time()),
-            status="in_progress",
-            model=model.id,
-            prompt=request.prompt,
-            instructions=request.instructions,
-            previous_response_id=request.previous_response_id,
-            temperature=request.temperature,
-            top_p=request.top_p,
-            max_output_tokens=request.max_output_tokens,
-            metadata=request.metadata,
-            store=request.store,
-            trace=ResponseTrace(
-                messages=redact_inline_data(messages),
-                prompt_version=prompt_version,
-                engine=engine.name,
-                backend=self.name,
-            ),
+        response = request.new_response("in_progress", model=model.id)
+        response.trace = ResponseTrace(
+            messages=redact_inline_data(messages),
+            prompt_version=prompt_version,
+            engine=engine.name,
+            backend=self.name,
         )
         return self._run(response, generation, input_items, started)
 
