@@ -7,9 +7,10 @@ registers the ``%llama`` / ``%%llama`` magics (``llamabook.magics``).
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from ._lazy import lazy_attributes
+from ._presenters import PRESENTERS
 from .errors import (
     CassetteMiss,
     EngineError,
@@ -33,7 +34,7 @@ from .errors import (
     VersionNotFound,
 )
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 _LAZY = {
     "Client": "llamabook.client",
@@ -62,17 +63,31 @@ if TYPE_CHECKING:
     from .types import File, InputFile, InputImage, InputText, Model, ObjectList, Prompt, PromptReference, Response
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'llamabook' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+def _register_presenters() -> None:
+    """Let the wire types reach the views and DataFrames without importing them (see ``_presenters``)."""
+
+    def html(obj: Any) -> Any:
+        from .views import repr_html
+
+        return repr_html(obj)
+
+    def mimebundle(obj: Any, include: Any, exclude: Any) -> Any:
+        from .views import repr_mimebundle
+
+        return repr_mimebundle(obj, include, exclude)
+
+    def to_pandas(items: Any, kind: Any) -> Any:
+        from .frames import to_pandas
+
+        return to_pandas(items, kind)
+
+    PRESENTERS.update(html=html, mimebundle=mimebundle, to_pandas=to_pandas)
+
+
+_register_presenters()
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -20,19 +20,29 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import EngineError, InvalidRequest, LlamabookError, MissingVariables, VersionNotFound
 from .inputs import classify
 from .templates import placeholders
 from .types import Prompt
+from .types.refs import looks_like_ref
 
 if TYPE_CHECKING:
     import pandas
 
-    from .backends.local.database import Database
+    from .backends.base import Backend
+    from .resources import Models, Prompts, Responses
+    from .store import RunLog
 
-    from .client import Client
+
+class GridClient(Protocol):
+    """What a grid needs of a client (a :class:`~llamabook.Client` is one)."""
+
+    backend: Backend
+    prompts: Prompts
+    responses: Responses
+    models: Models
 
 #: Result columns after the row's own columns, with their pandas dtypes.
 RESULT_COLUMNS: dict[str, str] = {
@@ -82,7 +92,7 @@ class Task:
 
 
 def run_grid(
-    client: Client,
+    client: GridClient,
     prompt_or_template: Any,
     rows: Any,
     *,
@@ -106,12 +116,12 @@ def run_grid(
     missing_models = [m for m in model_ids if m not in available]
     if missing_models:
         raise InvalidRequest(f"models {missing_models} are not available here; choose from {sorted(available)}")
-    if isinstance(prompt_or_template, str) and not prompt_or_template.startswith("pmpt_"):
+    if isinstance(prompt_or_template, str) and not looks_like_ref(prompt_or_template):
         _check_columns(placeholders(prompt_or_template), records, None)  # before the template is stored
         if versions and list(versions) != [1]:
             raise InvalidRequest(
                 f"versions={list(versions)}: a template string runs as a prompt of its own, which has only "
-                "version 1. To compare versions, pass the Prompt (or its 'pmpt_…' id) with versions=[…]."
+                "version 1. To compare versions, pass the Prompt (or its name or 'pmpt_…' id) with versions=[…]."
             )
     prompts = _prompt_versions(client, prompt_or_template, versions)
     for prompt in prompts:
@@ -124,44 +134,20 @@ def run_grid(
     ]
     for task in tasks:
         task.key = _cache_key(task, options)
-    log = RunLog(client)
-    if cache:
+    # The backend's home database (both backends keep one; none for a server backend without a home).
+    store = client.backend.store
+    log = store.runs if cache and store is not None else None
+    if log is not None:
         for task in tasks:
-            task.result = log.get(task.key) or {}
-    runner = _Runner(client, log if cache else None, retry or RetryPolicy(), options)
+            logged = log.get(task.key)
+            task.result = {**logged, "cached": True} if logged else {}
+    runner = _Runner(client, log, retry or RetryPolicy(), options)
     runner.run([t for t in tasks if not t.result], concurrency, progress, done=sum(bool(t.result) for t in tasks))
     return _frame(tasks)
 
 
-class RunLog:
-    """Finished grid calls in the client's home database, one row per request hash."""
-
-    def __init__(self, client: Client) -> None:
-        # The backend's own database (both backends keep one in their home; None without a home).
-        self._db: Database | None = getattr(client.backend, "db", None)
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        if self._db is None:
-            return None
-        row = self._db.connection().execute("SELECT result_json FROM grid_results WHERE cache_key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        return {**json.loads(row["result_json"]), "cached": True}
-
-    def put(self, key: str, result: dict[str, Any]) -> None:
-        if self._db is None:
-            return
-        row = (key, result.get("response_id"), json.dumps(result), time.time())
-        self._db.write_grouped(
-            lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO grid_results (cache_key, response_id, result_json, created_at) VALUES (?, ?, ?, ?)",
-                row,
-            )
-        )
-
-
 class _Runner:
-    def __init__(self, client: Client, log: RunLog | None, retry: RetryPolicy, options: dict[str, Any]) -> None:
+    def __init__(self, client: GridClient, log: RunLog | None, retry: RetryPolicy, options: dict[str, Any]) -> None:
         self.client = client
         self.log = log
         self.retry = retry
@@ -292,19 +278,17 @@ def _none_if_na(value: Any) -> Any:
         return value
 
 
-def _prompt_versions(client: Client, prompt_or_template: Any, versions: Sequence[int] | None) -> list[Prompt]:
-    if isinstance(prompt_or_template, Prompt):
-        prompt_id = prompt_or_template.prompt_id
-        versions = versions or [prompt_or_template.version]
-    elif isinstance(prompt_or_template, str) and prompt_or_template.startswith("pmpt_"):
-        prompt_id, _, pinned = prompt_or_template.partition("@")
-        if pinned and not pinned.isdigit():
-            raise InvalidRequest(f"{prompt_or_template!r}: the version after '@' must be a number, e.g. {prompt_id}@2")
-        versions = versions or ([int(pinned)] if pinned else None)
-    elif isinstance(prompt_or_template, str):
-        prompt_id = client.prompts.find_or_create(prompt_or_template, placeholders(prompt_or_template)).prompt_id
+def _prompt_versions(client: GridClient, prompt_or_template: Any, versions: Sequence[int] | None) -> list[Prompt]:
+    if isinstance(prompt_or_template, str) and not looks_like_ref(prompt_or_template):
+        prompt = client.prompts.save(None, prompt_or_template)
+        prompt_id, pinned = prompt.prompt_id, prompt.version
+    elif isinstance(prompt_or_template, (str, Prompt)):
+        prompt_id, pinned = client.prompts.locate(prompt_or_template)
     else:
-        raise InvalidRequest("grid() takes a Prompt, a prompt id ('pmpt_…' or 'pmpt_…@2') or a template string")
+        raise InvalidRequest(
+            "grid() takes a Prompt, a prompt reference ('tutor', 'tutor@2', 'pmpt_…', 'pmpt_…@2') or a template string"
+        )
+    versions = versions or ([pinned] if pinned is not None else None)
     if not versions:
         return [client.prompts.retrieve(prompt_id)]
     stored = {p.version: p for p in client.prompts.versions(prompt_id)}

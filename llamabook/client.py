@@ -78,8 +78,19 @@ class Client:
         self.backend = backend
         self.prompts = Prompts(backend)
         self.files = Files(backend)
-        self.responses = Responses(backend, self.files)
+        self.responses = Responses(backend, self.files, self.prompts)
         self.models = Models(backend)
+
+    @classmethod
+    def embedded(cls, home: str | Path | None = None, **options: Any) -> Client:
+        """A client on the embedded backend, whatever ``$LLAMABOOK_BASE_URL`` says (``options`` as for ``Client``)."""
+        if options.get("base_url") or options.get("backend") is not None:
+            raise ValueError("Client.embedded() takes no base_url= or backend=")
+        recorder = from_environment(options.pop("cassette", None), options.pop("record", None))
+        engine, engines, max_file_bytes = options.pop("engine", None), options.pop("engines", None), options.pop("max_file_bytes", None)
+        if options:
+            raise TypeError(f"Client.embedded() got options for a server: {sorted(options)}")
+        return cls(backend=_local_backend(home, engine, engines, max_file_bytes, recorder))
 
     @property
     def server(self) -> ServerInfo:
@@ -144,7 +155,7 @@ class Client:
         self.close()
 
     def __repr__(self) -> str:
-        where = getattr(self.backend, "home", None) or getattr(self.backend, "name", "")
+        where = self.backend.base_url or self.backend.home
         return f"<llamabook.Client backend={self.backend.name} at {where}>"
 
 
@@ -156,7 +167,7 @@ def _local_backend(
     recorder: Recorder | None,
 ) -> Backend:
     from .backends.local import LocalBackend
-    from .backends.local.backend import MAX_FILE_BYTES
+    from .types.files import MAX_FILE_BYTES
 
     if engine is not None and engines is not None:
         raise ValueError("Pass engine= or engines=, not both")

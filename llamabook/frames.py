@@ -2,7 +2,8 @@
 
 Stable columns, in this order:
 
-* prompts: ``prompt_id`` (str), ``version`` (int64), ``is_default`` (bool), ``variables`` (object: list of str), ``prompt`` (str)
+* prompts: ``prompt_id`` (str), ``version`` (int64), ``is_default`` (bool), ``variables`` (object: list of str), ``prompt`` (str),
+  ``name`` (str, nullable: the prompt's name(s) in the home, comma-separated)
 * files: ``id`` (str), ``filename`` (str), ``bytes`` (int64), ``purpose`` (str), ``created_at`` (datetime64[s, UTC]), ``expires_at`` (datetime64[s, UTC])
 * responses: ``id``, ``created_at`` (datetime64[s, UTC]), ``status``, ``model``, ``prompt_id``, ``prompt_version`` (Int64, nullable),
   ``output_text``, ``input_tokens``, ``output_tokens``, ``total_tokens`` (int64), ``latency_s`` (float64),
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     import pandas
 
 COLUMNS: dict[type, list[str]] = {
-    Prompt: ["prompt_id", "version", "is_default", "variables", "prompt"],
+    Prompt: ["prompt_id", "version", "is_default", "variables", "prompt", "name"],
     File: ["id", "filename", "bytes", "purpose", "created_at", "expires_at"],
     Response: [
         "id", "created_at", "status", "model", "prompt_id", "prompt_version", "output_text",
@@ -31,7 +32,7 @@ COLUMNS: dict[type, list[str]] = {
 }
 
 DTYPES: dict[type, dict[str, str]] = {
-    Prompt: {"prompt_id": "string", "version": "int64", "is_default": "bool", "prompt": "string"},
+    Prompt: {"prompt_id": "string", "version": "int64", "is_default": "bool", "prompt": "string", "name": "string"},
     File: {"id": "string", "filename": "string", "bytes": "int64", "purpose": "string"},
     Response: {
         "id": "string", "status": "string", "model": "string", "prompt_id": "string", "prompt_version": "Int64",

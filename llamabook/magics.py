@@ -12,13 +12,13 @@ Cell magic::
 The cell body is a template: ``{{name}}`` is a placeholder, everything else (``$x``,
 ``{x}``, code) is literal text. Values come from ``--var`` first, then from the notebook's
 variables; a DataFrame is sent as CSV text. The body is stored as a prompt (reused while
-it is unchanged; ``--save NAME`` gives it an alias, and a changed body under the same
-alias becomes a new version). With ``-p NAME_OR_ID[@VERSION]`` a saved prompt is used
-and the body is the input instead. ``--over DF`` runs the template for every row of the
-DataFrame ``DF`` with ``client.grid``.
+it is unchanged; ``--save NAME`` names it, and a changed body under the same name becomes
+a new version: :meth:`Client.prompts.save`). With ``-p REF`` (``tutor``, ``tutor@2``,
+``pmpt_…@2``) a saved prompt is used and the body is the input instead. ``--over DF``
+runs the template for every row of the DataFrame ``DF`` with ``client.grid``.
 
 Line magic: ``%llama models | prompts | files | responses | config | use TARGET``.
-Aliases live in ``<home>/aliases.json``, one table per backend.
+Prompt names live in the home database, one table per backend.
 """
 
 from __future__ import annotations
@@ -26,13 +26,11 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import os
 import shlex
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -40,7 +38,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, needs_loca
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
-from .errors import LlamabookError, PromptNotFound
+from .errors import LlamabookError
 from .templates import placeholders
 from .throttle import Throttle
 
@@ -53,7 +51,6 @@ if TYPE_CHECKING:
 FORMATS = ("markdown", "text", "json")
 UPDATES_PER_SECOND = 10
 LAST = "_llama"
-ALIASES_FILE = "aliases.json"
 SUBCOMMANDS = ("models", "prompts", "files", "responses", "config", "use", "cassette", "help")
 RECORD_MODES = ("new", "none", "all")
 LINE_USAGE = """\
@@ -113,67 +110,6 @@ def set_client(client: Client | None, *, owned: bool = False) -> None:
     _slot.client, _slot.owned = client, owned and client is not None
     if was_owned and previous is not None and previous is not client:
         previous.close()
-
-
-# ---- aliases: name -> prompt id, per backend, in <home>/aliases.json ------------------------------
-
-
-class Aliases:
-    """Prompt aliases of one backend, kept in ``<home>/aliases.json`` (written atomically)."""
-
-    def __init__(self, path: Path, scope: str) -> None:
-        self.path = path
-        self.scope = scope
-
-    @classmethod
-    def of(cls, client: Client) -> Aliases:
-        from . import config
-
-        backend = client.backend
-        home = getattr(backend, "home", None) or config.home()
-        return cls(Path(home) / ALIASES_FILE, getattr(backend, "base_url", None) or "local")
-
-    def _read_all(self) -> dict[str, dict[str, str]]:
-        try:
-            data = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"Cannot read prompt aliases from {self.path}: {exc}; fix or delete that file") from None
-        return data if isinstance(data, dict) else {}
-
-    def table(self) -> dict[str, str]:
-        """alias -> prompt id for this backend."""
-        return dict(self._read_all().get(self.scope) or {})
-
-    def get(self, name: str) -> str | None:
-        return self.table().get(name)
-
-    def set(self, name: str, prompt_id: str) -> None:
-        data = self._read_all()
-        data.setdefault(self.scope, {})[name] = prompt_id
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".aliases-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w") as out:
-                json.dump(data, out, indent=2, sort_keys=True)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    def by_prompt(self) -> dict[str, str]:
-        """prompt id -> its aliases, comma-separated."""
-        names: dict[str, list[str]] = {}
-        for alias, prompt_id in sorted(self.table().items()):
-            names.setdefault(prompt_id, []).append(alias)
-        return {prompt_id: ", ".join(aliases) for prompt_id, aliases in names.items()}
-
-
-def _check_alias(name: str) -> str:
-    if not name or name.startswith("pmpt_") or not all(c.isalnum() or c in "_-." for c in name):
-        raise UsageError(f"Alias {name!r}: use letters, digits, '_', '-' or '.', not starting with 'pmpt_'")
-    return name
 
 
 # ---- values for placeholders ---------------------------------------------------------------------
@@ -279,18 +215,17 @@ def note_bundle(line: str) -> dict[str, str]:
     return {"text/plain": line, "text/html": f"<sub>{html.escape(line)}</sub>"}
 
 
-def footer(response: Response, prompt: Prompt, alias: str | None) -> str:
-    """model · prompt id@version · tokens in/out · latency (· status when not completed)."""
-    usage = response.usage
-    tokens = f"{usage.input_tokens} in / {usage.output_tokens} out tokens" if usage else "tokens n/a"
-    latency = f"{response.latency_s:.2f} s" if response.latency_s is not None else "latency n/a"
-    named = f" ({alias})" if alias else ""
-    parts = [response.model, f"{prompt.prompt_id}@{prompt.version}{named}", tokens, latency]
+def footer(response: Response, name: str | None) -> str:
+    """model · prompt id@version (name) · tokens in/out · latency (· status when not completed)."""
+    from .views import CUT_OFF_MARK, latency_label, tokens_label
+
+    parts = [response.model]
+    if response.prompt is not None:
+        parts.append(f"{response.prompt.id}@{response.prompt.version}" + (f" ({name})" if name else ""))
+    parts += [tokens_label(response) or "tokens n/a", latency_label(response) or "latency n/a"]
     if response.status != "completed":
         parts.append(response.status)
     if response.cut_off:
-        from .views import CUT_OFF_MARK
-
         parts.append(CUT_OFF_MARK)
     return " · ".join(parts)
 
@@ -335,11 +270,22 @@ def show_stream(shell: InteractiveShell, events: Any, fmt: str) -> Response:
 
 @dataclass
 class CellPrompt:
-    """The prompt version a cell runs, its alias, and the input to send with it."""
+    """What a cell runs: a saved prompt (``-p``) or its body as a template, and the input sent with it."""
 
-    prompt: Prompt
-    alias: str | None
+    prompt: Prompt | None
+    template: str | None
+    name: str | None
     input: str | None
+
+    @property
+    def variables(self) -> list[str]:
+        return list(self.prompt.variables) if self.prompt is not None else placeholders(self.template or "")
+
+    def call_arguments(self) -> dict[str, Any]:
+        """``prompt=`` or ``template=``/``name=`` for :meth:`Responses.create`."""
+        if self.prompt is not None:
+            return {"prompt": self.prompt}
+        return {"template": self.template, "name": self.name}
 
 
 @magics_class
@@ -349,8 +295,8 @@ class LlamaMagics(Magics):
     @magic_arguments()
     @argument("-h", "--help", action="store_true", help="show this help")
     @argument("-m", "--model", help="model id (default: the backend's default; see %%llama models)")
-    @argument("-p", "--prompt", metavar="ID[@VERSION]",
-              help="run a saved prompt (alias or pmpt_ id, optional @version); the cell body is then the input")
+    @argument("-p", "--prompt", metavar="REF",
+              help="run a saved prompt (a name or pmpt_ id, optional @version); the cell body is then the input")
     @argument("--save", metavar="NAME", help="store the body as prompt NAME (a changed body becomes a new version)")
     @argument("--var", action="append", metavar="NAME=VALUE", help="a variable's value (repeatable); "
               "others come from the notebook's variables")
@@ -407,25 +353,29 @@ class LlamaMagics(Magics):
         if args.prompt and args.save:
             raise UsageError("--save stores the cell as a prompt and -p runs a saved one: use one of them")
         if args.save:
-            _check_alias(args.save)
+            from .types.refs import check_name  # pydantic loads with the first cell, not with %load_ext
+
+            check_name(args.save)
         given = parse_vars(args.var)
         spaces = self._namespaces(local_ns)
         client = get_client()
         if args.over is not None:
             self._grid(client, args, cell, given, spaces)
             return
-        chosen, values = self._prepare(client, args, cell, given, spaces, columns=())
+        chosen = self._chosen(client, args, cell)
+        values = self._values(chosen, given, spaces, columns=())
         if values.sources:
             display(note_bundle(values.summary()), raw=True)
+        # One call checks every value, stores the body as a prompt, and sends it.
         result = client.responses.create(
             input=chosen.input,
             model=args.model,
-            prompt=chosen.prompt,
             variables=values.values,
             instructions=args.instructions,
             max_output_tokens=args.max_tokens,
             temperature=args.temperature,
             stream=not args.no_stream,
+            **chosen.call_arguments(),
         )
         if args.no_stream:
             response = result
@@ -433,7 +383,7 @@ class LlamaMagics(Magics):
         else:
             response = show_stream(self.shell, result, args.format)
         self._bind(response, args.out)
-        display(note_bundle(footer(response, chosen.prompt, chosen.alias)), raw=True)
+        display(note_bundle(footer(response, chosen.name)), raw=True)
         if response.status == "failed":
             message = response.error.message if response.error else "generation failed"
             if args.debug:
@@ -442,69 +392,32 @@ class LlamaMagics(Magics):
                 raise EngineError(message)
             raise UsageError(f"The model failed: {message} (the failed response is in {args.out or LAST})")
 
-    def _prepare(
+    def _chosen(self, client: Client, args: Any, cell: str) -> CellPrompt:
+        """``-p REF``: the stored prompt version, the body being the input; else the body as a template."""
+        body = cell.strip()
+        if args.prompt:
+            if body and args.input is not None:
+                raise UsageError("With -p the cell body is the input: give the input in the body or with -i, not both")
+            prompt = client.prompts.get(args.prompt)
+            return CellPrompt(prompt, None, prompt.name, body or args.input)
+        if not body:
+            raise UsageError("The cell is empty: write a {{template}} in it, or run a saved prompt with -p NAME")
+        return CellPrompt(None, body, args.save, args.input)
+
+    def _values(
         self,
-        client: Client,
-        args: Any,
-        cell: str,
+        chosen: CellPrompt,
         given: Mapping[str, str],
         spaces: tuple[Mapping[str, Any], ...],
         columns: Iterable[str],
-    ) -> tuple[CellPrompt, Values]:
-        """The prompt to run and the variable values; nothing is stored until every value is found.
-
-        Names in ``columns`` (the ``--over`` DataFrame's) need no value here.
-        """
-        body = cell.strip()
-        saved = self._saved_prompt(client, args.prompt, body, args.input) if args.prompt else None
-        if saved is None and not body:
-            raise UsageError("The cell is empty: write a {{template}} in it, or run a saved prompt with -p NAME")
-        names = list(saved.prompt.variables) if saved else placeholders(body)
+    ) -> Values:
+        """The values of the prompt's variables; names in ``columns`` (the ``--over`` DataFrame's) need none."""
+        names = chosen.variables
         unknown = [name for name in given if name not in names]
         if unknown:
             raise UsageError(f"--var {', '.join(unknown)}: the prompt has no such placeholder (it uses {names})")
         taken = set(columns)
-        values = collect_values([name for name in names if name not in taken], given, *spaces)
-        # The model and every value are checked before the body is stored as a prompt.
-        client.responses.check_variables(values.values, model=args.model)
-        if saved is None:
-            prompt, alias = self._store_template(client, body, names, args.save)
-            saved = CellPrompt(prompt, alias, args.input)
-        return saved, values
-
-    def _saved_prompt(self, client: Client, ref: str, body: str, text: str | None) -> CellPrompt:
-        """``-p NAME_OR_ID[@VERSION]``: the stored prompt version; the body is the input."""
-        if body and text is not None:
-            raise UsageError("With -p the cell body is the input: give the input in the body or with -i, not both")
-        name, _, version = ref.partition("@")
-        alias = None if name.startswith("pmpt_") else name
-        prompt_id = name if alias is None else Aliases.of(client).get(name)
-        if prompt_id is None:
-            raise UsageError(f"No prompt named {name!r}: save one with --save {name}, or give a pmpt_ id (%llama prompts)")
-        if version and not version.isdigit():
-            raise UsageError(f"-p {ref!r}: the version after '@' must be a number, e.g. {name}@2")
-        prompt = client.prompts.retrieve(prompt_id, int(version) if version else None)
-        return CellPrompt(prompt, alias, body or text)
-
-    def _store_template(self, client: Client, body: str, names: list[str], alias: str | None) -> tuple[Prompt, str | None]:
-        """The prompt whose default version is this body: reused if stored, else created (or a new version of ``alias``)."""
-        if alias is None:
-            return client.prompts.find_or_create(body, names), None
-        aliases = Aliases.of(client)
-        prompt_id = aliases.get(alias)
-        if prompt_id is not None:
-            try:
-                current = client.prompts.retrieve(prompt_id)
-            except PromptNotFound:
-                current = None  # deleted since: the alias is given to a new prompt
-            if current is not None:
-                if current.prompt == body and current.variables == names:
-                    return current, alias
-                latest = client.prompts.versions(prompt_id)[-1].version
-                return client.prompts.update(prompt_id, prompt=body, version=latest, variables=names), alias
-        created = client.prompts.create(body, variables=names)
-        aliases.set(alias, created.prompt_id)
-        return created, alias
+        return collect_values([name for name in names if name not in taken], given, *spaces)
 
     def _grid(
         self, client: Client, args: Any, cell: str, given: Mapping[str, str], spaces: tuple[Mapping[str, Any], ...]
@@ -514,8 +427,11 @@ class LlamaMagics(Magics):
         if space is None:
             raise UsageError(f"--over {args.over}: no variable named {args.over} in the notebook")
         rows = space[args.over]
-        columns = _columns(rows)
-        chosen, values = self._prepare(client, args, cell, given, spaces, columns=columns)
+        chosen = self._chosen(client, args, cell)
+        values = self._values(chosen, given, spaces, columns=_columns(rows))
+        # The model and the values common to every row are checked before the body is stored.
+        client.responses.check_variables(values.values, model=args.model)
+        prompt = chosen.prompt or client.prompts.save(chosen.name, chosen.template or "")
         if values.sources:
             display(note_bundle(values.summary()), raw=True)
             rows = _with_constants(rows, values.values)
@@ -526,7 +442,7 @@ class LlamaMagics(Magics):
             "temperature": args.temperature,
         }
         frame = client.grid(
-            chosen.prompt,
+            prompt,
             rows=rows,
             models=[args.model] if args.model else None,
             concurrency=args.concurrency,
@@ -572,13 +488,10 @@ class LlamaMagics(Magics):
         display(get_client().responses.list().to_pandas())
 
     def _cmd_prompts(self, rest: list[str]) -> None:
-        """Prompts (default versions) with an ``alias`` column first."""
+        """Prompts (default versions), their ``name`` first."""
         self._no_args("prompts", rest)
-        client = get_client()
-        frame = client.prompts.list().to_pandas()
-        names = Aliases.of(client).by_prompt()
-        frame.insert(0, "alias", frame["prompt_id"].map(lambda pid: names.get(pid, "")))
-        display(frame)
+        frame = get_client().prompts.list().to_pandas()
+        display(frame[["name", *(c for c in frame.columns if c != "name")]])
 
     def _cmd_config(self, rest: list[str]) -> None:
         self._no_args("config", rest)
@@ -686,20 +599,14 @@ def make_client(target: str, home: str | None, model: str | None) -> Client:
 
     if target != "embedded":
         return Client(home, base_url=target, model=model)
-    from . import config
-    from .backends.local import LocalBackend
-    from .engines.embedded import EmbeddedEngine
-
-    # An explicit backend, so a $LLAMABOOK_BASE_URL in the environment does not win.
-    return Client(backend=LocalBackend(Path(home).expanduser() if home else config.home(), [EmbeddedEngine()]))
+    return Client.embedded(home)  # so a $LLAMABOOK_BASE_URL in the environment does not win
 
 
 def describe_client(client: Client) -> str:
     backend = client.backend
-    base_url = getattr(backend, "base_url", None)
-    if base_url:
-        return f"the {backend.name} backend at {base_url}"
-    return f"the {backend.name} backend with data under {getattr(backend, 'home', '?')}"
+    if backend.base_url:
+        return f"the {backend.name} backend at {backend.base_url}"
+    return f"the {backend.name} backend with data under {backend.home or '?'}"
 
 
 def config_rows(client: Client) -> Iterator[tuple[str, str]]:
@@ -710,17 +617,13 @@ def config_rows(client: Client) -> Iterator[tuple[str, str]]:
         yield "server", client.server.label
     except LlamabookError as exc:
         yield "server", f"unknown ({exc})"
-    base_url = getattr(backend, "base_url", None)
-    if base_url:
-        yield "base_url", base_url
-        yield "api_key", "set (hidden)" if getattr(backend, "has_api_key", False) else "not set"
-    yield "home", str(getattr(backend, "home", None) or "-")
+    yield from backend.describe()
+    yield "home", str(backend.home or "-")
     try:
         yield "model", client.models.default()
     except LlamabookError as exc:
         yield "model", f"unavailable ({exc})"
-    aliases = Aliases.of(client)
-    yield "aliases", f"{aliases.path} ({len(aliases.table())} for this backend)"
+    yield "names", f"{len(client.prompts.names())} prompt names for this backend"
     recorder = client.cassette
     yield "cassette", recorder.describe() if recorder else "-"
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from .backends.base import ResponseRequest
+from .types.requests import ResponseRequest
 from .media import MediaOptions, adapt_part
-from .types import InputFile, InputImage, InputText, PromptReference
+from .types import InputFile, InputImage, InputItem, InputText, PromptReference
 
 FileReader = Callable[[str], "tuple[bytes, str]"]
 
@@ -59,5 +59,10 @@ def rewrite(request: ResponseRequest, options: MediaOptions, read_file: FileRead
         request,
         input=[*base, extra],
         prompt=PromptReference(id=prompt.id, version=prompt.version, variables=variables),
-        extra={**request.extra, "echo_prompt": prompt},
+        given_prompt=prompt,
     )
+
+
+def as_given(items: list[InputItem]) -> list[InputItem]:
+    """A request's input items as the user gave them: without the message :func:`rewrite` added."""
+    return [item for item in items if item.id != FALLBACK_MESSAGE_ID]

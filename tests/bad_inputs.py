@@ -61,7 +61,7 @@ class BadInput:
     fragment: str  # the message contains this
     needs: str = "home"  # "home", or "llama_cpp": the real llama-cpp server fixture
     stored: str = "nothing"  # what may change: "nothing", or "one failed response" (a record of the attempt)
-    setup: str = ""  # statements run before the snapshot (e.g. damaging aliases.json)
+    setup: str = ""  # statements run before the snapshot (e.g. damaging a file of the home)
     panel: str = ""  # widgets: the expression building the panel (before setup); else ``code`` assigns ``panel``
     holds: str = ""  # widgets: an expression that must be true after the action (e.g. the rows kept)
 
@@ -237,7 +237,7 @@ CLIENT_CASES = [
     BadInput("grid-rows-not-rows", "client", "grid rows that are one dict",
              "client.grid('Hi {{city}}', {'city': 'Cork'}, progress=False)", lb.InvalidRequest, "list of dicts"),
     BadInput("grid-bad-version", "client", "grid over a prompt id with a non-numeric version",
-             "client.grid(pid + '@two', [{'doc': 'a', 'name': 'b'}], progress=False)", lb.InvalidRequest, "must be a number"),
+             "client.grid(pid + '@two', [{'doc': 'a', 'name': 'b'}], progress=False)", lb.InvalidRequest, "whole number"),
     BadInput("grid-zero-concurrency", "client", "grid concurrency of 0",
              "client.grid('Hi {{city}}', [{'city': 'Cork'}], concurrency=0, progress=False)",
              lb.InvalidRequest, "at least 1"),
@@ -270,18 +270,18 @@ MAGIC_CASES = [
              "%%llama --var tone\nBe {{tone}}.", UsageError, "--var name=value"),
     BadInput("cell-var-unknown", "magics", "--var for a placeholder the cell lacks",
              "%%llama --var mood=dry --var tone=kind\nBe {{tone}}.", UsageError, "no such placeholder"),
-    BadInput("cell-unknown-alias", "magics", "-p with an unknown alias",
+    BadInput("cell-unknown-name", "magics", "-p with an unknown prompt name",
              "%%llama -p nosuch\nHi", UsageError, "No prompt named 'nosuch'"),
     BadInput("cell-unknown-prompt", "magics", "-p with an unknown prompt id",
              f"%%llama -p {MISSING_PROMPT}\nHi", UsageError, "not found"),
     BadInput("cell-bad-version", "magics", "-p with a non-numeric version",
-             "%%llama -p tutor@two\nHi", UsageError, "must be a number"),
+             "%%llama -p tutor@2x\nHi", UsageError, "whole number from 1 up"),
     BadInput("cell-missing-version", "magics", "-p with a version that does not exist",
              "%%llama -p tutor@9 --var doc=a --var name=b\nHi", UsageError, "has no version 9"),
     BadInput("cell-p-and-save", "magics", "-p and --save together",
              "%%llama -p tutor --save other\nHi", UsageError, "use one of them"),
-    BadInput("cell-bad-alias", "magics", "--save with a path as the alias",
-             "%%llama --save ../../etc/passwd\nHi", UsageError, "Alias '../../etc/passwd'"),
+    BadInput("cell-bad-name", "magics", "--save with a path as the name",
+             "%%llama --save ../../etc/passwd\nHi", UsageError, "'../../etc/passwd' can't name a prompt"),
     BadInput("cell-bad-out", "magics", "-o that is not a Python name",
              "%%llama -o 2nd\nHi", UsageError, "Python variable name"),
     BadInput("cell-unknown-model", "magics", "-m with a wrong model",
@@ -314,9 +314,6 @@ MAGIC_CASES = [
              "%llama use", UsageError, "needs a target"),
     BadInput("use-model-embedded", "magics", "model= for the embedded backend",
              "%llama use embedded model=gpt-9", UsageError, "model= is for a server"),
-    BadInput("aliases-damaged", "magics", "damaged aliases.json",
-             "%%llama --save tutor\nHi", UsageError, "Cannot read prompt aliases",
-             setup="(home / 'aliases.json').write_text('{not json')"),
 ]  # fmt: skip
 
 ELSEWHERE = "  # meanwhile, elsewhere"

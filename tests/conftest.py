@@ -1,4 +1,5 @@
-"""Shared fixtures: one embedded model, one llama-cpp server, one Llama Stack and one OGX server per session."""
+"""Shared fixtures: a scripted engine (no model) per test; one embedded model, one llama-cpp server,
+one Llama Stack and one OGX server per session."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 import llamabook as lb
 from llamabook.engines.embedded import EmbeddedEngine, default_model_path
+from scripted_engine import ScriptedEngine
 from servers import Server, ServerFailed, llama_stack_missing, ogx_missing, start_llama_cpp, start_llama_stack, start_ogx
 
 if TYPE_CHECKING:
@@ -32,6 +34,19 @@ def engine() -> EmbeddedEngine:
 @pytest.fixture
 def client(tmp_path: Path, engine: EmbeddedEngine) -> Iterator[lb.Client]:
     with lb.Client(tmp_path / "home", engine=engine) as c:
+        yield c
+
+
+@pytest.fixture
+def scripted() -> ScriptedEngine:
+    """A fresh deterministic engine (tests/scripted_engine.py): answers echo what it was sent, no model."""
+    return ScriptedEngine()
+
+
+@pytest.fixture
+def quick_client(tmp_path: Path, scripted: ScriptedEngine) -> Iterator[lb.Client]:
+    """A client on a fresh home whose only engine is ``scripted``: for parsing, layout and grid mechanics."""
+    with lb.Client(tmp_path / "home", engine=scripted) as c:
         yield c
 
 

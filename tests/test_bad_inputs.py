@@ -1,8 +1,8 @@
 """Every case of tests/bad_inputs.py: the typed error, its message, and nothing stored changed.
 
 Each case runs on its own copy of one seeded home (prompt versions, files, a response, a run
-log row, an alias). The home is snapshotted before and after (every table row, every file's
-hash, aliases.json included); they must be equal, except where the catalogue says the attempt
+log row, a prompt name). The home is snapshotted before and after (every table row, every file's
+hash); they must be equal, except where the catalogue says the attempt
 is itself recorded (a failed response). A widget case must also raise nothing and show no
 traceback, and show its typed error in the panel's error area.
 """
@@ -48,7 +48,7 @@ class Seed:
 
 @pytest.fixture(scope="module")
 def seed(tmp_path_factory: pytest.TempPathFactory, engine: EmbeddedEngine) -> Seed:
-    """A home with two prompt versions, four files, a response, a run-log row and an alias."""
+    """A home with two prompt versions, four files, a response, a run-log row and a prompt name."""
     folder = tmp_path_factory.mktemp("bad-inputs")
     home = folder / "seed"
     media = make_bad_media(folder / "media")
@@ -61,7 +61,7 @@ def seed(tmp_path_factory: pytest.TempPathFactory, engine: EmbeddedEngine) -> Se
         photo = client.files.create(media.png, filename="photo.png")
         response = client.responses.create(prompt=prompt.prompt_id, variables={"doc": notes, "name": "Ann"}, max_output_tokens=2)
         grid = client.grid(prompt.prompt_id, [{"doc": "a", "name": "b"}], max_output_tokens=1, progress=False)
-        magics.Aliases(home / magics.ALIASES_FILE, "local").set("tutor", prompt.prompt_id)
+        client.prompts.save("tutor", TEMPLATE + " Briefly.", ["doc", "name"])  # names version 2's prompt
     # Every connection closed with the client (the grid's too), so the copies below see a still file.
     assert not (home / "llamabook.db-wal").exists()
     assert list(grid["status"]) == ["incomplete"] and grid["cut_off"].all()  # one token: cut off

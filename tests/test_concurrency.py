@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import pytest
 
 import llamabook as lb
-from llamabook.backends.local.migrations import MIGRATIONS
+from llamabook.store.migrations import MIGRATIONS
 from llamabook.engines.embedded import EmbeddedEngine
 
 T = TypeVar("T")
@@ -169,9 +169,7 @@ def soak_thread(client: lb.Client, owner: str, deadline: float) -> dict[str, Any
     deleted again), a response through the fault server, a run-log row; then reads of its own
     objects and of the shared lists, whose counts may never go backwards.
     """
-    from llamabook.batch import RunLog
-
-    log = RunLog(client)
+    log = client.backend.store.runs
     made: dict[str, Any] = {"prompts": {}, "files": [], "deleted": [], "responses": [], "log": [], "reads": 0}
     seen = 0
     index = 0
@@ -494,7 +492,7 @@ if __name__ == "__main__":
 
 
 def test_grouped_writes_commit_every_job_and_keep_errors_to_their_own_thread(tmp_path: Path) -> None:
-    from llamabook.backends.local.database import Database
+    from llamabook.store.database import Database
 
     db = Database(tmp_path / "group.db")
     with db.write() as conn:

@@ -27,7 +27,7 @@ import pytest
 import llamabook as lb
 from crashworker import MODEL, TEMPLATE, grid_rows, payload, write_files_and_prompts
 from faultserver import FaultServer
-from llamabook.backends.local.database import Database
+from llamabook.store.database import Database
 from storecheck import integrity
 
 HERE = Path(__file__).parent

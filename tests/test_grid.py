@@ -1,4 +1,8 @@
-"""client.grid: rows × versions × models, bounded concurrency, retries, the run log, resume."""
+"""client.grid: rows × versions × models, bounded concurrency, retries, the run log, resume.
+
+Grid mechanics run on the scripted engine (``quick_client``, ``scripted``: its answer echoes what it was
+sent) or on the fault server (HTTP faults); one grid runs end to end on the real embedded model.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import pytest
 
 import llamabook as lb
 from faultserver import MODEL, FaultServer
+from scripted_engine import ScriptedEngine
 
 HERE = Path(__file__).parent
 
@@ -52,6 +57,68 @@ def test_grid_on_the_embedded_model_with_versions_and_resume(client: lb.Client) 
     assert str(grid["version"].dtype) == "Int64" and str(grid["latency_s"].dtype) == "Float64"
 
 
+def test_rows_versions_and_models_each_send_their_own_prompt_once(tmp_path: Path) -> None:
+    first, second = ScriptedEngine("test/first"), ScriptedEngine("test/second")
+    with lb.Client(tmp_path / "home", engines=[first, second]) as client:
+        p = client.prompts.create("What is the capital of {{country}}?", variables=["country"])
+        client.prompts.update(p.prompt_id, prompt="Name the capital of {{country}}.", version=1, variables=["country"])
+        rows = pd.DataFrame({"country": ["Ireland", "France"]})
+        models = ["test/first", "test/second"]
+        grid = client.grid(p, rows, versions=[1, 2], models=models, concurrency=3, input="Be brief.", progress=False)
+        assert list(grid.columns[:2]) == ["row", "country"] and len(grid) == 8
+        templates = {1: "What is the capital of {}?", 2: "Name the capital of {}."}
+        expected = {
+            (row, version, model): f"[system: {templates[version].format(country)}] echo: Be brief."
+            for row, country in enumerate(["Ireland", "France"])
+            for version in (1, 2)
+            for model in models
+        }
+        assert dict(zip(zip(grid["row"], grid["version"], grid["model"]), grid["output_text"])) == expected
+        assert (grid["status"] == "completed").all() and not grid["cut_off"].any() and grid["error"].isna().all()
+        assert (grid["input_tokens"] == [len(o.split()) - 2 for o in grid["output_text"]]).all()  # system + user words
+        assert (grid["output_tokens"] == [len(o.split()) for o in grid["output_text"]]).all()
+        assert len(first.calls) == len(second.calls) == 4 and not grid["cached"].any()
+        assert {c.model for c in first.calls} == {"test/first"} and {c.model for c in second.calls} == {"test/second"}
+
+        again = client.grid(p, rows, versions=[1, 2], models=models, concurrency=3, input="Be brief.", progress=False)
+        assert again["cached"].all() and len(first.calls) + len(second.calls) == 8  # all from the run log
+        assert again["output_text"].tolist() == grid["output_text"].tolist()
+        assert again["response_id"].tolist() == grid["response_id"].tolist()
+
+        shorter = client.grid(p, rows, versions=[2], models=models[:1], input="Be brief.", max_output_tokens=3,
+                              progress=False)  # fmt: skip
+        assert not shorter["cached"].any() and len(first.calls) == 6  # other options: new calls
+        assert shorter["output_text"].tolist() == ["[system: Name the ", "[system: Name the "]
+        assert (shorter["status"] == "incomplete").all() and shorter["cut_off"].all()
+        assert [c.options.max_output_tokens for c in first.calls[-2:]] == [3, 3]
+
+
+def test_an_engine_failure_is_an_error_row_retried_when_it_may_pass(
+    quick_client: lb.Client, scripted: ScriptedEngine
+) -> None:
+    scripted.fail("Cork")  # not retryable: the row fails at once
+    scripted.fail("Dublin", times=2, status_code=503, retry_after=0.01)  # retryable: passes on the third attempt
+    scripted.fail("Galway", status_code=429, retry_after=0.01)  # never passes: fails after every retry
+    rows = [{"city": city} for city in ("Cork", "Dublin", "Galway", "Sligo")]
+    grid = quick_client.grid("Weather in {{city}}?", rows, concurrency=4, retries=2, progress=False)
+    by_row = grid.set_index("row")
+    assert by_row["status"].tolist() == ["failed", "completed", "failed", "completed"]
+    assert by_row["attempts"].tolist() == [1, 3, 3, 1]
+    assert by_row.loc[0, "error"] == "EngineError: scripted failure on 'Cork'"
+    assert by_row.loc[2, "error"] == "EngineError: scripted failure on 'Galway'"
+    assert by_row.loc[1, "output_text"] == "[system: Weather in Dublin?] echo:"
+    calls = [call.system[0] for call in scripted.calls]
+    assert {city: calls.count(f"Weather in {city}?") for city in ("Cork", "Dublin", "Galway", "Sligo")} == {
+        "Cork": 1, "Dublin": 3, "Galway": 3, "Sligo": 1,
+    }  # fmt: skip
+    failed = quick_client.responses.retrieve(by_row.loc[0, "response_id"])  # the failed call is kept, as failed
+    assert failed.status == "failed" and "scripted failure on 'Cork'" in failed.error.message
+
+    again = quick_client.grid("Weather in {{city}}?", rows, concurrency=4, retries=0, progress=False)
+    assert again.set_index("row")["cached"].tolist() == [False, True, False, True]  # failures are not cached
+    assert len(scripted.calls) == len(calls) + 2
+
+
 def test_bad_grid_input_fails_before_any_call(client: lb.Client) -> None:
     rows = pd.DataFrame({"city": ["Cork"]})
     with pytest.raises(lb.MissingVariables, match="country"):
@@ -63,8 +130,10 @@ def test_bad_grid_input_fails_before_any_call(client: lb.Client) -> None:
     assert client.responses.list() == []
 
 
-def test_parquet_round_trip(client: lb.Client, tmp_path: Path) -> None:
-    grid = client.grid("Say {{word}}.", [{"word": "yes"}, {"word": "no"}], max_output_tokens=4, progress=False)
+def test_parquet_round_trip(quick_client: lb.Client, tmp_path: Path) -> None:
+    grid = quick_client.grid("Say {{word}}.", [{"word": "yes"}, {"word": "no"}], max_output_tokens=3, progress=False)
+    assert grid["output_text"].tolist() == ["[system: Say yes.] ", "[system: Say no.] "]
+    assert grid["cut_off"].tolist() == [True, True]
     path = tmp_path / "grid.parquet"
     grid.to_parquet(path)
     back = pd.read_parquet(path)

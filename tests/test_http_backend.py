@@ -146,9 +146,9 @@ def test_is_default_is_right_everywhere(backend: HttpBackend) -> None:
     backend.update_prompt(p.prompt_id, "b", 1, [], False)
     assert backend.get_prompt(p.prompt_id).is_default
     # OGX's get says so itself, and is believed; Llama Stack 0.7.3's says false, so it is computed
-    said = backend._json("get", f"/prompts/{p.prompt_id}")["is_default"]
+    said = backend._transport.json("get", f"/prompts/{p.prompt_id}")["is_default"]
     assert said is (backend.server_info().kind == "ogx")
-    assert backend._is_default_from_server is (backend.server_info().kind == "ogx")
+    assert backend.capabilities.server_prompts
     assert not backend.get_prompt(p.prompt_id, 2).is_default
     assert [v.is_default for v in backend.list_versions(p.prompt_id)] == [True, False]
 

@@ -1,4 +1,8 @@
-"""``%llama`` / ``%%llama`` in a real IPython shell (no kernel), on the real embedded model."""
+"""``%llama`` / ``%%llama`` in a real IPython shell (no kernel).
+
+Parsing and display mechanics run on the scripted engine (tests/scripted_engine.py, fixture ``quick``),
+whose answer echoes what it was sent; end-to-end tests run on the real embedded model (fixture ``client``).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import llamabook as lb
 import llamabook.views as lb_views
 from llamabook import magics
 from llamabook.engines.embedded import EmbeddedEngine
+from scripted_engine import ScriptedEngine
 
 pytestmark = pytest.mark.model
 
@@ -62,6 +67,17 @@ def client(tmp_path: Path, engine: EmbeddedEngine, ip: InteractiveShell) -> Iter
         magics.set_client(c)
         yield c
         magics.set_client(None)
+    for name in set(ip.user_ns) - before:
+        del ip.user_ns[name]
+
+
+@pytest.fixture
+def quick(quick_client: lb.Client, ip: InteractiveShell) -> Iterator[lb.Client]:
+    """As ``client``, on the scripted engine (``scripted``): no model."""
+    before = set(ip.user_ns)
+    magics.set_client(quick_client)
+    yield quick_client
+    magics.set_client(None)
     for name in set(ip.user_ns) - before:
         del ip.user_ns[name]
 
@@ -117,7 +133,7 @@ def test_load_ext_imports_nothing_heavy_and_creates_no_client(tmp_path: Path) ->
 def test_cell_help_lists_the_options_and_runs_nothing(ip: InteractiveShell, client: lb.Client) -> None:
     ran = ok(ip, "%%llama --help\nignored body {{x}}")
     assert "usage: %%llama" in ran.stdout
-    for option in ("-p ID[@VERSION]", "--save NAME", "--var NAME=VALUE", "--over DF", "--no-stream", "--debug"):
+    for option in ("-p REF", "--save NAME", "--var NAME=VALUE", "--over DF", "--no-stream", "--debug"):
         assert option in ran.stdout
     assert list(client.prompts.list()) == []
     line_help = ok(ip, "%llama --help").stdout
@@ -147,30 +163,42 @@ def test_template_with_a_notebook_variable_and_a_var(ip: InteractiveShell, clien
     assert f"{answer.usage.input_tokens} in / {answer.usage.output_tokens} out tokens" in footer
 
 
-def test_dollar_and_single_braces_stay_literal(ip: InteractiveShell, client: lb.Client) -> None:
+def test_dollar_and_single_braces_stay_literal(
+    ip: InteractiveShell, quick: lb.Client, scripted: ScriptedEngine
+) -> None:
     ip.user_ns["x"] = "EXPANDED"
     ok(ip, "%%llama --var name=Ada --max-tokens 2 --no-stream\nPrint $x, {x}, $$x and {{name}} as written.\n")
     system = ip.user_ns["_llama"].rendered_messages[0]
     assert system == {"role": "system", "content": "Print $x, {x}, $$x and Ada as written."}
+    (call,) = scripted.calls
+    assert call.messages == [system] and call.options.max_output_tokens == 2  # exactly this reached the engine
+    assert ip.user_ns["_llama"].output_text == "[system: Print "  # two tokens, then cut off
 
 
-def test_stream_updates_one_display_at_most_ten_times_a_second(ip: InteractiveShell, client: lb.Client) -> None:
+def test_stream_updates_one_display_at_most_ten_times_a_second(
+    ip: InteractiveShell, quick: lb.Client, scripted: ScriptedEngine
+) -> None:
+    scripted.delay_s = 0.02  # ten words in 0.2 s: unthrottled, that would be ten drafts
     started = time.monotonic()
     ran = ok(ip, f'%%llama -i "{QUESTION}" --max-tokens 48\nAnswer in detail.')
     elapsed = time.monotonic() - started
     response = ip.user_ns["_llama"]
+    assert response.output_text == f"[system: Answer in detail.] echo: {QUESTION}"
     updates = ran.updates()
     assert updates and updates[-1].data["text/plain"] == response.output_text
     assert len({o.transient["display_id"] for o in updates}) == 1
+    drafts = [o.data["text/plain"] for o in updates[:-1]]
+    assert drafts and all(d.endswith(" ▌") and response.output_text.startswith(d[:-2]) for d in drafts), drafts
     assert len(updates) <= 2 + 10 * elapsed  # throttled drafts, plus the final update
 
 
-def test_terminal_prints_the_stream_once(ip: InteractiveShell, client: lb.Client) -> None:
+def test_terminal_prints_the_stream_once(ip: InteractiveShell, quick: lb.Client) -> None:
     """Terminal IPython cannot update a display: the deltas are printed as they come, then the footer."""
     with capture_output(display=False) as captured:
         result = ip.run_cell(f'%%llama -i "{QUESTION}" --max-tokens 24\nAnswer briefly.')
     assert result.error_in_exec is None
     response = ip.user_ns["_llama"]
+    assert response.output_text == f"[system: Answer briefly.] echo: {QUESTION}"
     assert captured.stdout.count(response.output_text) == 1
     assert captured.stdout.rstrip().endswith(" s")  # the footer's latency comes last
 
@@ -184,26 +212,31 @@ def test_throttle_allows_at_most_n_per_second() -> None:
     assert 1 <= allowed <= 5
 
 
-def test_no_stream_text_format_displays_the_answer_once(ip: InteractiveShell, client: lb.Client) -> None:
+def test_no_stream_text_format_displays_the_answer_once(ip: InteractiveShell, quick: lb.Client) -> None:
     ran = ok(ip, f'%%llama -i "{QUESTION}" --no-stream -f text --max-tokens 16\nAnswer briefly.')
     response = ip.user_ns["_llama"]
     assert ran.updates() == []
-    assert ran.outputs[0].data == {"text/plain": response.output_text}
+    assert ran.outputs[0].data == {"text/plain": f"[system: Answer briefly.] echo: {QUESTION}"}
+    assert response.output_text == ran.outputs[0].data["text/plain"]
 
 
-def test_json_format_shows_the_response_json(ip: InteractiveShell, client: lb.Client) -> None:
+def test_json_format_shows_the_response_json(ip: InteractiveShell, quick: lb.Client) -> None:
     ran = ok(ip, "%%llama -f json --max-tokens 4 -i Hi\nBe brief.")
     response = ip.user_ns["_llama"]
     final = ran.updates()[-1].data
     assert final["application/json"]["id"] == response.id
     assert final["application/json"]["output"][0]["content"][0]["text"] == response.output_text
+    assert response.output_text == "[system: Be brief.] echo: "  # 4 tokens of "[system: Be brief.] echo: Hi"
+    assert final["application/json"]["status"] == "incomplete"
+    assert final["application/json"]["incomplete_details"] == {"reason": "length"}
     assert json.loads(final["text/plain"]) == final["application/json"]
 
 
-def test_dataframe_variable_is_sent_as_csv(ip: InteractiveShell, client: lb.Client) -> None:
+def test_dataframe_variable_is_sent_as_csv(ip: InteractiveShell, quick: lb.Client, scripted: ScriptedEngine) -> None:
     ip.user_ns["table"] = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
     ran = ok(ip, "%%llama --max-tokens 2 --no-stream\nRows:\n{{table}}")
     assert ip.user_ns["_llama"].rendered_messages[0]["content"] == "Rows:\na,b\n1,x\n2,y\n"
+    assert [call.system for call in scripted.calls] == [["Rows:\na,b\n1,x\n2,y\n"]]
     assert ran.texts()[0] == "values: table = DataFrame 2x2 as CSV"
 
 
@@ -217,15 +250,15 @@ def test_values_are_described_briefly(data: Path) -> None:
     assert magics.describe(Image.new("RGB", (3, 2))) == "PIL image 3x2"
 
 
-# ---- saved prompts and aliases -----------------------------------------------------------------------
+# ---- saved (named) prompts ---------------------------------------------------------------------------
 
 
 def test_save_reuse_new_version_and_pinned_version(ip: InteractiveShell, client: lb.Client) -> None:
     ok(ip, "%%llama --save tutor --var tone=kind --max-tokens 2 --no-stream\nYou are a {{tone}} tutor.")
     prompt_id = ip.user_ns["_llama"].prompt.id
-    aliases = json.loads((client.backend.home / "aliases.json").read_text())
-    assert aliases == {"local": {"tutor": prompt_id}}
-    assert [p.name for p in client.backend.home.iterdir() if p.name.endswith(".tmp")] == []
+    assert client.prompts.names() == {"tutor": prompt_id}  # kept in the home database, by the client
+    assert client.prompts.get("tutor").prompt_id == prompt_id
+    assert not (client.backend.home / "aliases.json").exists()
 
     ok(ip, "%%llama --save tutor --var tone=kind --max-tokens 2 --no-stream\nYou are a {{tone}} tutor.")
     assert len(client.prompts.versions(prompt_id)) == 1  # unchanged body: same version
@@ -250,7 +283,7 @@ def test_missing_variable_fails_naming_it_and_stores_nothing(ip: InteractiveShel
     assert isinstance(ran.error, UsageError)
     assert "nobody_here, country_x" in str(ran.error) and "--var nobody_here=..." in str(ran.error)
     assert list(client.prompts.list()) == [] and list(client.responses.list()) == []
-    assert not (client.backend.home / "aliases.json").exists()
+    assert client.prompts.names() == {}
 
 
 def test_errors_are_short_unless_debug(ip: InteractiveShell, client: lb.Client) -> None:
@@ -276,7 +309,7 @@ def test_line_commands_show_dataframes(ip: InteractiveShell, client: lb.Client) 
         models = ok(ip, "%llama models").texts()[0]
         responses = ok(ip, "%llama responses").texts()[0]
         files = ok(ip, "%llama files").texts()[0]
-    assert prompts.split()[:6] == ["alias", "prompt_id", "version", "is_default", "variables", "prompt"]
+    assert prompts.split()[:6] == ["name", "prompt_id", "version", "is_default", "variables", "prompt"]
     assert "greeter" in prompts and response.prompt.id in prompts
     assert "smollm2-135m-instruct" in models and "accepts" in models
     assert response.id in responses and "output_tokens" in responses
@@ -309,18 +342,25 @@ def test_use_and_config_never_show_the_key(
 # ---- --over: client.grid ----------------------------------------------------------------------------
 
 
-def test_over_runs_the_template_for_every_row(ip: InteractiveShell, client: lb.Client) -> None:
+def test_over_runs_the_template_for_every_row(ip: InteractiveShell, quick: lb.Client, scripted: ScriptedEngine) -> None:
     ip.user_ns["cities"] = pd.DataFrame({"city": ["Paris", "Dublin"]})
-    ran = ok(ip, "%%llama --over cities --var style=short --max-tokens 4 -o facts\nGive a {{style}} fact about {{city}}.")
+    ran = ok(ip, "%%llama --over cities --var style=short --max-tokens 7 -o facts\nGive a {{style}} fact about {{city}}.")
     frame = ip.user_ns["facts"]
     assert ip.user_ns["_llama"] is frame
     assert list(frame["city"]) == ["Paris", "Dublin"] and list(frame["style"]) == ["short", "short"]
-    assert list(frame["status"]) == ["incomplete", "incomplete"] and frame["cut_off"].all()  # 4 tokens: cut off
-    assert frame["prompt_id"].nunique() == 1 and frame["output_text"].str.len().min() > 0
+    assert list(frame["status"]) == ["incomplete", "incomplete"] and frame["cut_off"].all()  # 7 tokens: cut off
+    assert list(frame["output_text"]) == [f"[system: Give a short fact about {c}.] " for c in ("Paris", "Dublin")]
+    assert frame["prompt_id"].nunique() == 1
+    sent = sorted((call.system, call.user, call.options.max_output_tokens) for call in scripted.calls)
+    assert sent == [([f"Give a short fact about {c}."], "", 7) for c in ("Dublin", "Paris")]
     assert ran.texts()[0] == "values: style = 'short' (--var)"
 
 
-def test_temperature_concurrency_and_no_progress_reach_the_client(ip: InteractiveShell, client: lb.Client) -> None:
+def test_temperature_concurrency_and_no_progress_reach_the_client(
+    ip: InteractiveShell, quick: lb.Client, scripted: ScriptedEngine
+) -> None:
+    client = quick
+    scripted.delay_s = 0.03  # calls long enough to overlap
     ok(ip, "%%llama --no-stream -t 0.7 --max-tokens 2 -o warm\nSay hi.")
     assert ip.user_ns["warm"].temperature == 0.7
     assert client.responses.retrieve(ip.user_ns["warm"].id).temperature == 0.7
@@ -332,11 +372,16 @@ def test_temperature_concurrency_and_no_progress_reach_the_client(ip: Interactiv
         assert ("llamabook grid" in captured.stderr) == (not quiet)  # tqdm's bar, or none
     assert ip.user_ns["said"]["status"].isin(["completed", "incomplete"]).all() and ip.user_ns["said"]["cached"].all()
     assert {r.temperature for r in client.responses.list()} == {0.7, 0.0}
+    assert [call.options.temperature for call in scripted.calls] == [0.7, 0.0, 0.0, 0.0]  # the rerun: from the log
+    assert scripted.max_in_flight == 2  # --concurrency 2: two calls at a time, never three
 
 
-def test_values_line_shows_long_values_shortened(ip: InteractiveShell, client: lb.Client) -> None:
+def test_values_line_shows_long_values_shortened(
+    ip: InteractiveShell, quick: lb.Client, scripted: ScriptedEngine
+) -> None:
     ip.user_ns["story"] = "once upon a time " * 10
     ip.user_ns["year"] = 1999
     ran = ok(ip, "%%llama --no-stream --max-tokens 2\nSummarise {{story}} from {{year}}.")
     line = ran.texts()[0]
     assert line == "values: story = 'once upon a time once upon a time onc…', year = 1999"
+    assert [call.system for call in scripted.calls] == [[f"Summarise {'once upon a time ' * 10} from 1999."]]  # whole

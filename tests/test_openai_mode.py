@@ -9,7 +9,7 @@ import pytest
 
 import llamabook as lb
 from llamabook.backends.base import ResponseRequest
-from llamabook.backends.http import _request_body, client_rendered_body
+from llamabook.backends.http.requests import client_rendered_body, request_body as _request_body
 from llamabook.types import InputFile, InputImage, InputText, PromptReference
 from servers import Server
 

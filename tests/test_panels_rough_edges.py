@@ -12,31 +12,14 @@ from typing import Any
 
 import pandas as pd
 from htmlcheck import active_parts, tags, text
+from scripted_engine import ScriptedEngine
 
 import llamabook as lb
-from llamabook.engines.base import Generation
 from llamabook.widgets import FilesPanel, ResponseView, RunsTable
 from llamabook.widgets.runs_table import CELL_CHARS
 
 WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 8  # 360 characters, no space to wrap at
 HOSTILE = "<img src=x onerror=alert(1)> " + "Dublin is the capital of Ireland. " * 12
-
-
-class Scripted:
-    """An engine that answers at once with a fixed text: layout tests need long answers, not a model's."""
-
-    name = "scripted"
-
-    def __init__(self, answer: str) -> None:
-        self.answer = answer
-
-    def models(self) -> list[lb.Model]:
-        return [lb.Model(id="scripted", owned_by="tests", engine="scripted", accepts=["text"])]
-
-    def generate(self, model: str, messages: list[dict[str, Any]], options: Any) -> Generation:
-        g = Generation(iter([self.answer[:10], self.answer[10:]]))
-        g.input_tokens, g.output_tokens, g.finish_reason = 5, 60, "stop"
-        return g
 
 
 def classes(widget: Any) -> tuple[str, ...]:
@@ -58,7 +41,8 @@ def uploaded(*files: tuple[str, bytes]) -> tuple[dict[str, Any], ...]:
 
 
 def grid_of(tmp_path: Path, answer: str, countries: list[str | None]) -> tuple[lb.Client, pd.DataFrame]:
-    client = lb.Client(tmp_path / "home", engines=[Scripted(answer)])
+    """A grid whose every answer is ``answer``: layout tests need long answers, not a model's."""
+    client = lb.Client(tmp_path / "home", engine=ScriptedEngine(answer=lambda messages: answer))
     grid = client.grid("Tell me about {{country}}.", pd.DataFrame({"country": countries}), progress=False)
     return client, grid
 

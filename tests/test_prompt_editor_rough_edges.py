@@ -2,7 +2,8 @@
 the upload button's "(0)", a stale status after a version switch, and a double-spaced answer.
 
 The answer's spacing as JupyterLab draws it is measured in a real browser:
-tests/browser/test_prompt_editor_layout.py. These tests check the widgets the kernel sends.
+tests/browser/test_prompt_editor_layout.py. These tests check the widgets the kernel sends: runs on the
+scripted engine (``quick_client``, ``scripted``), except the streamed answer's layout, on the real model.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from htmlcheck import tags, text
+from scripted_engine import MODEL_ID, ScriptedEngine
 from test_widgets import QUESTION, TIMEOUT, classes, file_item, upload_value
 
 import llamabook as lb
@@ -20,8 +22,10 @@ from llamabook.widgets import PromptEditor
 UPLOAD_TIP = "Upload an image or a PDF"  # not None: ipywidgets would title the button "null"
 
 
-@pytest.mark.model
-def test_an_image_for_a_text_only_model_names_the_checkbox_to_tick(client: lb.Client, data: Path) -> None:
+def test_an_image_for_a_text_only_model_names_the_checkbox_to_tick(
+    quick_client: lb.Client, scripted: ScriptedEngine, data: Path
+) -> None:
+    client = quick_client  # its model is text-only, as the embedded one
     editor = PromptEditor(client, max_output_tokens=8)
     editor.template.value = "Describe {{photo}} in a few words."
     photo = editor.fields["photo"]
@@ -30,20 +34,23 @@ def test_an_image_for_a_text_only_model_names_the_checkbox_to_tick(client: lb.Cl
     editor.run_button.click()
     message, label = editor.error.message, editor.describe_images.description
     assert message.startswith("UnsupportedInput:") and "text-only" in message and "'photo'" in message
-    assert client.models.default() in message
+    assert client.models.default() == MODEL_ID and f"'{MODEL_ID}'" in message
     assert f"Tick '{label}'" in message and f"Tick '{label}'" in text(editor.error.value)
     assert "describe_images=True" not in message  # the API's wording, not the panel's
-    assert client.responses.list() == [] and not editor.running
+    assert client.responses.list() == [] and not editor.running and scripted.calls == []
 
     editor.describe_images.value = True  # what the message says to do
     editor.run_button.click()
     assert editor.wait(TIMEOUT) and editor.error.message == ""
     seen = str(client.responses.retrieve(editor.response.id).rendered_messages)
     assert "[Image photo: phone.png" in seen
+    (call,) = scripted.calls  # the engine got the placeholder and the description, no image part
+    assert call.system == ["Describe [Image: photo] in a few words."]
+    assert call.user.startswith("[Image photo: phone.png")
 
 
-@pytest.mark.model
-def test_a_new_run_and_a_failed_one_clear_the_last_answer_footer_and_details(client: lb.Client) -> None:
+def test_a_new_run_and_a_failed_one_clear_the_last_answer_footer_and_details(quick_client: lb.Client) -> None:
+    client = quick_client
     editor = PromptEditor(client, input=QUESTION, max_output_tokens=16)
     editor.template.value = "You are a geography tutor for {{name}}."
     name = editor.fields["name"]
@@ -52,6 +59,8 @@ def test_a_new_run_and_a_failed_one_clear_the_last_answer_footer_and_details(cli
     assert editor.wait(TIMEOUT)
     first = editor.response
     assert first is not None and editor.output.value and first.id in editor.footer.value
+    assert first.output_text == f"[system: You are a geography tutor for Ada.] echo: {QUESTION}"
+    assert safe_markdown_html(first.output_text) in editor.output.value
     assert editor.details_box.layout.display == "" and editor.details.response == first
 
     display: list[str] = []

@@ -171,11 +171,10 @@ def test_server_ids_cannot_address_another_route(tmp_path: Path, llama_stack_ser
 #: Formatted SQL that was reviewed: each interpolates only text built from constants in its function
 #: (a "?"-placeholder WHERE clause, ASC/DESC, a comparison operator, a constant), never a user value.
 REVIEWED_SQL = {
-    ("backends/local/database.py", "BUSY_TIMEOUT_MS"),
-    ("backends/local/database.py", "statement"),  # a statement of the MIGRATIONS constant
-    ("backends/local/prompts.py", "_SELECT"),  # a literal SELECT … JOIN prefix
-    ("backends/local/files.py", "where"), ("backends/local/files.py", "direction"),
-    ("backends/local/responses.py", "where"), ("backends/local/responses.py", "direction"),
+    ("store/database.py", "BUSY_TIMEOUT_MS"),
+    ("store/database.py", "statement"),  # a statement of the MIGRATIONS constant
+    ("store/prompts.py", "_SELECT"),  # a literal SELECT … JOIN prefix
+    ("store/pages.py", "statement"),  # table, tiebreak and columns are the callers' constants; values are bound
 }  # fmt: skip
 SQL_METHODS = {"execute", "executemany", "executescript"}
 
@@ -209,6 +208,19 @@ def _literal_parts(node: ast.expr) -> list[str] | None:
     if isinstance(node, ast.Name):
         return [node.id]  # a statement held in a variable: listed so that it is reviewed
     return None  # .format(), % formatting, a call…
+
+
+def test_sql_lives_only_in_the_store() -> None:
+    """One owner of the home database: every SQL call is under llamabook/store/."""
+    calls = {
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SQL_METHODS
+    }
+    assert {"store/prompts.py", "store/names.py", "store/remote.py", "store/runs.py"} <= calls
+    assert sorted(c for c in calls if not c.startswith("store/")) == []
+    assert not any("sqlite3" in path.read_text() for path in PACKAGE.rglob("*.py") if "store" not in path.parts)
 
 
 def test_no_user_value_is_formatted_into_sql() -> None:

@@ -1,4 +1,8 @@
-"""The notebook panels at the Python level: set widget values, click, check the widgets and the store."""
+"""The notebook panels at the Python level: set widget values, click, check the widgets and the store.
+
+Runs that only check the panels' mechanics use the scripted engine (``quick_client``, ``scripted``: its answer
+echoes what it was sent); one run end to end uses the real embedded model (``client``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from htmlcheck import active_parts, tags, text
+from scripted_engine import ScriptedEngine
 
 import llamabook as lb
 from llamabook.engines.embedded import EmbeddedEngine
@@ -202,8 +207,10 @@ def test_run_streams_throttled_into_the_panel_and_stores_the_response(client: lb
     assert len(client.responses.list()) == 2
 
 
-@pytest.mark.model
-def test_stop_ends_the_run_and_keeps_the_partial_response(client: lb.Client) -> None:
+def test_stop_ends_the_run_and_keeps_the_partial_response(quick_client: lb.Client, scripted: ScriptedEngine) -> None:
+    client = quick_client
+    scripted.delay_s = 0.02  # 9 words: 0.18 s to the end, unless stopped
+    whole = "[system: Write a very long story about dragons.] echo:"
     editor = PromptEditor(client, max_output_tokens=400)
     editor.template.value = "Write a very long story about {{topic}}."
     editor.fields["topic"].text.value = "dragons"
@@ -214,12 +221,15 @@ def test_stop_ends_the_run_and_keeps_the_partial_response(client: lb.Client) -> 
     assert editor.status.value == "incomplete"
     stored = client.responses.retrieve(editor.response.id)
     assert stored.status == "incomplete" and stored.incomplete_details == {"reason": "cancelled"}
-    assert stored.usage.output_tokens < 400
+    assert stored.usage.output_tokens < 9 and whole.startswith(stored.output_text) and stored.output_text != whole
+    assert len(scripted.calls) == 1 and scripted.in_flight == 0  # the engine's stream was closed, not left running
     assert not editor.run_button.disabled and editor.stop_button.disabled
 
 
-@pytest.mark.model
-def test_a_picked_pdf_and_a_described_image_reach_the_model(client: lb.Client, data: Path) -> None:
+def test_a_picked_pdf_and_a_described_image_reach_the_model(
+    quick_client: lb.Client, scripted: ScriptedEngine, data: Path
+) -> None:
+    client = quick_client  # text-only, as the embedded model: the image is described, the PDF read as text
     invoice = client.files.create(data / "invoice.pdf")
     editor = PromptEditor(client, max_output_tokens=8)
     editor.template.value = "Photo: {{photo}}. Document: {{doc}}. Who is billed?"
@@ -238,6 +248,11 @@ def test_a_picked_pdf_and_a_described_image_reach_the_model(client: lb.Client, d
     assert stored.prompt.variables["doc"].file_id == invoice.id
     seen = str(stored.rendered_messages)
     assert "[Image photo: phone.png" in seen and "Billed to: Dublin Bicycle Co." in seen
+    (call,) = scripted.calls
+    assert call.system == ["Photo: [Image: photo]. Document: [File: doc]. Who is billed?"]
+    assert "[Image photo: phone.png" in call.user and "Billed to: Dublin Bicycle Co." in call.user
+    assert stored.output_text == "[system: Photo: [Image: photo]. Document: [File: doc]. Who "  # 8 tokens, cut off
+    assert editor.status.value == "incomplete"
     view_input = editor.details.input.value
     assert any(tag == "img" and attrs["src"].startswith("data:image/png;base64,") for tag, attrs in tags(view_input))
     assert "invoice.pdf" in text(view_input) and "phone.png" in text(view_input)
@@ -306,12 +321,13 @@ def test_files_panel_lists_uploads_previews_and_deletes(client: lb.Client, data:
 # ---- RunsTable ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.model
-def test_runs_table_colours_filters_pages_and_opens_a_rows_response(client: lb.Client) -> None:
+def test_runs_table_colours_filters_pages_and_opens_a_rows_response(quick_client: lb.Client) -> None:
+    client = quick_client
     rows = pd.DataFrame({"country": ["Ireland", None]})  # the second row has no value: a failed call
     grid = client.grid("What is the capital of {{country}}?", rows, input="Answer in a few words.",
                        max_output_tokens=48, progress=False)  # fmt: skip
     assert list(grid["status"]) == ["completed", "failed"]
+    assert grid.loc[0, "output_text"] == "[system: What is the capital of Ireland?] echo: Answer in a few words."
 
     table = RunsTable(grid, client, page_size=1)
     assert "llamabook-runs-table" in classes(table)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from ..cassette import Recorder
-from ..types import DeletedObject, File, InputItem, Model, Prompt, PromptReference, Response, StreamEvent, new_response_id
+from ..types import DeletedObject, File, InputItem, Model, Prompt, Response, StreamEvent
+from ..types.requests import ResponseRequest
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 @dataclass(frozen=True)
@@ -43,50 +47,43 @@ SERVER_NAMES = {
 }
 
 
-@dataclass
-class ResponseRequest:
-    """A Responses request after the Client has checked it (prompt version resolved, variables typed)."""
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend does itself, so that the client knows what it must do above it."""
 
-    model: str
-    input: str | list[dict[str, Any]] | None = None
-    instructions: str | None = None
-    prompt: PromptReference | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    max_output_tokens: int | None = None
-    metadata: dict[str, str] | None = None
-    previous_response_id: str | None = None
-    store: bool = True
-    # llamabook options, not sent to servers
-    prompt_template: str | None = None
-    describe_images: bool = False
-    pdf_to_text: bool | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def new_response(self, status: str, *, model: str | None = None, prompt: PromptReference | None = None) -> Response:
-        """A response to this request, not yet generated: a new id, now, and the request's options echoed."""
-        return Response(
-            id=new_response_id(),
-            created_at=int(time.time()),
-            status=status,  # type: ignore[arg-type]
-            model=model or self.model,
-            prompt=prompt or self.prompt,
-            instructions=self.instructions,
-            previous_response_id=self.previous_response_id,
-            temperature=self.temperature,
-            top_p=self.top_p,
-            max_output_tokens=self.max_output_tokens,
-            metadata=self.metadata,
-            store=self.store,
-        )
+    #: images and files are turned into what each model takes by the backend (the embedded one);
+    #: otherwise the client replaces what a model can't take before sending (``media_fallback``)
+    adapts_media: bool
+    #: prompts are stored and rendered by the server (Llama Stack / OGX), not in the home
+    server_prompts: bool
+    #: a prompt id the home doesn't know is sent by reference (a server without Prompts API)
+    passes_unknown_prompts: bool
 
 
 class Backend(Protocol):
     """Where prompts, files and responses live."""
 
+    #: "local" (embedded) or "http"
     name: str
+    #: the key of this backend's records in the home (prompt names): "local", or the server's base URL
+    scope: str
+    #: the server's base URL (no ``/v1``), or None for the embedded backend
+    base_url: str | None
+    #: the home directory, or None (a server backend made without one keeps nothing locally)
+    home: Path | None
+    #: the home database, or None with no home
+    store: Store | None
     #: the cassette this backend records to or replays from, if any
     cassette: Recorder | None
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this backend does itself (media adaptation, server-side prompts)."""
+        ...
+
+    def describe(self) -> list[tuple[str, str]]:
+        """Rows about this backend for ``%llama config`` (never a secret)."""
+        ...
 
     def use_cassette(self, recorder: Recorder | None) -> None:
         """Record or replay model (or server) calls through ``recorder``; None stops it."""
@@ -127,3 +124,6 @@ class Backend(Protocol):
     def default_model(self) -> str: ...
     def max_file_bytes(self) -> int: ...
     def close(self) -> None: ...
+
+
+__all__ = ["Backend", "Capabilities", "ResponseRequest", "SERVER_NAMES", "ServerInfo"]

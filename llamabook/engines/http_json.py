@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..error_translation import ConnectError, HTTPStatusError, ReadTimeout, StreamError, TLSError
 
 #: statuses worth another attempt: timeouts, conflicts, rate limits and server errors

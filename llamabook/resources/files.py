@@ -7,7 +7,7 @@ from pathlib import Path, PurePath
 from typing import IO, Any, Union
 
 from ..backends.base import Backend
-from ..backends.local.blobs import sha256_hex
+from ..store.blobs import sha256_hex
 from ..errors import FileTooLarge, InvalidRequest
 from ..types import DeletedObject, File, ObjectList
 

@@ -1,12 +1,19 @@
-"""``client.prompts``: versioned prompt templates."""
+"""``client.prompts``: versioned, named prompt templates."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from typing import TYPE_CHECKING
+
 from ..backends.base import Backend
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, PromptNotFound
+from ..templates import placeholders
 from ..types import ObjectList, Prompt
+from ..types.refs import PromptRef, check_name, version_number
+
+if TYPE_CHECKING:
+    from ..store import NameStore
 
 
 def _names(variables: Iterable[str] | None) -> list[str]:
@@ -26,9 +33,9 @@ def _names(variables: Iterable[str] | None) -> list[str]:
 
 
 def _version(version: int) -> int:
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+    if not isinstance(version, int):
         raise InvalidRequest(f"version must be a whole number from 1 up, not {version!r}")
-    return version
+    return version_number(version)
 
 
 #: The longest template accepted (characters): past this, keep the text in a file variable.
@@ -48,19 +55,132 @@ def _template(prompt: str) -> str:
     return prompt
 
 
+def _parse_for_lookup(ref: str) -> PromptRef:
+    try:
+        return PromptRef.parse(ref)
+    except InvalidRequest:
+        if isinstance(ref, str) and "@" not in ref:  # not a name nor an id: nothing has it
+            raise PromptNotFound(
+                f"{ref!r} is not a valid id or prompt name (letters, digits, '_', '-' and '.'), so nothing has it"
+            ) from None
+        raise
+
+
 class Prompts:
-    """Create, version, list and delete prompt templates."""
+    """Create, name, version, list and delete prompt templates.
+
+    Wherever a prompt is asked for, a reference is accepted: ``"pmpt_…"``, ``"pmpt_…@2"``,
+    a name (``"tutor"``) or ``"tutor@2"``, or a :class:`Prompt`. Names are kept in the home
+    database, per backend (a server's Prompts API has none).
+    """
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
+        self._names: NameStore | None = backend.store.names(backend.scope) if backend.store is not None else None
 
-    def create(self, prompt: str, variables: Iterable[str] | None = None) -> Prompt:
-        """Store a new prompt (version 1). Every ``{{name}}`` in it must be listed in ``variables``."""
-        return self._backend.create_prompt(_template(prompt), _names(variables))
+    # ---- the save rule -----------------------------------------------------------------------
+    def save(
+        self,
+        name: str | None,
+        template: str,
+        variables: Iterable[str] | None = None,
+        *,
+        base_version: int | None = None,
+    ) -> Prompt:
+        """The prompt version holding exactly ``template``: reused if stored, else stored now.
+
+        With a ``name`` (or a ``pmpt_…`` id): a new prompt under that name; the version whose
+        template and variables are these, if the prompt has one; else a new version, made the
+        default. With ``name=None`` the template is keyed by its content: the prompt whose
+        default version is this template is reused, else a new one is made (running the same
+        notebook cell or grid again reuses one prompt instead of piling them up).
+        ``variables`` defaults to the template's ``{{placeholders}}``. ``base_version`` is the
+        version an edit was made on: if the prompt has a newer one, :class:`VersionConflict`.
+        """
+        text = _template(template)
+        names = _names(placeholders(text) if variables is None else variables)
+        if name is None:
+            return self._by_content(text, names)
+        ref = PromptRef.parse(name)
+        if ref.version is not None or ref.label is not None:
+            raise InvalidRequest(f"save() takes a name or a prompt id without '@' (it makes the versions), not {name!r}")
+        prompt_id = self._find(ref)
+        try:
+            history = self._backend.list_versions(prompt_id) if prompt_id is not None else None
+        except PromptNotFound:
+            if ref.is_id:
+                raise
+            history = None  # the named prompt was deleted since: the name goes to a new prompt
+        if prompt_id is None or history is None:
+            created = self._backend.create_prompt(text, names)
+            if ref.name is not None and self._names is not None:
+                self._names.set(ref.name, created.prompt_id)
+            return self._named(created)
+        for stored in history:
+            if stored.prompt == text and stored.variables == names:
+                return self._named(stored)
+        on = base_version if base_version is not None else (history[-1].version if history else 1)
+        return self._named(self._backend.update_prompt(prompt_id, text, _version(on), names, True))
+
+    def find_or_create(self, prompt: str, variables: Iterable[str] | None = None) -> Prompt:
+        """``save(None, prompt, variables)``: the prompt whose default version is this template, or a new one."""
+        return self.save(None, prompt, [] if variables is None else variables)
+
+    def _by_content(self, template: str, names: list[str]) -> Prompt:
+        for stored in self._backend.list_prompts():
+            if stored.prompt == template and stored.variables == names:
+                return self._named(stored)
+        return self._named(self._backend.create_prompt(template, names))
+
+    # ---- references --------------------------------------------------------------------------
+    def locate(self, ref: str | Prompt | PromptRef) -> tuple[str, int | None]:
+        """(prompt id, version or None) of a reference; a name nothing has is :class:`PromptNotFound`."""
+        if isinstance(ref, Prompt):
+            return ref.prompt_id, ref.version
+        parsed = ref if isinstance(ref, PromptRef) else _parse_for_lookup(ref)
+        if parsed.label is not None:
+            raise InvalidRequest(
+                f"{str(parsed)!r}: labels (@{parsed.label}) are not supported yet; after '@' give a version, "
+                f"a whole number from 1 up, e.g. {parsed.target}@2"
+            )
+        prompt_id = self._find(parsed)
+        if prompt_id is None:
+            raise PromptNotFound(
+                f"No prompt named {parsed.target!r} here; save one with client.prompts.save({parsed.target!r}, …) "
+                "or see client.prompts.list()"
+            )
+        return prompt_id, parsed.version
+
+    def _find(self, ref: PromptRef) -> str | None:
+        if ref.is_id:
+            return ref.target
+        return self._names.get(ref.target) if self._names is not None else None
+
+    def get(self, ref: str | Prompt | PromptRef) -> Prompt:
+        """The prompt version a reference names (the default version when it names no version)."""
+        prompt_id, version = self.locate(ref)
+        return self._named(self._backend.get_prompt(prompt_id, version))
+
+    def names(self) -> dict[str, str]:
+        """Every prompt name of this backend → its prompt id."""
+        return self._names.all() if self._names is not None else {}
+
+    # ---- the Prompts API ---------------------------------------------------------------------
+    def create(self, prompt: str, variables: Iterable[str] | None = None, *, name: str | None = None) -> Prompt:
+        """Store a new prompt (version 1). Every ``{{name}}`` in it must be listed in ``variables``.
+
+        ``name`` also names it (a name already in use then names this new prompt).
+        """
+        if name is not None:
+            check_name(name)
+        created = self._backend.create_prompt(_template(prompt), _names(variables))
+        if name is not None and self._names is not None:
+            self._names.set(name, created.prompt_id)
+        return self._named(created)
 
     def update(
         self,
-        prompt_id: str,
+        ref: str | Prompt,
         *,
         prompt: str,
         version: int,
@@ -69,37 +189,41 @@ class Prompts:
     ) -> Prompt:
         """Add a new version. ``version`` must be the latest one (else :class:`VersionConflict`);
         ``variables`` replaces the old list."""
-        return self._backend.update_prompt(
-            prompt_id, _template(prompt), _version(version), _names(variables), set_as_default
-        )
-
-    def find_or_create(self, prompt: str, variables: Iterable[str] | None = None) -> Prompt:
-        """The stored prompt whose default version is exactly this template and variables, or a new one.
-
-        Running the same notebook cell or grid again then reuses one prompt instead of piling them up.
-        """
-        names = _names(variables)
-        for stored in self._backend.list_prompts():
-            if stored.prompt == prompt and stored.variables == names:
-                return stored
-        return self.create(prompt, names)
+        prompt_id, _ = self.locate(ref)
+        updated = self._backend.update_prompt(prompt_id, _template(prompt), _version(version), _names(variables), set_as_default)
+        return self._named(updated)
 
     def retrieve(self, prompt_id: str, version: int | None = None) -> Prompt:
-        """One version of a prompt (the default version when ``version`` is None)."""
-        return self._backend.get_prompt(prompt_id, None if version is None else _version(version))
+        """One version of a prompt by id (the default version when ``version`` is None): the wire-level call."""
+        return self._named(self._backend.get_prompt(prompt_id, None if version is None else _version(version)))
 
     def list(self) -> ObjectList[Prompt]:
-        """The default version of every prompt, newest first."""
-        return ObjectList(self._backend.list_prompts(), Prompt)
+        """The default version of every prompt, newest first, with its ``name``."""
+        return ObjectList(self._named_all(self._backend.list_prompts()), Prompt)
 
-    def versions(self, prompt_id: str) -> ObjectList[Prompt]:
+    def versions(self, ref: str | Prompt) -> ObjectList[Prompt]:
         """Every version of a prompt, oldest first; ``is_default`` marks the default."""
-        return ObjectList(self._backend.list_versions(prompt_id), Prompt)
+        prompt_id, _ = self.locate(ref)
+        return ObjectList(self._named_all(self._backend.list_versions(prompt_id)), Prompt)
 
-    def set_default_version(self, prompt_id: str, version: int) -> Prompt:
+    def set_default_version(self, ref: str | Prompt, version: int) -> Prompt:
         """Make ``version`` the one used when no version is given."""
-        return self._backend.set_default_version(prompt_id, _version(version))
+        prompt_id, _ = self.locate(ref)
+        return self._named(self._backend.set_default_version(prompt_id, _version(version)))
 
-    def delete(self, prompt_id: str) -> None:
-        """Delete a prompt and all its versions (stored responses keep their record)."""
+    def delete(self, ref: str | Prompt) -> None:
+        """Delete a prompt, all its versions and its names (stored responses keep their record)."""
+        prompt_id, _ = self.locate(ref)
         self._backend.delete_prompt(prompt_id)
+        if self._names is not None:
+            self._names.forget_prompt(prompt_id)
+
+    # ---- names on the returned prompts ---------------------------------------------------------
+    def _named(self, prompt: Prompt) -> Prompt:
+        return self._named_all([prompt])[0]
+
+    def _named_all(self, prompts: list[Prompt]) -> list[Prompt]:
+        by_prompt = self._names.by_prompt() if self._names is not None else {}
+        for prompt in prompts:
+            prompt.name = ", ".join(by_prompt.get(prompt.prompt_id, ())) or None
+        return prompts

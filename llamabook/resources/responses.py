@@ -11,7 +11,7 @@ from ..errors import EngineError, InvalidRequest, LlamabookError, ModelNotFound,
 from .. import media_fallback
 from ..inputs import Classified, classify, materialize
 from ..media import MediaBlob, MediaOptions, file_as_text, sniff_mime
-from ..templates import check_supplied
+from ..templates import check_supplied, placeholders
 from ..types import (
     TERMINAL_EVENTS,
     DeletedObject,
@@ -24,7 +24,9 @@ from ..types import (
     Response,
     StreamEvent,
 )
+from ..types.refs import check_name, version_number
 from .files import Files
+from .prompts import Prompts
 
 
 class ResponseStream:
@@ -70,9 +72,10 @@ class ResponseStream:
 class Responses:
     """Create responses (optionally from a stored prompt) and read them back."""
 
-    def __init__(self, backend: Backend, files: Files) -> None:
+    def __init__(self, backend: Backend, files: Files, prompts: Prompts) -> None:
         self._backend = backend
         self._files = files
+        self._prompts = prompts
 
     def create(
         self,
@@ -81,6 +84,8 @@ class Responses:
         model: str | None = None,
         prompt: Any = None,
         variables: Mapping[str, Any] | None = None,
+        template: str | None = None,
+        name: str | None = None,
         instructions: str | None = None,
         stream: bool = False,
         strict: bool = True,
@@ -95,8 +100,10 @@ class Responses:
     ) -> Response | ResponseStream:
         """Generate a response.
 
-        ``prompt`` is a prompt id (``"pmpt_…"`` or ``"pmpt_…@2"``), a :class:`Prompt`, or a
-        ``{"id", "version", "variables"}`` dict. ``variables`` takes plain Python values
+        ``prompt`` is a reference (``"pmpt_…"``, ``"pmpt_…@2"``, a name such as ``"tutor"`` or
+        ``"tutor@2"``), a :class:`Prompt`, or a ``{"id", "version", "variables"}`` dict. Instead
+        of a stored prompt, ``template`` runs a template text: once every value is checked it
+        is stored by :meth:`Prompts.save` (as ``name`` when given), then sent. ``variables`` takes plain Python values
         (str, Path, bytes, PIL image, File) and types them. With ``strict`` (the default)
         every declared variable needs a value; ``strict=False`` leaves missing ones as
         literal ``{{name}}`` like the server. Images for a text-only model raise
@@ -113,6 +120,8 @@ class Responses:
             model=model,
             prompt=prompt,
             variables=variables,
+            template=template,
+            name=name,
             instructions=instructions,
             strict=strict,
             temperature=temperature,
@@ -144,42 +153,56 @@ class Responses:
         model: str | None = None,
         prompt: Any = None,
         variables: Mapping[str, Any] | None = None,
+        template: str | None = None,
+        name: str | None = None,
         strict: bool = True,
         describe_images: bool = False,
         pdf_to_text: bool | None = None,
         **options: Any,
     ) -> ResponseRequest:
-        """Check and type everything, upload media, and return the request (nothing generated)."""
-        if input is None and prompt is None:
-            raise InvalidRequest("Give input=, prompt=, or both")
+        """Check and type everything, store a ``template``, upload media, and return the request (nothing generated)."""
+        if template is not None and prompt is not None:
+            raise InvalidRequest("Give prompt= (a stored prompt) or template= (a text to store and run), not both")
+        if name is not None and template is None:
+            raise InvalidRequest("name= names a template= as it is stored; to run a named prompt, pass prompt=name")
+        if input is None and prompt is None and template is None:
+            raise InvalidRequest("Give input=, prompt=, template=, or input with one of them")
         _check_options(input, options)
         model_info = self._model(model)
         model_id = model_info.id
         reference = None
-        template = None
-        if prompt is not None:
-            resolved = self._resolve_prompt(prompt)
-            merged = _merge(resolved.given, variables)
+        text = None
+        if prompt is not None or template is not None:
+            if template is not None:
+                draft = _Resolved("", None, placeholders(template), template, {})
+                if name is not None:
+                    check_name(name)
+            else:
+                draft = self._resolve_prompt(prompt)
+            merged = _merge(draft.given, variables)
             limit = self._backend.max_file_bytes()
-            classified = {name: classify(name, value, max_bytes=limit) for name, value in merged.items()}
-            if resolved.declared is not None:
-                check_supplied(resolved.declared, classified, strict=strict, prompt_id=resolved.prompt_id)
+            classified = {key: classify(key, value, max_bytes=limit) for key, value in merged.items()}
+            if draft.declared is not None:
+                check_supplied(draft.declared, classified, strict=strict, prompt_id=draft.prompt_id or None)
             _check_capabilities(classified.values(), model_info.accepts, model_id, describe_images, pdf_to_text)
-            typed = {name: materialize(item, self._files.upload_once) for name, item in classified.items()}
-            reference = PromptReference(id=resolved.prompt_id, version=resolved.version, variables=typed or None)
-            template = resolved.template
+            if template is not None:  # every value is known to be good: store the template now
+                stored = self._prompts.save(name, template, draft.declared)
+                draft = _Resolved(stored.prompt_id, str(stored.version), stored.variables, stored.template, {})
+            typed = {key: materialize(item, self._files.upload_once) for key, item in classified.items()}
+            reference = PromptReference(id=draft.prompt_id, version=draft.version, variables=typed or None)
+            text = draft.template
         elif variables:
             raise InvalidRequest("variables= needs a prompt=: they fill a stored prompt's {{placeholders}}")
         request = ResponseRequest(
             model=model_id,
             input=input,
             prompt=reference,
-            prompt_template=template,
+            prompt_template=text,
             describe_images=describe_images,
             pdf_to_text=pdf_to_text,
             **options,
         )
-        if not getattr(self._backend, "adapts_media", False):
+        if not self._backend.capabilities.adapts_media:
             # A server sends media to its model as is: replace what the model cannot take.
             media = MediaOptions(frozenset(model_info.accepts), model_id, describe_images, pdf_to_text)
             request = media_fallback.rewrite(request, media, self._read_file)
@@ -216,11 +239,12 @@ class Responses:
 
     def _resolve_prompt(self, prompt: Any) -> _Resolved:
         """The prompt version to use (the default one resolved to its number) and the variables it came with."""
-        prompt_id, version, given = _reference_parts(prompt)
+        ref, given = _reference_parts(prompt)
+        prompt_id, version = self._prompts.locate(ref)
         try:
             stored = self._backend.get_prompt(prompt_id, version)
         except PromptNotFound:
-            if not getattr(self._backend, "passes_unknown_prompts", False):
+            if not self._backend.capabilities.passes_unknown_prompts:
                 raise
             # A server without Prompts API (OpenAI): an id the local store lacks is sent by
             # reference; its declared variables are unknown here, so they cannot be checked.
@@ -245,7 +269,8 @@ class Responses:
         """The request's ``input`` as stored items (never the rendered prompt)."""
         if order not in ("asc", "desc"):
             raise InvalidRequest(f"order must be 'asc' or 'desc', not {order!r}")
-        return ObjectList(self._backend.input_items(response_id, limit, order), InputItem)
+        items = media_fallback.as_given(self._backend.input_items(response_id, limit, order))
+        return ObjectList(items, InputItem)
 
     def delete(self, response_id: str) -> DeletedObject:
         return self._backend.delete_response(response_id)
@@ -260,34 +285,20 @@ class _Resolved:
     given: Mapping[str, Any]
 
 
-def _reference_parts(prompt: Any) -> tuple[str, int | None, Mapping[str, Any]]:
-    """(id, version or None, variables) from any accepted form of ``prompt=``."""
-    if isinstance(prompt, Prompt):
-        return prompt.prompt_id, prompt.version, {}
-    if isinstance(prompt, str):
-        prompt_id, _, version = prompt.partition("@")
-        return prompt_id, _int_version(version or None), {}
+def _reference_parts(prompt: Any) -> tuple[str | Prompt, Mapping[str, Any]]:
+    """(a reference, the variables given with it) from any accepted form of ``prompt=``."""
+    if isinstance(prompt, (Prompt, str)):
+        return prompt, {}
     if isinstance(prompt, PromptReference):
         prompt = prompt.model_dump(exclude_none=True)
     if isinstance(prompt, Mapping):
         if "id" not in prompt:
             raise InvalidRequest("prompt= dict needs an 'id', e.g. {'id': 'pmpt_…', 'version': '1'}")
-        return str(prompt["id"]), _int_version(prompt.get("version")), dict(prompt.get("variables") or {})
-    raise InvalidRequest(f"prompt= must be a prompt id, a Prompt or a dict, not {type(prompt).__name__}")
-
-
-def _int_version(version: Any) -> int | None:
-    if version is None:
-        return None
-    if isinstance(version, bool):
-        raise InvalidRequest(f"prompt version must be a whole number like '2', not {version!r}")
-    try:
-        number = int(version)
-    except (TypeError, ValueError):
-        raise InvalidRequest(f"prompt version must be a whole number like '2', not {version!r}") from None
-    if number < 1 or str(number) != str(version).strip():
-        raise InvalidRequest(f"prompt version must be a whole number from 1 up, not {version!r}")
-    return number
+        version = prompt.get("version")
+        version = None if version is None else version_number(version)
+        ref = str(prompt["id"]) if version is None else f"{prompt['id']}@{version}"
+        return ref, dict(prompt.get("variables") or {})
+    raise InvalidRequest(f"prompt= must be a prompt reference ('tutor', 'pmpt_…@2'), a Prompt or a dict, not {type(prompt).__name__}")
 
 
 def _merge(given: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from .._presenters import present
+
 if TYPE_CHECKING:
     import pandas
     import pyarrow
@@ -30,16 +32,12 @@ class NotebookRepr:
     """
 
     def _repr_html_(self) -> str | None:
-        from ..views import repr_html
-
-        return repr_html(self)
+        return present("html", self)
 
     def _repr_mimebundle_(
         self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
     ) -> dict[str, str]:
-        from ..views import repr_mimebundle
-
-        return repr_mimebundle(self, include, exclude)
+        return present("mimebundle", self, include, exclude)
 
 
 T = TypeVar("T", bound=WireModel)
@@ -57,9 +55,7 @@ class ObjectList(list[T], Generic[T]):
 
     def to_pandas(self) -> pandas.DataFrame:
         """One row per object, with the documented stable columns (see ``llamabook.frames``)."""
-        from ..frames import to_pandas
-
-        return to_pandas(self, self.item_type)
+        return present("to_pandas", self, self.item_type)
 
     def to_arrow(self) -> pyarrow.Table:
         """The same columns as :meth:`to_pandas`, as a pyarrow Table (write it with pyarrow.parquet)."""

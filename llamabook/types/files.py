@@ -15,6 +15,8 @@ OPENAI_PURPOSES: tuple[str, ...] = ("assistants", "batch", "fine-tune", "vision"
 #: Llama Stack 0.7's Files API takes only these
 LLAMA_STACK_PURPOSES: tuple[str, ...] = ("assistants", "batch")
 PURPOSES = OPENAI_PURPOSES
+#: the largest upload (bytes): Llama Stack's and OGX's cap, also the embedded backend's default
+MAX_FILE_BYTES = 100 * 1024 * 1024
 FilePurpose = Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]
 
 

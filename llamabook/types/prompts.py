@@ -18,6 +18,8 @@ class Prompt(NotebookRepr, WireModel):
     version: int = Field(ge=1)
     variables: list[str] = Field(default_factory=list)
     is_default: bool = False
+    #: the name(s) this prompt has in the home (``client.prompts.save``); not a server field
+    name: str | None = Field(default=None, exclude=True)
 
     @field_validator("prompt_id")
     @classmethod
@@ -37,6 +39,7 @@ class Prompt(NotebookRepr, WireModel):
             "is_default": self.is_default,
             "variables": list(self.variables),
             "prompt": self.prompt,
+            "name": self.name,
         }
 
     def __str__(self) -> str:

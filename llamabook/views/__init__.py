@@ -20,15 +20,22 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..templates import PLACEHOLDER
 
 if TYPE_CHECKING:
     import jinja2
 
-    from ..client import Client
+    from ..resources.files import Files
     from ..types import File, Prompt, Response
+
+
+class Client(Protocol):
+    """What the views need of a client: its files, to name and preview a response's attachments."""
+
+    files: Files
+
 
 #: Tags and attributes model output may keep after Markdown rendering; everything else is dropped.
 ALLOWED_TAGS = frozenset(
@@ -286,6 +293,22 @@ def usage_rows(response: Response) -> list[tuple[str, Any]]:
     return [(name, value) for name, value in rows if value is not None and value != ""]
 
 
+def tokens_label(response: Response) -> str | None:
+    """``12 in / 34 out tokens``, or None without usage."""
+    usage = response.usage
+    return f"{usage.input_tokens} in / {usage.output_tokens} out tokens" if usage is not None else None
+
+
+def latency_label(response: Response) -> str | None:
+    """``1.23 s``, or None when not measured."""
+    return f"{response.latency_s:.2f} s" if response.latency_s is not None else None
+
+
+def usage_parts(response: Response) -> list[str]:
+    """The tokens and latency of a response, for a one-line summary (what is known of them)."""
+    return [part for part in (tokens_label(response), latency_label(response)) if part is not None]
+
+
 def response_context(response: Response, files: list[Attachment] | None = None) -> dict[str, Any]:
     """What the response templates show, computed once."""
     messages = [
@@ -296,7 +319,7 @@ def response_context(response: Response, files: list[Attachment] | None = None) 
         "cut_off_mark": CUT_OFF_MARK if response.cut_off else None,
         "prompt": prompt_label(response),
         "usage": response.usage,
-        "latency": f"{response.latency_s:.2f} s" if response.latency_s is not None else None,
+        "latency": latency_label(response),
         "output_html": _safe(safe_markdown_html(response.output_text)),
         "messages": messages,
         "attachments": files if files is not None else attachments(response),
@@ -318,17 +341,13 @@ def response_html(response: Response, files: list[Attachment] | None = None) -> 
 
 def response_text(response: Response) -> str:
     """The plain-text form: one summary line, then the output text."""
-    usage = response.usage
     parts = [f"Response {response.id}", response.status, response.model]
     if response.cut_off:
         parts.insert(2, CUT_OFF_MARK)
     label = prompt_label(response)
     if label:
         parts.append(f"prompt {label}")
-    if usage is not None:
-        parts.append(f"{usage.input_tokens} in / {usage.output_tokens} out tokens")
-    if response.latency_s is not None:
-        parts.append(f"{response.latency_s:.2f} s")
+    parts += usage_parts(response)
     lines = [" · ".join(parts)]
     if response.error is not None:
         lines.append(f"error {response.error.code}: {response.error.message}")

@@ -13,8 +13,9 @@ a panel is first used, not by ``import llamabook.widgets``.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
 
 _LAZY = {
     "PromptEditor": "llamabook.widgets.prompt_editor",
@@ -30,24 +31,8 @@ if TYPE_CHECKING:
     from .runs_table import RunsTable
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'llamabook.widgets' has no attribute {name!r}")
-    try:
-        value = getattr(import_module(module), name)
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.split(".")[0] in ("ipywidgets", "jinja2", "markdown_it", "nh3"):
-            raise ModuleNotFoundError(
-                f"llamabook.widgets.{name} needs {exc.name}: pip install 'llamabook[widgets]'", name=exc.name
-            ) from None
-        raise
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+_WIDGET_DEPENDENCIES = {name: "widgets" for name in ("ipywidgets", "jinja2", "markdown_it", "nh3")}
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals(), extras=_WIDGET_DEPENDENCIES)
 
 
 __all__ = ["FilesPanel", "PromptEditor", "ResponseView", "RunsTable"]

@@ -102,7 +102,8 @@ class PromptEditor(widgets.VBox):
     Problems (a missing value, an image for a text-only model, a file over the limit) are shown
     in the panel.
 
-    ``prompt`` is a :class:`Prompt` or a prompt id (``"pmpt_…"`` or ``"pmpt_…@2"``) to open.
+    ``prompt`` is a :class:`Prompt` or a reference to open: a name (``"tutor"``, ``"tutor@2"``)
+    or an id (``"pmpt_…"``, ``"pmpt_…@2"``).
 
     >>> editor = PromptEditor(client)
     >>> editor.template.value = "Summarise {{doc}} for {{name}}."
@@ -226,14 +227,10 @@ class PromptEditor(widgets.VBox):
 
     @guarded
     def load(self, prompt: Prompt | str) -> None:
-        """Open a stored prompt: a :class:`Prompt`, ``"pmpt_…"`` (its default version) or ``"pmpt_…@2"``."""
-        if isinstance(prompt, str):
-            prompt_id, _, version = prompt.partition("@")
-            if version and not version.isdigit():
-                raise InvalidRequest(f"Write a version as a whole number, as in 'pmpt_…@2', not {version!r}")
-            prompt = self.client.prompts.retrieve(prompt_id, int(version) if version else None)
-        elif not isinstance(prompt, Prompt):
-            raise InvalidRequest(f"prompt must be a Prompt or a prompt id, not {type(prompt).__name__}")
+        """Open a stored prompt: a :class:`Prompt` or a reference (``"tutor"``, ``"tutor@2"``, ``"pmpt_…@2"``)."""
+        if not isinstance(prompt, (str, Prompt)):
+            raise InvalidRequest(f"prompt must be a Prompt or a reference such as 'tutor@2', not {type(prompt).__name__}")
+        prompt = self.client.prompts.get(prompt)
         self.error.clear()
         self._show_prompt(prompt)
         self._say_version()
@@ -365,12 +362,7 @@ class PromptEditor(widgets.VBox):
             return
         self.response = response
         self._show_answer(response.output_text)
-        usage = response.usage
-        parts = [response.id, response.model]
-        if usage is not None:
-            parts.append(f"{usage.input_tokens} in / {usage.output_tokens} out tokens")
-        if response.latency_s is not None:
-            parts.append(f"{response.latency_s:.2f} s")
+        parts = [response.id, response.model, *views.usage_parts(response)]
         if response.cut_off:
             parts.append(views.CUT_OFF_MARK)
         self.footer.value = " · ".join(parts)
@@ -406,19 +398,18 @@ class PromptEditor(widgets.VBox):
         template = self.template.value
         if not template.strip():
             raise InvalidRequest("Write a template first, e.g. 'Summarise {{doc}} for {{name}}.'")
-        names = placeholders(template)
-        if self.prompt is None:
-            prompt = self.client.prompts.create(template, names)
-        elif template == self.prompt.template:
+        if self.prompt is not None and template == self.prompt.template:
             return self.prompt, False
-        else:
-            try:
-                prompt = self.client.prompts.update(
-                    self.prompt.prompt_id, prompt=template, version=self._latest or self.prompt.version, variables=names
-                )
-            except VersionConflict:
-                self._refresh_versions()  # list the newer version; Save again stores the edit on top of it
-                raise
+        shown = self.prompt
+        try:  # the client's one save rule; an edit builds on the latest version the editor listed
+            prompt = self.client.prompts.save(
+                shown.prompt_id if shown else None,
+                template,
+                base_version=(self._latest or shown.version) if shown else None,
+            )
+        except VersionConflict:
+            self._refresh_versions()  # list the newer version; Save again stores the edit on top of it
+            raise
         self._show_prompt(prompt)
         return prompt, True
 

@@ -12,6 +12,7 @@ from ...cassette import Recorder
 from ...engines.base import Engine, Generation, GenerationOptions
 from ...engines.recorded import RecordedEngine
 from ...errors import FileTooLarge, InvalidRequest, ModelNotFound
+from ...types.files import MAX_FILE_BYTES
 from ...media import MediaOptions, adapt_messages, redact_inline_data
 from ...rendering import RenderedPrompt, build_messages, render_prompt
 from ...templates import check_supplied
@@ -42,21 +43,19 @@ from ...types import (
     Usage,
     new_message_id,
 )
-from ..base import ResponseRequest, ServerInfo
-from .blobs import BlobStore
-from .database import Database
-from .files import FileStore
-from .prompts import PromptStore
-from .responses import ResponseStore
-
-MAX_FILE_BYTES = 100 * 1024 * 1024  # the server's upload cap
+from ...store import Store
+from ...types.refs import version_number
+from ..base import Capabilities, ResponseRequest, ServerInfo
 
 
 class LocalBackend:
     """Everything under one directory: ``llamabook.db`` and ``files/``."""
 
     name = "local"
-    adapts_media = True  # images and files are turned into what each engine takes, in adapt_messages
+    scope = "local"
+    base_url = None
+    #: images and files are turned into what each engine takes, in adapt_messages; prompts live here
+    capabilities = Capabilities(adapts_media=True, server_prompts=False, passes_unknown_prompts=False)
 
     def __init__(
         self,
@@ -69,13 +68,13 @@ class LocalBackend:
         if not engines:
             raise InvalidRequest("LocalBackend needs at least one engine")
         self.home = Path(home).expanduser()
-        self.db = Database(self.home / "llamabook.db")
+        self.store = Store(self.home)
         self._plain_engines = list(engines)
         self.engines: list[Engine] = list(engines)
         self._max_file_bytes = max_file_bytes
-        self.prompts = PromptStore(self.db)
-        self.files = FileStore(self.db, BlobStore(self.home / "files"))
-        self.responses = ResponseStore(self.db)
+        self.prompts = self.store.prompts
+        self.files = self.store.files
+        self.responses = self.store.responses
         self._models: dict[str, tuple[Model, Engine]] | None = None
         self.cassette: Recorder | None = None
         self.use_cassette(cassette)
@@ -89,9 +88,12 @@ class LocalBackend:
         self.cassette, self._models = recorder, None
 
     def server_info(self) -> ServerInfo:
-        from ... import __version__
+        from ..._version import __version__
 
         return ServerInfo("embedded", __version__, str(self.home), PURPOSES)
+
+    def describe(self) -> list[tuple[str, str]]:
+        return []  # the home and the model are shown for every backend
 
     # ---- prompts -------------------------------------------------------------------------
     def create_prompt(self, template: str, variables: list[str]) -> Prompt:
@@ -279,7 +281,7 @@ class LocalBackend:
     ) -> tuple[int | None, RenderedPrompt | None]:
         if reference is None:
             return None, None
-        version = _parse_version(reference.version)
+        version = None if reference.version is None else version_number(reference.version)
         if template is not None and version is not None:
             # The client resolved this version and checked its variables just now.
             return version, render_prompt(template, reference.variables or {})
@@ -310,7 +312,7 @@ class LocalBackend:
         return self.responses.delete(response_id)
 
     def close(self) -> None:
-        self.db.close()
+        self.store.close()
 
 
 def _snapshot(response: Response) -> Response:
@@ -339,18 +341,6 @@ def _text_only(message: dict[str, Any]) -> dict[str, Any]:
         return dict(message)
     texts = [p["text"] if p.get("type") == "text" else "[earlier attachment not re-sent]" for p in content]
     return {"role": message["role"], "content": "\n\n".join(texts)}
-
-
-def _parse_version(version: str | None) -> int | None:
-    if version is None:
-        return None
-    try:
-        number = int(version)
-    except (TypeError, ValueError):
-        raise InvalidRequest(f"prompt version must be a whole number like '2', not {version!r}") from None
-    if number < 1:
-        raise InvalidRequest(f"prompt versions start at 1, not {number}")
-    return number
 
 
 def _input_items(value: str | list[dict[str, Any]] | None) -> list[InputItem]:

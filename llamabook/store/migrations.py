@@ -87,4 +87,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE remote_responses ADD COLUMN response_json TEXT;
     ALTER TABLE remote_responses ADD COLUMN created_at INTEGER;
     """,
+    # 6: prompt names (name -> prompt id), one table per backend: "local", or a server's base URL
+    """
+    CREATE TABLE prompt_names (
+        scope TEXT NOT NULL,
+        name TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (scope, name)
+    );
+    CREATE INDEX prompt_names_prompt ON prompt_names(scope, prompt_id);
+    """,
 ]

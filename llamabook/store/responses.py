@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from ...errors import ResponseNotFound
-from ...types import DeletedObject, InputItem, Response, ResponseTrace
+from ..errors import ResponseNotFound
+from ..types import DeletedObject, InputItem, Response, ResponseTrace
 from .database import Database
+from .pages import page
 
 
 def _response(row: sqlite3.Row) -> Response:
@@ -64,20 +65,8 @@ class ResponseStore:
         return _response(self._row(response_id))
 
     def list(self, limit: int, order: str, after: str | None, model: str | None) -> list[Response]:
-        direction = "DESC" if order == "desc" else "ASC"
-        clauses, params = [], []
-        if model:
-            clauses.append("model = ?")
-            params.append(model)
-        if after:
-            cursor = self._row(after)
-            op = "<" if direction == "DESC" else ">"
-            clauses.append(f"(created_at, seq) {op} (?, ?)")
-            params.extend([cursor["created_at"], cursor["seq"]])
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self.db.connection().execute(
-            f"SELECT * FROM responses {where} ORDER BY created_at {direction}, seq {direction} LIMIT ?", (*params, limit)
-        )
+        cursor = self._row(after) if after else None
+        rows = page(self.db.connection(), "responses", "seq", equal={"model": model}, cursor=cursor, order=order, limit=limit)
         return [_response(r) for r in rows]
 
     def input_items(self, response_id: str, limit: int, order: str) -> list[InputItem]:

@@ -6,9 +6,9 @@ import json
 import sqlite3
 import time
 
-from ...errors import PromptNotFound, VersionConflict, VersionNotFound
-from ...templates import check_declared
-from ...types import Prompt, new_prompt_id
+from ..errors import PromptNotFound, VersionConflict, VersionNotFound
+from ..templates import check_declared
+from ..types import Prompt, new_prompt_id
 from .database import Database
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from ...errors import FileNotFound
-from ...types import DeletedObject, File, new_file_id
+from ..errors import FileNotFound
+from ..types import DeletedObject, File, new_file_id
 from .blobs import BlobStore, sha256_hex
 from .database import Database
+from .pages import page
 
 FILE_TTL_S = 365 * 24 * 3600  # the server's default expiry: one year
 
@@ -52,24 +53,14 @@ class FileStore:
         return _file(row) if row else None
 
     def list(self, purpose: str | None, order: str, limit: int, after: str | None) -> list[File]:
-        direction = "DESC" if order == "desc" else "ASC"
-        clauses, params = [], []
-        if purpose:
-            clauses.append("purpose = ?")
-            params.append(purpose)
+        conn = self.db.connection()
+        cursor = None
         if after:
-            cursor = self.db.connection().execute("SELECT created_at, rowid FROM files WHERE id = ?", (after,)).fetchone()
+            cursor = conn.execute("SELECT created_at, rowid FROM files WHERE id = ?", (after,)).fetchone()
             if cursor is None:
                 raise FileNotFound(f"File {after!r} (the after= cursor) not found")
-            op = "<" if direction == "DESC" else ">"
-            clauses.append(f"(created_at, rowid) {op} (?, ?)")
-            params.extend([cursor["created_at"], cursor["rowid"]])
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         # rowid breaks ties within a second: the order of upload
-        rows = self.db.connection().execute(
-            f"SELECT * FROM files {where} ORDER BY created_at {direction}, rowid {direction} LIMIT ?",
-            (*params, limit),
-        )
+        rows = page(conn, "files", "rowid", equal={"purpose": purpose}, cursor=cursor, order=order, limit=limit)
         return [_file(r) for r in rows]
 
     def get(self, file_id: str) -> File:

@@ -1,0 +1,61 @@
+"""The home database: the one owner of ``<home>/llamabook.db`` and ``<home>/files/``.
+
+Every table and every SQL statement lives in this package: prompts and their versions,
+files (metadata here, bytes in the blob store), responses, prompt names, the grid's run
+log, and what the home keeps of a server's files and responses.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from .blobs import BlobStore, sha256_hex
+from .database import Database
+from .files import FileStore
+from .names import NameStore, import_aliases_file
+from .prompts import PromptStore
+from .remote import RemoteRecords
+from .responses import ResponseStore
+from .runs import RunLog
+
+DB_FILE = "llamabook.db"
+
+
+class Store:
+    """Everything kept under one home directory."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = Path(home).expanduser()
+        self.db = Database(self.home / DB_FILE)
+        import_aliases_file(self.home, self.db)
+
+    @cached_property
+    def prompts(self) -> PromptStore:
+        return PromptStore(self.db)
+
+    @cached_property
+    def files(self) -> FileStore:
+        return FileStore(self.db, BlobStore(self.home / "files"))
+
+    @cached_property
+    def responses(self) -> ResponseStore:
+        return ResponseStore(self.db)
+
+    @cached_property
+    def runs(self) -> RunLog:
+        return RunLog(self.db)
+
+    def names(self, scope: str) -> NameStore:
+        """The prompt names of one backend ("local", or a server's base URL)."""
+        return NameStore(self.db, scope)
+
+    def remote(self, server: str) -> RemoteRecords:
+        """What this home keeps of the server at ``server``."""
+        return RemoteRecords(self.db, server)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+__all__ = ["Database", "NameStore", "PromptStore", "RemoteRecords", "RunLog", "Store", "sha256_hex"]
