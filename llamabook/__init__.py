@@ -50,6 +50,7 @@ _LAZY = {
     "InputText": "llamabook.types",
     "InputImage": "llamabook.types",
     "InputFile": "llamabook.types",
+    "PromptRef": "llamabook.types.refs",
     "PromptReference": "llamabook.types",
     "ObjectList": "llamabook.types",
 }
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from .engines.openai_compatible import OpenAICompatibleEngine
     from .resources.responses import ResponseStream
     from .types import File, InputFile, InputImage, InputText, Model, ObjectList, Prompt, PromptReference, Response
+    from .types.refs import PromptRef
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
@@ -131,6 +133,7 @@ __all__ = [
     "OpenAICompatibleEngine",
     "Prompt",
     "PromptNotFound",
+    "PromptRef",
     "PromptReference",
     "Response",
     "ResponseNotFound",

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .client import Client
 from .resources.responses import ResponseStream
 from .types import DeletedObject, File, InputItem, Model, ObjectList, Prompt, Response, StreamEvent
+
+if TYPE_CHECKING:
+    import pandas
+
+    from .backends.base import ServerInfo
+    from .cassette import Recorder
+    from .resources.files import FileInput
+    from .types.refs import PromptRef
+    from .types.requests import ResponseRequest
 
 _DONE = object()
 
@@ -80,16 +89,46 @@ class _Async:
     def __init__(self, sync: Any) -> None:
         self._sync = sync
 
-    async def _run(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(getattr(self._sync, name), *args, **kwargs)
+    async def _run(self, method: str, /, *args: Any, **kwargs: Any) -> Any:
+        """The sync resource's ``method`` on a worker thread (positional-only: ``name=`` is an argument of some)."""
+        return await asyncio.to_thread(getattr(self._sync, method), *args, **kwargs)
 
 
 class AsyncPrompts(_Async):
-    async def create(self, prompt: str, variables: Iterable[str] | None = None) -> Prompt:
-        return await self._run("create", prompt, variables)
+    """:class:`~llamabook.resources.Prompts`, awaitable."""
 
-    async def update(self, prompt_id: str, **kwargs: Any) -> Prompt:
-        return await self._run("update", prompt_id, **kwargs)
+    async def save(
+        self, name: str | None, template: str, variables: Iterable[str] | None = None, *, base_version: int | None = None
+    ) -> Prompt:
+        return await self._run("save", name, template, variables, base_version=base_version)
+
+    async def find_or_create(self, prompt: str, variables: Iterable[str] | None = None) -> Prompt:
+        return await self._run("find_or_create", prompt, variables)
+
+    async def locate(self, ref: str | Prompt | PromptRef) -> tuple[str, int | None]:
+        return await self._run("locate", ref)
+
+    async def get(self, ref: str | Prompt | PromptRef) -> Prompt:
+        return await self._run("get", ref)
+
+    async def names(self) -> dict[str, str]:
+        return await self._run("names")
+
+    async def create(self, prompt: str, variables: Iterable[str] | None = None, *, name: str | None = None) -> Prompt:
+        return await self._run("create", prompt, variables, name=name)
+
+    async def update(
+        self,
+        ref: str | Prompt,
+        *,
+        prompt: str,
+        version: int,
+        variables: Iterable[str] | None = None,
+        set_as_default: bool = True,
+    ) -> Prompt:
+        return await self._run(
+            "update", ref, prompt=prompt, version=version, variables=variables, set_as_default=set_as_default
+        )
 
     async def retrieve(self, prompt_id: str, version: int | None = None) -> Prompt:
         return await self._run("retrieve", prompt_id, version)
@@ -97,22 +136,32 @@ class AsyncPrompts(_Async):
     async def list(self) -> ObjectList[Prompt]:
         return await self._run("list")
 
-    async def versions(self, prompt_id: str) -> ObjectList[Prompt]:
-        return await self._run("versions", prompt_id)
+    async def versions(self, ref: str | Prompt) -> ObjectList[Prompt]:
+        return await self._run("versions", ref)
 
-    async def set_default_version(self, prompt_id: str, version: int) -> Prompt:
-        return await self._run("set_default_version", prompt_id, version)
+    async def set_default_version(self, ref: str | Prompt, version: int) -> Prompt:
+        return await self._run("set_default_version", ref, version)
 
-    async def delete(self, prompt_id: str) -> None:
-        return await self._run("delete", prompt_id)
+    async def delete(self, ref: str | Prompt) -> None:
+        return await self._run("delete", ref)
 
 
 class AsyncFiles(_Async):
-    async def create(self, file: Any, purpose: str = "assistants", *, filename: str | None = None) -> File:
+    """:class:`~llamabook.resources.Files`, awaitable."""
+
+    async def create(self, file: FileInput, purpose: str = "assistants", *, filename: str | None = None) -> File:
         return await self._run("create", file, purpose, filename=filename)
 
-    async def list(self, **kwargs: Any) -> ObjectList[File]:
-        return await self._run("list", **kwargs)
+    async def check(self, data: bytes, filename: str) -> None:
+        return await self._run("check", data, filename)
+
+    async def upload_once(self, data: bytes, filename: str, purpose: str = "assistants") -> File:
+        return await self._run("upload_once", data, filename, purpose)
+
+    async def list(
+        self, *, purpose: str | None = None, order: str = "desc", limit: int = 10_000, after: str | None = None
+    ) -> ObjectList[File]:
+        return await self._run("list", purpose=purpose, order=order, limit=limit, after=after)
 
     async def retrieve(self, file_id: str) -> File:
         return await self._run("retrieve", file_id)
@@ -125,63 +174,152 @@ class AsyncFiles(_Async):
 
 
 class AsyncResponses(_Async):
+    """:class:`~llamabook.resources.Responses`, awaitable; a stream is an :class:`AsyncResponseStream`."""
+
     async def create(
-        self, input: str | list[dict[str, Any]] | None = None, *, stream: bool = False, **kwargs: Any
+        self,
+        input: str | list[dict[str, Any]] | None = None,
+        *,
+        model: str | None = None,
+        prompt: Any = None,
+        variables: Mapping[str, Any] | None = None,
+        template: str | None = None,
+        name: str | None = None,
+        instructions: str | None = None,
+        stream: bool = False,
+        strict: bool = True,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        max_output_tokens: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+        previous_response_id: str | None = None,
+        store: bool = True,
+        describe_images: bool = False,
+        pdf_to_text: bool | None = None,
     ) -> Response | AsyncResponseStream:
         """As :meth:`Responses.create`; with ``stream=True`` returns an :class:`AsyncResponseStream`."""
+        options = dict(
+            model=model, prompt=prompt, variables=variables, template=template, name=name, instructions=instructions,
+            strict=strict, temperature=temperature, top_p=top_p, max_output_tokens=max_output_tokens, metadata=metadata,
+            previous_response_id=previous_response_id, store=store, describe_images=describe_images,
+            pdf_to_text=pdf_to_text,
+        )  # fmt: skip
         if stream:
-            sync_stream = await self._run("create", input, stream=True, **kwargs)
-            return AsyncResponseStream(sync_stream)
-        return await self._run("create", input, **kwargs)
+            return AsyncResponseStream(await self._run("create", input, stream=True, **options))
+        return await self._run("create", input, **options)
+
+    async def prepare(
+        self,
+        input: str | list[dict[str, Any]] | None = None,
+        *,
+        model: str | None = None,
+        prompt: Any = None,
+        variables: Mapping[str, Any] | None = None,
+        template: str | None = None,
+        name: str | None = None,
+        strict: bool = True,
+        describe_images: bool = False,
+        pdf_to_text: bool | None = None,
+        **options: Any,
+    ) -> ResponseRequest:
+        return await self._run(
+            "prepare", input, model=model, prompt=prompt, variables=variables, template=template, name=name,
+            strict=strict, describe_images=describe_images, pdf_to_text=pdf_to_text, **options,
+        )  # fmt: skip
+
+    async def check_variables(
+        self,
+        variables: Mapping[str, Any],
+        *,
+        model: str | None = None,
+        describe_images: bool = False,
+        pdf_to_text: bool | None = None,
+    ) -> None:
+        return await self._run(
+            "check_variables", variables, model=model, describe_images=describe_images, pdf_to_text=pdf_to_text
+        )
 
     async def retrieve(self, response_id: str) -> Response:
         return await self._run("retrieve", response_id)
 
-    async def list(self, **kwargs: Any) -> ObjectList[Response]:
-        return await self._run("list", **kwargs)
+    async def list(
+        self, *, limit: int = 50, order: str = "desc", after: str | None = None, model: str | None = None
+    ) -> ObjectList[Response]:
+        return await self._run("list", limit=limit, order=order, after=after, model=model)
 
-    async def input_items(self, response_id: str, **kwargs: Any) -> ObjectList[InputItem]:
-        return await self._run("input_items", response_id, **kwargs)
+    async def input_items(self, response_id: str, *, limit: int = 20, order: str = "desc") -> ObjectList[InputItem]:
+        return await self._run("input_items", response_id, limit=limit, order=order)
 
     async def delete(self, response_id: str) -> DeletedObject:
         return await self._run("delete", response_id)
 
 
 class AsyncModels(_Async):
+    """:class:`~llamabook.resources.Models`, awaitable."""
+
     async def list(self) -> ObjectList[Model]:
         return await self._run("list")
 
     async def retrieve(self, model_id: str) -> Model:
         return await self._run("retrieve", model_id)
 
+    async def default(self) -> str:
+        return await self._run("default")
+
 
 class AsyncClient:
     """The same surface as :class:`Client`, awaitable. Takes the same arguments."""
 
     def __init__(self, home: str | Path | None = None, **kwargs: Any) -> None:
-        self.sync = Client(home, **kwargs)
-        self.prompts = AsyncPrompts(self.sync.prompts)
-        self.files = AsyncFiles(self.sync.files)
-        self.responses = AsyncResponses(self.sync.responses)
-        self.models = AsyncModels(self.sync.models)
+        self._wrap(Client(home, **kwargs))
+
+    def _wrap(self, sync: Client) -> None:
+        self.sync = sync
+        self.backend = sync.backend
+        self.prompts = AsyncPrompts(sync.prompts)
+        self.files = AsyncFiles(sync.files)
+        self.responses = AsyncResponses(sync.responses)
+        self.models = AsyncModels(sync.models)
 
     @property
-    def server(self) -> Any:
+    def server(self) -> ServerInfo:
         """:attr:`Client.server` (a server is asked once, with one short blocking ``GET /v1/version``)."""
         return self.sync.server
 
     @property
-    def cassette(self) -> Any:
+    def cassette(self) -> Recorder | None:
         """:attr:`Client.cassette`: the cassette in use, or None."""
         return self.sync.cassette
 
-    def use_cassette(self, cassette: str | Path | None, record: str | None = None) -> Any:
+    def use_cassette(self, cassette: str | Path | None, record: str | None = None) -> Recorder | None:
         """:meth:`Client.use_cassette` (no I/O until the next call, so not awaited)."""
         return self.sync.use_cassette(cassette, record)
 
-    async def grid(self, prompt_or_template: Any, rows: Any, **kwargs: Any) -> Any:
+    @classmethod
+    def embedded(cls, home: str | Path | None = None, **options: Any) -> AsyncClient:
+        """:meth:`Client.embedded`: the embedded backend whatever ``$LLAMABOOK_BASE_URL`` says."""
+        made = cls.__new__(cls)
+        made._wrap(Client.embedded(home, **options))
+        return made
+
+    async def grid(
+        self,
+        prompt_or_template: Any,
+        rows: Any,
+        *,
+        versions: Sequence[int] | None = None,
+        models: Sequence[str] | None = None,
+        concurrency: int = 4,
+        progress: bool = True,
+        cache: bool = True,
+        retries: int = 3,
+        **options: Any,
+    ) -> pandas.DataFrame:
         """:meth:`Client.grid`, awaited on a worker thread (its calls run on its own bounded pool)."""
-        return await asyncio.to_thread(self.sync.grid, prompt_or_template, rows, **kwargs)
+        return await asyncio.to_thread(
+            self.sync.grid, prompt_or_template, rows, versions=versions, models=models, concurrency=concurrency,
+            progress=progress, cache=cache, retries=retries, **options,
+        )  # fmt: skip
 
     async def aclose(self) -> None:
         self.sync.close()

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import EngineError, InvalidRequest, LlamabookError, MissingVariables, VersionNotFound
+from .frames import none_if_missing
 from .inputs import classify
 from .templates import placeholders
 from .types import Prompt
@@ -260,22 +261,13 @@ def _failure(exc: BaseException, attempts: int, response_id: str | None) -> dict
 
 def _records(rows: Any) -> list[dict[str, Any]]:
     if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
-        return [{str(k): _none_if_na(v) for k, v in record.items()} for record in rows.to_dict(orient="records")]
+        return [{str(k): none_if_missing(v) for k, v in record.items()} for record in rows.to_dict(orient="records")]
     if isinstance(rows, Mapping) or isinstance(rows, (str, bytes)):
         raise InvalidRequest("rows must be a DataFrame or a list of dicts (one dict of variables per row)")
     records = list(rows)
     if not all(isinstance(r, Mapping) for r in records):
         raise InvalidRequest("rows must be a DataFrame or a list of dicts (one dict of variables per row)")
     return [dict(r) for r in records]
-
-
-def _none_if_na(value: Any) -> Any:
-    try:
-        import pandas as pd
-
-        return None if not isinstance(value, (list, dict)) and pd.isna(value) else value
-    except (TypeError, ValueError):
-        return value
 
 
 def _prompt_versions(client: GridClient, prompt_or_template: Any, versions: Sequence[int] | None) -> list[Prompt]:

@@ -155,6 +155,11 @@ class VersionConflict(LlamabookError):
         )
 
 
+def retryable_status(status: int | None) -> bool:
+    """Whether an HTTP status may pass on a retry: a timeout, a conflict, a rate limit or a server error."""
+    return status is not None and (status in (408, 409, 429) or status >= 500)
+
+
 class EngineError(LlamabookError):
     """The model failed while generating.
 
@@ -170,7 +175,7 @@ class EngineError(LlamabookError):
     @property
     def retryable(self) -> bool:
         """Rate limits and server errors (429, 5xx, …) may pass on a retry."""
-        return self.status_code is not None and (self.status_code in (408, 409, 429) or self.status_code >= 500)
+        return retryable_status(self.status_code)
 
 
 class EngineUnavailable(EngineError):

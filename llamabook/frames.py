@@ -59,3 +59,13 @@ def to_pandas(items: Sequence[WireModel], kind: type | None = None) -> pandas.Da
         if name in frame.columns:
             frame[name] = pd.to_datetime(frame[name], unit="s", utc=True).astype("datetime64[s, UTC]")
     return frame
+
+
+def none_if_missing(value: Any) -> Any:
+    """A DataFrame cell as a Python value: None for a missing one (NaN, NA, NaT), else the value itself."""
+    try:
+        import pandas as pd
+
+        return None if pd.api.types.is_scalar(value) and pd.isna(value) else value
+    except (TypeError, ValueError):
+        return value

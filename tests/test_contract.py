@@ -65,6 +65,33 @@ def test_prompt_lifecycle(backend: lb.Client) -> None:
         backend.prompts.retrieve(p.prompt_id)
 
 
+def test_named_prompts_save_reuse_version_and_resolve_refs(backend: lb.Client) -> None:
+    """One save rule on every backend; on a server the names are kept in the home, keyed by the server."""
+    first = backend.prompts.save("tutor", "You are a {{tone}} tutor.")
+    assert (first.version, first.variables, first.name) == (1, ["tone"], "tutor")
+    assert backend.prompts.save("tutor", "You are a {{tone}} tutor.").version == 1  # unchanged: reused
+    second = backend.prompts.save("tutor", "You are a {{tone}} teacher.")
+    assert (second.prompt_id, second.version, second.is_default) == (first.prompt_id, 2, True)
+    assert backend.prompts.save("tutor", "You are a {{tone}} tutor.").version == 1  # an old text: its version
+    assert backend.prompts.get("tutor").version == 2  # ... and the default stays where it was
+    assert backend.prompts.get("tutor@1").prompt == "You are a {{tone}} tutor."
+    assert backend.prompts.get(f"{first.prompt_id}@2").name == "tutor"
+    assert [v.version for v in backend.prompts.versions("tutor")] == [1, 2]
+    assert backend.prompts.set_default_version("tutor", 1).is_default
+    frame = backend.prompts.list().to_pandas()
+    assert frame.set_index("prompt_id").loc[first.prompt_id, "name"] == "tutor"
+    answer = ask(backend, prompt="tutor@2", variables={"tone": "kind"}, input=QUESTION)
+    assert (answer.prompt.id, answer.prompt.version) == (first.prompt_id, "2")
+    ran = ask(backend, template="Say {{word}}.", name="sayer", variables={"word": "hi"})
+    assert backend.prompts.get("sayer").prompt_id == ran.prompt.id
+    scope = backend.backend.scope
+    assert scope == ("local" if backend.server.kind == "embedded" else backend.backend.base_url)
+    backend.prompts.delete("tutor")
+    assert "tutor" not in backend.prompts.names()
+    with pytest.raises(lb.PromptNotFound, match="No prompt named 'tutor'"):
+        backend.prompts.get("tutor")
+
+
 def test_prompt_errors(backend: lb.Client) -> None:
     with pytest.raises(lb.UndeclaredVariables) as undeclared:
         backend.prompts.create("{{name}} {{other}}", variables=["name"])

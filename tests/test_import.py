@@ -30,3 +30,26 @@ def test_creating_a_client_stays_light_until_generation() -> None:
     names = imported_modules("import llamabook as lb, tempfile; lb.Client(tempfile.mkdtemp()).prompts.list()")
     heavy = sorted({n.split(".")[0] for n in names} & {"pandas", "pyarrow", "openai", "ipywidgets", "llama_cpp"})
     assert heavy == []
+
+
+#: The public names of ``llamabook``. Adding or removing one is an API change: edit this on purpose.
+PUBLIC_API = {
+    "AsyncClient", "AsyncResponseStream", "CassetteMiss", "Client", "EmbeddedEngine", "EngineError",
+    "EngineUnavailable", "File", "FileNotFound", "FileTooLarge", "InputError", "InputFile", "InputImage",
+    "InputText", "InvalidRequest", "InvalidVariable", "LlamabookError", "MissingVariables", "Model",
+    "ModelNotFound", "ModelRejectedInput", "NotFound", "ObjectList", "OpenAICompatibleEngine", "Prompt",
+    "PromptNotFound", "PromptRef", "PromptReference", "Response", "ResponseNotFound", "ResponseStream",
+    "UndeclaredVariables", "UnknownVariables", "UnsupportedInput", "VersionConflict", "VersionNotFound",
+    "__version__",
+}  # fmt: skip
+
+
+def test_the_public_api_is_exactly_the_listed_names() -> None:
+    import llamabook
+
+    assert set(llamabook.__all__) == PUBLIC_API
+    assert len(llamabook.__all__) == len(PUBLIC_API), "a name is listed twice in __all__"
+    assert llamabook.__all__ == sorted(llamabook.__all__, key=lambda n: (n.startswith("_"), n))
+    for name in llamabook.__all__:  # every listed name resolves (lazily for the heavy ones)
+        assert getattr(llamabook, name) is not None
+    assert set(llamabook.__all__) <= set(dir(llamabook))

@@ -162,3 +162,10 @@ def test_the_checker_sees_every_kind_of_import(tmp_path: Path) -> None:
     seen = imports_of("llamabook.probe", path, False, known)
     assert seen == {"llamabook.errors", "llamabook.types", "llamabook.client", "llamabook.views", "llamabook.frames"}
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_architecture_page_draws_every_layer() -> None:
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    for groups in LAYERS[1:]:
+        for group in groups:
+            assert group.removeprefix("llamabook.") in page, f"docs/architecture.md does not show {group}"

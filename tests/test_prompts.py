@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -103,3 +104,75 @@ def test_prompts_survive_a_new_client(client: lb.Client, engine) -> None:
     p = client.prompts.create("persist {{x}}", variables=["x"])
     with lb.Client(client.backend.home, engine=engine) as other:
         assert other.prompts.retrieve(p.prompt_id).prompt == "persist {{x}}"
+
+
+# ---- names and references (no model needed: the scripted engine) --------------------------------
+
+
+def test_references_are_parsed_by_one_rule() -> None:
+    assert lb.PromptRef.parse("tutor") == lb.PromptRef("tutor")
+    assert lb.PromptRef.parse("tutor@2") == lb.PromptRef("tutor", version=2)
+    assert lb.PromptRef.parse("tutor@production") == lb.PromptRef("tutor", label="production")
+    pid = "pmpt_" + "a" * 48
+    assert lb.PromptRef.parse(f"{pid}@3").is_id and str(lb.PromptRef.parse(f"{pid}@3")) == f"{pid}@3"
+    for bad, says in [("tutor@0", "from 1 up"), ("tutor@2x", "from 1 up"), ("two words", "can't name"),
+                      ("tutor@", "after '@'"), ("../x", "can't name"), ("", "can't name")]:  # fmt: skip
+        with pytest.raises(lb.InvalidRequest, match=says):
+            lb.PromptRef.parse(bad)
+
+
+def test_save_creates_reuses_and_versions_by_name_and_by_content(quick_client: lb.Client) -> None:
+    prompts = quick_client.prompts
+    unnamed = prompts.save(None, "Hi {{who}}")
+    assert prompts.save(None, "Hi {{who}}") == unnamed  # keyed by content: the same prompt again
+    assert prompts.find_or_create("Hi {{who}}", ["who"]) == unnamed  # the older name of that rule
+    named = prompts.save("greeter", "Hi {{who}}")
+    assert named.prompt_id != unnamed.prompt_id and named.name == "greeter"  # a name makes its own prompt
+    v2 = prompts.save("greeter", "Hello {{who}}")
+    assert (v2.prompt_id, v2.version) == (named.prompt_id, 2)
+    assert prompts.save(named.prompt_id, "Hey {{who}}").version == 3  # an id works as well as the name
+    with pytest.raises(lb.VersionConflict, match="the latest is 3"):
+        prompts.save("greeter", "Yo {{who}}", base_version=2)  # an edit of v2 after v3 was stored
+    with pytest.raises(lb.InvalidRequest, match="without '@'"):
+        prompts.save("greeter@2", "x")
+    with pytest.raises(lb.InvalidRequest, match="labels"):
+        prompts.get("greeter@production")  # reserved for labels
+    assert [(p.name, p.version) for p in prompts.list()] == [("greeter", 3), (None, 1)]
+    assert list(prompts.list().to_pandas()["name"].fillna("-")) == ["greeter", "-"]
+
+
+def test_a_name_of_a_deleted_prompt_goes_to_a_new_one(quick_client: lb.Client) -> None:
+    old = quick_client.prompts.save("tutor", "Be {{tone}}.")
+    quick_client.backend.delete_prompt(old.prompt_id)  # deleted behind the name's back
+    new = quick_client.prompts.save("tutor", "Be {{tone}}.")
+    assert new.prompt_id != old.prompt_id and quick_client.prompts.names() == {"tutor": new.prompt_id}
+
+
+def test_names_live_in_the_home_per_backend_and_survive_a_new_client(tmp_path, scripted) -> None:  # type: ignore[no-untyped-def]
+    with lb.Client(tmp_path / "home", engine=scripted) as client:
+        saved = client.prompts.save("tutor", "Be {{tone}}.")
+        client.backend.store.names("http://other:8321").set("tutor", "pmpt_" + "b" * 48)
+    with lb.Client(tmp_path / "home", engine=scripted) as again:
+        assert again.prompts.names() == {"tutor": saved.prompt_id}  # the server's table is its own
+        assert again.prompts.get("tutor") == saved
+
+
+def test_an_aliases_file_is_imported_once(tmp_path, scripted) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "home"
+    with lb.Client(home, engine=scripted) as client:
+        prompt = client.prompts.create("Be {{tone}}.", ["tone"])
+    (home / "aliases.json").write_text(json.dumps({"local": {"tutor": prompt.prompt_id}, "http://s:1": {"x": "pmpt_y"}}))
+    with lb.Client(home, engine=scripted) as client:
+        assert client.prompts.names() == {"tutor": prompt.prompt_id}
+        assert client.backend.store.names("http://s:1").all() == {"x": "pmpt_y"}
+    assert not (home / "aliases.json").exists() and (home / "aliases.json.imported").exists()
+
+
+def test_a_damaged_aliases_file_is_left_alone_with_a_warning(tmp_path, scripted, caplog) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "aliases.json").write_text("{not json")
+    with caplog.at_level("WARNING", logger="llamabook"), lb.Client(home, engine=scripted) as client:
+        assert client.prompts.names() == {}
+    assert (home / "aliases.json").read_text() == "{not json"
+    assert "cannot read the prompt names" in caplog.text

@@ -22,9 +22,7 @@ from typing import Any
 
 from .._version import __version__
 from ..error_translation import ConnectError, HTTPStatusError, ReadTimeout, StreamError, TLSError
-
-#: statuses worth another attempt: timeouts, conflicts, rate limits and server errors
-RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+from ..errors import retryable_status
 
 
 class JSONClient:
@@ -197,7 +195,7 @@ class JSONClient:
             try:
                 return attempt()
             except HTTPStatusError as exc:
-                if exc.status not in RETRYABLE_STATUSES or number == allowed:
+                if not retryable_status(exc.status) or number == allowed:
                     raise
                 wait = exc.retry_after
             except TLSError:

@@ -10,6 +10,7 @@ from ..backends.base import Backend
 from ..store.blobs import sha256_hex
 from ..errors import FileTooLarge, InvalidRequest
 from ..types import DeletedObject, File, ObjectList
+from .listing import check_listing
 
 FileInput = Union[str, PurePath, bytes, IO[bytes], "tuple[str, bytes]"]
 
@@ -41,10 +42,7 @@ class Files:
         """Files, newest first by default; ``after`` is a file id cursor."""
         if purpose is not None:
             self._check_purpose(purpose)
-        if order not in ("asc", "desc"):
-            raise InvalidRequest(f"order must be 'asc' or 'desc', not {order!r}")
-        if not 1 <= limit <= 10_000:
-            raise InvalidRequest(f"limit must be between 1 and 10000, not {limit}")
+        check_listing(order, limit)
         return ObjectList(self._backend.list_files(purpose, order, limit, after), File)
 
     def retrieve(self, file_id: str) -> File:

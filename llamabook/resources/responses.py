@@ -26,6 +26,7 @@ from ..types import (
 )
 from ..types.refs import check_name, version_number
 from .files import Files
+from .listing import check_listing
 from .prompts import Prompts
 
 
@@ -259,16 +260,12 @@ class Responses:
         self, *, limit: int = 50, order: str = "desc", after: str | None = None, model: str | None = None
     ) -> ObjectList[Response]:
         """Stored responses, newest first by default."""
-        if order not in ("asc", "desc"):
-            raise InvalidRequest(f"order must be 'asc' or 'desc', not {order!r}")
-        if not 1 <= limit <= 10_000:
-            raise InvalidRequest(f"limit must be between 1 and 10000, not {limit}")
+        check_listing(order, limit)
         return ObjectList(self._backend.list_responses(limit, order, after, model), Response)
 
     def input_items(self, response_id: str, *, limit: int = 20, order: str = "desc") -> ObjectList[InputItem]:
         """The request's ``input`` as stored items (never the rendered prompt)."""
-        if order not in ("asc", "desc"):
-            raise InvalidRequest(f"order must be 'asc' or 'desc', not {order!r}")
+        check_listing(order)
         items = media_fallback.as_given(self._backend.input_items(response_id, limit, order))
         return ObjectList(items, InputItem)
 

@@ -11,6 +11,7 @@ import ipywidgets as widgets
 from .. import views
 from ..batch import RESULT_COLUMNS
 from ..errors import InvalidRequest
+from ..frames import none_if_missing
 from ..inputs import is_dataframe
 from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
 from .response_view import ResponseView
@@ -236,7 +237,7 @@ class RunsTable(widgets.VBox):
 
     def _record(self, position: int) -> dict[str, Any]:
         """Line ``position`` as a dict, missing values (NA) as None."""
-        return {str(name): _none_if_na(value) for name, value in self.df.iloc[position].items()}
+        return {str(name): none_if_missing(value) for name, value in self.df.iloc[position].items()}
 
     def __repr__(self) -> str:
         # The notebook's text/plain for this widget: what a reader sees where widgets do not render.
@@ -300,12 +301,3 @@ def _not_a_grid(df: Any) -> InvalidRequest | None:
             "DataFrame client.grid returns"
         )
     return None
-
-
-def _none_if_na(value: Any) -> Any:
-    try:
-        import pandas as pd
-
-        return None if pd.api.types.is_scalar(value) and pd.isna(value) else value
-    except (TypeError, ValueError):
-        return value
