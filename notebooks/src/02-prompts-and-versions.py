@@ -17,14 +17,17 @@ os.environ.pop("LLAMABOOK_BASE_URL", None)  # this notebook runs on the embedded
 client = lb.Client(cassette="cassettes/02-prompts-and-versions.jsonl", record="new")  # replays recorded calls (notebook 1)
 
 # %% [markdown]
-# ## Create, then update
+# ## Save, then update
 #
 # Placeholders follow the server's rule exactly: `{{name}}` or `{{ name }}`, nothing is evaluated.
-# Every placeholder must be declared in `variables`.
+# `prompts.save(name, template)` stores a template under a name, declaring its placeholders as
+# its variables; saving the same text again reuses that version, and a changed text becomes a new
+# version. Names are kept in the home, one table per backend (a server's Prompts API has none).
 
 # %%
-greeter = client.prompts.create("Greet {{name}} warmly, in one short sentence.", variables=["name"])
-print(greeter.prompt_id, "version", greeter.version, "default:", greeter.is_default)
+greeter = client.prompts.save("greeter", "Greet {{name}} warmly, in one short sentence.")
+again = client.prompts.save("greeter", "Greet {{name}} warmly, in one short sentence.")
+print(greeter.prompt_id, "version", greeter.version, "default:", greeter.is_default, "· saved again:", again.version)
 
 # %% [markdown]
 # `update` must name the latest version (so two editors cannot silently overwrite each other);
@@ -44,13 +47,14 @@ v3 = client.prompts.update(
     variables=["name", "city"],
     set_as_default=False,
 )
-client.prompts.versions(greeter.prompt_id).to_pandas()
+client.prompts.versions("greeter").to_pandas()
 
 # %% [markdown]
 # ## Choosing a version
 #
-# A response can name a prompt as a `Prompt` object (its own version), as `"pmpt_…"` (the default
-# version) or as `"pmpt_…@3"`. The same question, with versions 1 and 2:
+# A response can name a prompt as a `Prompt` object (its own version), by a reference: its name
+# or id (`"greeter"`, `"pmpt_…"`: the default version) or a version of it (`"greeter@3"`,
+# `"pmpt_…@3"`). The same question, with versions 1 and 2:
 
 # %%
 first = client.responses.create(input="Hello!", prompt=greeter, variables={"name": "Ada"}, max_output_tokens=32)
@@ -64,10 +68,10 @@ for r in (first, default):
 # Version 3 is not the default until you say so:
 
 # %%
-client.prompts.set_default_version(greeter.prompt_id, 3)
-print("default is now version", client.prompts.retrieve(greeter.prompt_id).version)
+client.prompts.set_default_version("greeter", 3)
+print("default is now version", client.prompts.get("greeter").version)
 r = client.responses.create(
-    input="Hello!", prompt=f"{greeter.prompt_id}@3", variables={"name": "Ada", "city": "Cork"}, max_output_tokens=40
+    input="Hello!", prompt="greeter@3", variables={"name": "Ada", "city": "Cork"}, max_output_tokens=40
 )
 print(r.output_text)
 
@@ -111,9 +115,9 @@ r.rendered_messages[0]["content"]
 # %% [markdown]
 # ## Versions from cells: `%%llama --save`
 #
-# `--save NAME` stores the cell body as a prompt with an alias. Run the cell again with a changed
-# body and it becomes a new version of the same prompt; `-p NAME@VERSION` runs any version
-# (the cell body is then the input).
+# `--save NAME` stores the cell body as a prompt under that name (the same `prompts.save`). Run
+# the cell again with a changed body and it becomes a new version of the same prompt;
+# `-p NAME@VERSION` runs any version (the cell body is then the input).
 
 # %%
 %load_ext llamabook
