@@ -262,3 +262,16 @@ def test_ctrl_c_keeps_finished_rows_and_the_rerun_finishes_the_rest(tmp_path: Pa
         assert server.total_calls() == 12  # nothing called twice
     finally:
         server.stop()
+
+
+def test_a_grid_takes_a_named_prompt_and_its_versions(quick_client: lb.Client, scripted: ScriptedEngine) -> None:
+    quick_client.prompts.save("weather", "Weather in {{city}}?")
+    quick_client.prompts.save("weather", "Forecast for {{city}}?")
+    rows = [{"city": "Cork"}]
+    pinned = quick_client.grid("weather@1", rows, progress=False)
+    both = quick_client.grid("weather", rows, versions=[1, 2], progress=False)
+    assert list(pinned["version"]) == [1] and list(both["version"]) == [1, 2]
+    assert [call.system[0] for call in scripted.calls] == ["Weather in Cork?", "Forecast for Cork?"]  # v1 from the log
+    assert both["cached"].tolist() == [True, False]
+    with pytest.raises(lb.PromptNotFound, match="No prompt named 'nosuch'"):
+        quick_client.grid("nosuch", rows, progress=False)

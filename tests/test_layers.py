@@ -169,3 +169,14 @@ def test_the_architecture_page_draws_every_layer() -> None:
     for groups in LAYERS[1:]:
         for group in groups:
             assert group.removeprefix("llamabook.") in page, f"docs/architecture.md does not show {group}"
+
+
+def test_no_caller_probes_a_backend_for_undeclared_attributes() -> None:
+    """What callers use of a backend is in the Backend protocol; no ``getattr(…backend…, "x")``."""
+    probes = []
+    for name, (path, _) in modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("getattr", "hasattr") and node.args:
+                if "backend" in ast.unparse(node.args[0]):
+                    probes.append(f"{name}: {ast.unparse(node)}")
+    assert probes == []

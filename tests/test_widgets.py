@@ -385,3 +385,18 @@ def test_redrawing_panels_closes_the_widgets_they_replace(client: lb.Client, dat
         runs.open(0)
     assert len(_instances) == before  # each redraw closed what it replaced
     assert all(cell.comm is not None for cell in panel.table.children)
+
+
+def test_the_editor_opens_a_named_version_and_saves_through_the_client(quick_client: lb.Client) -> None:
+    client = quick_client
+    client.prompts.save("tutor", "Be {{tone}}.")
+    client.prompts.save("tutor", "Be very {{tone}}.")
+    editor = PromptEditor(client, "tutor@1")
+    assert (editor.prompt.version, editor.template.value) == (1, "Be {{tone}}.")
+    editor.template.value = "Be very {{tone}}."  # the text of version 2: the save rule reuses it
+    editor.save_button.click()
+    assert editor.error.value == "" and editor.prompt.version == 2
+    assert [v.version for v in client.prompts.versions("tutor")] == [1, 2]
+    editor.template.value = "Be {{tone}}, briefly."
+    editor.save_button.click()
+    assert editor.prompt.version == 3 and client.prompts.get("tutor").version == 3

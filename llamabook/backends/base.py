@@ -60,6 +60,45 @@ class Capabilities:
     passes_unknown_prompts: bool
 
 
+class PromptStoreLike(Protocol):
+    """Versioned prompts with immutable versions and a default pointer: the home's store or a server's."""
+
+    def create(self, template: str, variables: list[str]) -> Prompt: ...
+    def update(self, prompt_id: str, template: str, version: int, variables: list[str], set_as_default: bool) -> Prompt: ...
+    def get(self, prompt_id: str, version: int | None = None) -> Prompt: ...
+    def list(self) -> list[Prompt]: ...
+    def versions(self, prompt_id: str) -> list[Prompt]: ...
+    def set_default(self, prompt_id: str, version: int) -> Prompt: ...
+    def delete(self, prompt_id: str) -> None: ...
+
+
+class PromptCalls:
+    """The Backend protocol's prompt calls, answered by the backend's ``prompts``."""
+
+    prompts: PromptStoreLike
+
+    def create_prompt(self, template: str, variables: list[str]) -> Prompt:
+        return self.prompts.create(template, variables)
+
+    def update_prompt(self, prompt_id: str, template: str, version: int, variables: list[str], set_as_default: bool) -> Prompt:
+        return self.prompts.update(prompt_id, template, version, variables, set_as_default)
+
+    def get_prompt(self, prompt_id: str, version: int | None = None) -> Prompt:
+        return self.prompts.get(prompt_id, version)
+
+    def list_prompts(self) -> list[Prompt]:
+        return self.prompts.list()
+
+    def list_versions(self, prompt_id: str) -> list[Prompt]:
+        return self.prompts.versions(prompt_id)
+
+    def set_default_version(self, prompt_id: str, version: int) -> Prompt:
+        return self.prompts.set_default(prompt_id, version)
+
+    def delete_prompt(self, prompt_id: str) -> None:
+        self.prompts.delete(prompt_id)
+
+
 class Backend(Protocol):
     """Where prompts, files and responses live."""
 
@@ -126,4 +165,4 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-__all__ = ["Backend", "Capabilities", "ResponseRequest", "SERVER_NAMES", "ServerInfo"]
+__all__ = ["Backend", "Capabilities", "PromptCalls", "PromptStoreLike", "ResponseRequest", "SERVER_NAMES", "ServerInfo"]

@@ -27,14 +27,13 @@ from ...types import (
     File,
     InputItem,
     Model,
-    Prompt,
     Response,
     ResponseTrace,
     StreamEvent,
 )
 from ...types.files import MAX_FILE_BYTES
 from ...types.requests import ResponseRequest
-from ..base import Capabilities, ServerInfo
+from ..base import Capabilities, PromptCalls, ServerInfo
 from .prompts import ServerPrompts
 from .requests import client_rendered_body, expected_messages, request_body
 from .streams import StreamReader
@@ -43,7 +42,7 @@ from .transport import Transport, segment
 PROMPT_MODES = ("auto", "server", "local")
 
 
-class HttpBackend:
+class HttpBackend(PromptCalls):
     """Prompts, files and responses on the server at ``base_url`` (no ``/v1``)."""
 
     name = "http"
@@ -141,27 +140,6 @@ class HttpBackend:
             else:
                 self._prompts = ServerPrompts(self._transport, lambda: self.server_info().kind == "ogx")
         return self._prompts
-
-    def create_prompt(self, template: str, variables: list[str]) -> Prompt:
-        return self.prompts.create(template, variables)
-
-    def update_prompt(self, prompt_id: str, template: str, version: int, variables: list[str], set_as_default: bool) -> Prompt:
-        return self.prompts.update(prompt_id, template, version, variables, set_as_default)
-
-    def get_prompt(self, prompt_id: str, version: int | None = None) -> Prompt:
-        return self.prompts.get(prompt_id, version)
-
-    def list_prompts(self) -> list[Prompt]:
-        return self.prompts.list()
-
-    def list_versions(self, prompt_id: str) -> list[Prompt]:
-        return self.prompts.versions(prompt_id)
-
-    def set_default_version(self, prompt_id: str, version: int) -> Prompt:
-        return self.prompts.set_default(prompt_id, version)
-
-    def delete_prompt(self, prompt_id: str) -> None:
-        self.prompts.delete(prompt_id)
 
     # ---- files ---------------------------------------------------------------------------
     def upload_file(self, data: bytes, filename: str, purpose: str) -> File:

@@ -29,7 +29,6 @@ from ...types import (
     OutputMessage,
     OutputText,
     OutputTextDelta,
-    Prompt,
     PromptReference,
     Response,
     ResponseCompleted,
@@ -45,10 +44,10 @@ from ...types import (
 )
 from ...store import Store
 from ...types.refs import version_number
-from ..base import Capabilities, ResponseRequest, ServerInfo
+from ..base import Capabilities, PromptCalls, ResponseRequest, ServerInfo
 
 
-class LocalBackend:
+class LocalBackend(PromptCalls):
     """Everything under one directory: ``llamabook.db`` and ``files/``."""
 
     name = "local"
@@ -95,30 +94,7 @@ class LocalBackend:
     def describe(self) -> list[tuple[str, str]]:
         return []  # the home and the model are shown for every backend
 
-    # ---- prompts -------------------------------------------------------------------------
-    def create_prompt(self, template: str, variables: list[str]) -> Prompt:
-        return self.prompts.create(template, variables)
-
-    def update_prompt(
-        self, prompt_id: str, template: str, version: int, variables: list[str], set_as_default: bool
-    ) -> Prompt:
-        return self.prompts.update(prompt_id, template, version, variables, set_as_default)
-
-    def get_prompt(self, prompt_id: str, version: int | None = None) -> Prompt:
-        return self.prompts.get(prompt_id, version)
-
-    def list_prompts(self) -> list[Prompt]:
-        return self.prompts.list()
-
-    def list_versions(self, prompt_id: str) -> list[Prompt]:
-        return self.prompts.versions(prompt_id)
-
-    def set_default_version(self, prompt_id: str, version: int) -> Prompt:
-        return self.prompts.set_default(prompt_id, version)
-
-    def delete_prompt(self, prompt_id: str) -> None:
-        self.prompts.delete(prompt_id)
-
+    # ---- prompts: PromptCalls answers them from self.prompts ------------------------------
     # ---- files ---------------------------------------------------------------------------
     def upload_file(self, data: bytes, filename: str, purpose: str) -> File:
         if purpose not in PURPOSES:
