@@ -6,8 +6,8 @@ Its answer is made from the messages it receives, so a test can assert on what r
 after it) per delta and counts one output token per delta, so ``max_output_tokens=n`` keeps the
 first ``n`` words and finishes with "length". Every call is kept in :attr:`ScriptedEngine.calls`.
 
-Told to with :meth:`ScriptedEngine.fail`, it raises :class:`~llamabook.EngineError` for calls whose
-messages contain a marker, as a model failing while it generates would.
+When told to (:meth:`ScriptedEngine.fail`), it raises :class:`~llamabook.EngineError` before the first
+word for calls whose messages contain a marker, as a model failing while it generates would.
 """
 
 from __future__ import annotations

@@ -209,7 +209,7 @@ def test_run_streams_throttled_into_the_panel_and_stores_the_response(client: lb
 
 def test_stop_ends_the_run_and_keeps_the_partial_response(quick_client: lb.Client, scripted: ScriptedEngine) -> None:
     client = quick_client
-    scripted.delay_s = 0.02  # 9 words: 0.18 s to the end, unless stopped
+    scripted.delay_s = 0.1  # 9 words: 0.9 s to the end; stopped at the first, after 0.1 s
     whole = "[system: Write a very long story about dragons.] echo:"
     editor = PromptEditor(client, max_output_tokens=400)
     editor.template.value = "Write a very long story about {{topic}}."
