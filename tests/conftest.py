@@ -123,3 +123,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     the session, after which ``asyncio.run`` (the AsyncClient tests) refuses to start.
     """
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    for item in items:  # `-m "not model"` leaves out exactly the tests that load the real model
+        if "engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.model)

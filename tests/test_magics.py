@@ -28,8 +28,6 @@ from llamabook import magics
 from llamabook.engines.embedded import EmbeddedEngine
 from scripted_engine import ScriptedEngine
 
-pytestmark = pytest.mark.model
-
 QUESTION = "What is the capital of Ireland?"
 
 
@@ -253,7 +251,8 @@ def test_values_are_described_briefly(data: Path) -> None:
 # ---- saved (named) prompts ---------------------------------------------------------------------------
 
 
-def test_save_reuse_new_version_and_pinned_version(ip: InteractiveShell, client: lb.Client) -> None:
+def test_save_reuse_new_version_and_pinned_version(ip: InteractiveShell, quick: lb.Client) -> None:
+    client = quick
     ok(ip, "%%llama --save tutor --var tone=kind --max-tokens 2 --no-stream\nYou are a {{tone}} tutor.")
     prompt_id = ip.user_ns["_llama"].prompt.id
     assert client.prompts.names() == {"tutor": prompt_id}  # kept in the home database, by the client
@@ -263,8 +262,9 @@ def test_save_reuse_new_version_and_pinned_version(ip: InteractiveShell, client:
     ok(ip, "%%llama --save tutor --var tone=kind --max-tokens 2 --no-stream\nYou are a {{tone}} tutor.")
     assert len(client.prompts.versions(prompt_id)) == 1  # unchanged body: same version
 
-    ok(ip, "%%llama -p tutor --var tone=kind --max-tokens 2 --no-stream\nWhat is 2+2?")
+    ran = ok(ip, "%%llama -p tutor --var tone=kind --max-tokens 2 --no-stream\nWhat is 2+2?")
     reused = ip.user_ns["_llama"]
+    assert f"{prompt_id}@1 (tutor)" in ran.texts()[-1]  # the footer names the prompt
     assert (reused.prompt.id, reused.prompt.version) == (prompt_id, "1")
     assert reused.rendered_messages[1] == {"role": "user", "content": "What is 2+2?"}
 
@@ -278,7 +278,8 @@ def test_save_reuse_new_version_and_pinned_version(ip: InteractiveShell, client:
     assert pinned.rendered_messages[0]["content"] == "You are a kind tutor."
 
 
-def test_missing_variable_fails_naming_it_and_stores_nothing(ip: InteractiveShell, client: lb.Client) -> None:
+def test_missing_variable_fails_naming_it_and_stores_nothing(ip: InteractiveShell, quick: lb.Client) -> None:
+    client = quick
     ran = run(ip, "%%llama --max-tokens 2\nHello {{nobody_here}}, from {{country_x}}.")
     assert isinstance(ran.error, UsageError)
     assert "nobody_here, country_x" in str(ran.error) and "--var nobody_here=..." in str(ran.error)
@@ -286,7 +287,21 @@ def test_missing_variable_fails_naming_it_and_stores_nothing(ip: InteractiveShel
     assert client.prompts.names() == {}
 
 
-def test_errors_are_short_unless_debug(ip: InteractiveShell, client: lb.Client) -> None:
+def test_a_bad_value_stops_the_cell_before_its_body_is_stored(
+    ip: InteractiveShell, quick: lb.Client, scripted: ScriptedEngine, data: Path
+) -> None:
+    """One client call checks every value, then stores the body, then sends: a bad value stores nothing."""
+    ip.user_ns["doc"] = object()
+    ran = run(ip, "%%llama --save reader --max-tokens 2\nRead {{doc}}.")
+    assert isinstance(ran.error, UsageError) and "cannot type" in str(ran.error)
+    ip.user_ns["doc"] = data / "invoice.pdf"
+    ran = run(ip, "%%llama --save reader -m nosuch-model --max-tokens 2\nRead {{doc}}.")
+    assert isinstance(ran.error, UsageError) and "'nosuch-model'" in str(ran.error)
+    assert list(quick.prompts.list()) == [] and quick.prompts.names() == {} and quick.files.list() == []
+    assert scripted.calls == []
+
+
+def test_errors_are_short_unless_debug(ip: InteractiveShell, quick: lb.Client) -> None:
     unknown = run(ip, "%%llama -p nosuch\nHi")
     assert isinstance(unknown.error, UsageError) and "No prompt named 'nosuch'" in str(unknown.error)
     missing_id = "pmpt_" + "0" * 48

@@ -76,6 +76,8 @@ class HttpBackend(PromptCalls):
         self._server: ServerInfo | None = None
         self._prompt_mode = prompts
         self._prompts: ServerPrompts | PromptStore | None = None
+        if prompts != "auto":  # chosen now; "auto" asks the server once, on first use (no request at start)
+            self._prompts = self._choose_prompts(prompts)
         self._streams = StreamReader(self.base_url, self._model_accepts, self._keep)
         self.use_cassette(cassette)
 
@@ -131,15 +133,15 @@ class HttpBackend(PromptCalls):
     def prompts(self) -> ServerPrompts | PromptStore:
         """Where prompts live: the server, or the home's store when the server has no Prompts API."""
         if self._prompts is None:
-            mode = self._prompt_mode
-            if mode == "auto":
-                mode = "server" if self.store is None or self._transport.has_prompts_api() else "local"
-            if mode == "local":
-                assert self.store is not None
-                self._prompts = self.store.prompts
-            else:
-                self._prompts = ServerPrompts(self._transport, lambda: self.server_info().kind == "ogx")
+            has_api = self.store is None or self._transport.has_prompts_api()
+            self._prompts = self._choose_prompts("server" if has_api else "local")
         return self._prompts
+
+    def _choose_prompts(self, mode: str) -> ServerPrompts | PromptStore:
+        if mode == "local":
+            assert self.store is not None
+            return self.store.prompts
+        return ServerPrompts(self._transport, lambda: self.server_info().kind == "ogx")
 
     # ---- files ---------------------------------------------------------------------------
     def upload_file(self, data: bytes, filename: str, purpose: str) -> File:
