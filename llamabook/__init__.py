@@ -53,7 +53,14 @@ _LAZY = {
     "PromptRef": "llamabook.types.refs",
     "PromptReference": "llamabook.types",
     "ObjectList": "llamabook.types",
+    "LabelMove": "llamabook.types",
+    "PromptDiff": "llamabook.diffs",
+    "Comparison": "llamabook.compare",
+    "compare": "llamabook.compare",
+    "scores": "llamabook.scores",
 }
+#: submodules that are part of the public surface, loaded on first use (``lb.checks.contains(...)``)
+_LAZY_MODULES = {"checks": "llamabook.checks"}
 
 if TYPE_CHECKING:
     from .aio import AsyncClient, AsyncResponseStream
@@ -62,10 +69,15 @@ if TYPE_CHECKING:
     from .engines.openai_compatible import OpenAICompatibleEngine
     from .resources.responses import ResponseStream
     from .types import File, InputFile, InputImage, InputText, Model, ObjectList, Prompt, PromptReference, Response
+    from . import checks
+    from .compare import Comparison, compare
+    from .diffs import PromptDiff
+    from .scores import scores
+    from .types import LabelMove
     from .types.refs import PromptRef
 
 
-__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals(), modules=_LAZY_MODULES)
 
 
 def _register_presenters() -> None:
@@ -111,6 +123,7 @@ __all__ = [
     "AsyncResponseStream",
     "CassetteMiss",
     "Client",
+    "Comparison",
     "EmbeddedEngine",
     "EngineError",
     "EngineUnavailable",
@@ -123,6 +136,7 @@ __all__ = [
     "InputText",
     "InvalidRequest",
     "InvalidVariable",
+    "LabelMove",
     "LlamabookError",
     "MissingVariables",
     "Model",
@@ -132,6 +146,7 @@ __all__ = [
     "ObjectList",
     "OpenAICompatibleEngine",
     "Prompt",
+    "PromptDiff",
     "PromptNotFound",
     "PromptRef",
     "PromptReference",
@@ -143,5 +158,8 @@ __all__ = [
     "UnsupportedInput",
     "VersionConflict",
     "VersionNotFound",
+    "checks",
+    "compare",
+    "scores",
     "__version__",
 ]

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from .client import Client
 from .resources.responses import ResponseStream
-from .types import DeletedObject, File, InputItem, Model, ObjectList, Prompt, Response, StreamEvent
+from .types import DeletedObject, File, InputItem, LabelMove, Model, ObjectList, Prompt, Response, StreamEvent
 
 if TYPE_CHECKING:
     import pandas
 
     from .backends.base import ServerInfo
     from .cassette import Recorder
+    from .diffs import PromptDiff
     from .resources.files import FileInput
     from .types.refs import PromptRef
     from .types.requests import ResponseRequest
@@ -111,6 +112,18 @@ class AsyncPrompts(_Async):
     async def get(self, ref: str | Prompt | PromptRef) -> Prompt:
         return await self._run("get", ref)
 
+    async def diff(self, a: str | Prompt | PromptRef, b: str | Prompt | PromptRef) -> PromptDiff:
+        return await self._run("diff", a, b)
+
+    async def set_label(self, ref: str | Prompt, label: str, version: int | None = None) -> Prompt:
+        return await self._run("set_label", ref, label, version)
+
+    async def remove_label(self, ref: str | Prompt, label: str) -> None:
+        return await self._run("remove_label", ref, label)
+
+    async def label_history(self, ref: str | Prompt) -> ObjectList[LabelMove]:
+        return await self._run("label_history", ref)
+
     async def names(self) -> dict[str, str]:
         return await self._run("names")
 
@@ -196,13 +209,14 @@ class AsyncResponses(_Async):
         store: bool = True,
         describe_images: bool = False,
         pdf_to_text: bool | None = None,
+        text: Mapping[str, Any] | None = None,
     ) -> Response | AsyncResponseStream:
         """As :meth:`Responses.create`; with ``stream=True`` returns an :class:`AsyncResponseStream`."""
         options = dict(
             model=model, prompt=prompt, variables=variables, template=template, name=name, instructions=instructions,
             strict=strict, temperature=temperature, top_p=top_p, max_output_tokens=max_output_tokens, metadata=metadata,
             previous_response_id=previous_response_id, store=store, describe_images=describe_images,
-            pdf_to_text=pdf_to_text,
+            pdf_to_text=pdf_to_text, text=text,
         )  # fmt: skip
         if stream:
             return AsyncResponseStream(await self._run("create", input, stream=True, **options))
@@ -220,11 +234,12 @@ class AsyncResponses(_Async):
         strict: bool = True,
         describe_images: bool = False,
         pdf_to_text: bool | None = None,
+        text: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> ResponseRequest:
         return await self._run(
             "prepare", input, model=model, prompt=prompt, variables=variables, template=template, name=name,
-            strict=strict, describe_images=describe_images, pdf_to_text=pdf_to_text, **options,
+            strict=strict, describe_images=describe_images, pdf_to_text=pdf_to_text, text=text, **options,
         )  # fmt: skip
 
     async def check_variables(
@@ -313,12 +328,13 @@ class AsyncClient:
         progress: bool = True,
         cache: bool = True,
         retries: int = 3,
+        checks: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> pandas.DataFrame:
         """:meth:`Client.grid`, awaited on a worker thread (its calls run on its own bounded pool)."""
         return await asyncio.to_thread(
             self.sync.grid, prompt_or_template, rows, versions=versions, models=models, concurrency=concurrency,
-            progress=progress, cache=cache, retries=retries, **options,
+            progress=progress, cache=cache, retries=retries, checks=checks, **options,
         )  # fmt: skip
 
     async def aclose(self) -> None:

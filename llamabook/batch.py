@@ -8,6 +8,11 @@
 * Rate limits and server errors (429, 5xx, timeouts, unreachable servers) are retried with
   exponential backoff, honouring Retry-After; a call that still fails becomes a row with its
   error, never a lost grid. Ctrl-C (KeyboardInterrupt) returns the rows finished so far.
+* ``checks=`` (``llamabook.checks``) run on each successful result inside the worker, so judges
+  run concurrently too. The run log keeps a judge's verdict (keyed by the question asked, the
+  answer and the judge model); on a cached row the other checks are computed again (they cost
+  nothing and may have changed under the same name), and a judge is asked only when no verdict
+  for that exact question is kept (a failed judge is asked again).
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .checks import CHECKED_STATUSES, CheckInput, CheckSet, Outcome
 from .errors import EngineError, InvalidRequest, LlamabookError, MissingVariables, VersionNotFound
 from .frames import none_if_missing
 from .inputs import classify
@@ -90,6 +96,13 @@ class Task:
     model: str
     key: str = ""
     result: dict[str, Any] = field(default_factory=dict)
+    checks: dict[str, Outcome] | None = None  # None: not checked (no checks, or the call failed)
+    finished: bool = False
+
+    def check_input(self) -> CheckInput:
+        """What this cell's checks see of its result."""
+        where = {"prompt_id": self.prompt.prompt_id, "version": self.prompt.version, "model": self.model}
+        return CheckInput.from_values({**self.result, **where})
 
 
 def run_grid(
@@ -103,6 +116,7 @@ def run_grid(
     retry: RetryPolicy | None = None,
     progress: bool = True,
     cache: bool = True,
+    checks: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> pandas.DataFrame:
     """See :meth:`llamabook.Client.grid`."""
@@ -117,6 +131,7 @@ def run_grid(
     missing_models = [m for m in model_ids if m not in available]
     if missing_models:
         raise InvalidRequest(f"models {missing_models} are not available here; choose from {sorted(available)}")
+    checking = CheckSet(checks, client=client, columns=set().union(*records) if records else None) if checks is not None else None
     if isinstance(prompt_or_template, str) and not looks_like_ref(prompt_or_template):
         _check_columns(placeholders(prompt_or_template), records, None)  # before the template is stored
         if versions and list(versions) != [1]:
@@ -142,17 +157,21 @@ def run_grid(
         for task in tasks:
             logged = log.get(task.key)
             task.result = {**logged, "cached": True} if logged else {}
-    runner = _Runner(client, log, retry or RetryPolicy(), options)
-    runner.run([t for t in tasks if not t.result], concurrency, progress, done=sum(bool(t.result) for t in tasks))
-    return _frame(tasks)
+    runner = _Runner(client, log, retry or RetryPolicy(), options, checking)
+    todo = [t for t in tasks if not t.result or checking is not None]  # cached rows are checked again
+    runner.run(todo, concurrency, progress, done=len(tasks) - len(todo))
+    return _frame(tasks, checking)
 
 
 class _Runner:
-    def __init__(self, client: GridClient, log: RunLog | None, retry: RetryPolicy, options: dict[str, Any]) -> None:
+    def __init__(
+        self, client: GridClient, log: RunLog | None, retry: RetryPolicy, options: dict[str, Any], checks: CheckSet | None
+    ) -> None:
         self.client = client
         self.log = log
         self.retry = retry
         self.options = options
+        self.checks = checks
         self.stopping = threading.Event()
 
     def run(self, tasks: list[Task], concurrency: int, progress: bool, done: int) -> None:
@@ -165,7 +184,11 @@ class _Runner:
                     task = todo.popleft()
                 except IndexError:
                     return
-                self.call(task)
+                if task.result:
+                    self.recheck(task)
+                else:
+                    self.call(task)
+                task.finished = True
 
         # Daemon threads: after Ctrl-C the kernel gets control back while calls in flight finish.
         workers = [
@@ -182,11 +205,11 @@ class _Runner:
                 while thread.is_alive():
                     thread.join(timeout=0.1)
                     if bar is not None:
-                        finished = sum(1 for task in tasks if task.result)
+                        finished = sum(1 for task in tasks if task.finished)
                         bar.update(finished - shown)
                         shown = finished
             if bar is not None:
-                bar.update(sum(1 for task in tasks if task.result) - shown)
+                bar.update(sum(1 for task in tasks if task.finished) - shown)
         except KeyboardInterrupt:
             # Keep what finished; calls in flight still land in the run log for the next run.
             self.stopping.set()
@@ -228,10 +251,24 @@ class _Runner:
                 task.result = _failure(exc, attempts, None)
                 return
             result = _success(response, attempts)
+            task.result = {**result, "cached": False}
+            if self.checks is not None:
+                task.checks = self.checks.run(task.shown, task.check_input(), self.client)
+                result["verdicts"] = CheckSet.to_keep(task.checks)
             if self.log is not None:
                 self.log.put(task.key, result)
-            task.result = {**result, "cached": False}
             return
+
+    def recheck(self, task: Task) -> None:
+        """Checks on a row from the run log: kept verdicts are used, new ones are logged with it."""
+        if self.checks is None or task.result.get("status") not in CHECKED_STATUSES:
+            return
+        kept = task.result.get("verdicts") or {}
+        task.checks = self.checks.run(task.shown, task.check_input(), self.client, kept)
+        verdicts = {**kept, **CheckSet.to_keep(task.checks)}
+        if self.log is not None and verdicts != kept:
+            logged = {k: v for k, v in task.result.items() if k != "cached"}
+            self.log.put(task.key, {**logged, "verdicts": verdicts})
 
 
 def _success(response: Any, attempts: int) -> dict[str, Any]:
@@ -338,7 +375,7 @@ def _progress_bar(total: int, done: int) -> Any:
     return tqdm(total=total, initial=done, desc="llamabook grid", unit="call")
 
 
-def _frame(tasks: Iterable[Task]) -> pandas.DataFrame:
+def _frame(tasks: Sequence[Task], checks: CheckSet | None = None) -> pandas.DataFrame:
     import pandas as pd
 
     rows = []
@@ -351,4 +388,4 @@ def _frame(tasks: Iterable[Task]) -> pandas.DataFrame:
         frame = pd.DataFrame(columns=["row", *RESULT_COLUMNS])
     for name, dtype in {"row": "int64", **RESULT_COLUMNS}.items():
         frame[name] = frame[name].astype(dtype)
-    return frame
+    return checks.add_columns(frame, [task.checks for task in tasks]) if checks is not None else frame

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,8 @@ class Client:
     models take (default: text, image and file), e.g. ``{"llamacpp/smollm2": ["text"]}``.
     A server without a Prompts API (api.openai.com) keeps prompts in the local store and
     renders them on the client (``prompts="auto"`` finds out; ``"local"``/``"server"`` force it).
+    ``prices={model: (input_per_million, output_per_million)}`` (USD) is recorded with every grid,
+    so ``lb.scores(grid)`` can say what it cost.
 
     >>> client = Client()
     >>> p = client.prompts.create("Hello {{name}}!", variables=["name"])
@@ -56,7 +58,12 @@ class Client:
         prompts: str = "auto",
         cassette: str | Path | None = None,
         record: str | None = None,
+        prices: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
+        from .scores import check_prices  # light: pandas only when scores run
+
+        #: ``{model: (input_per_million, output_per_million)}`` in USD, recorded with every grid
+        self.prices = check_prices(prices)
         recorder = from_environment(cassette, record)
         base_url = base_url or config.base_url()
         if backend is None and base_url:
@@ -88,9 +95,10 @@ class Client:
             raise ValueError("Client.embedded() takes no base_url= or backend=")
         recorder = from_environment(options.pop("cassette", None), options.pop("record", None))
         engine, engines, max_file_bytes = options.pop("engine", None), options.pop("engines", None), options.pop("max_file_bytes", None)
+        prices = options.pop("prices", None)
         if options:
             raise TypeError(f"Client.embedded() got options for a server: {sorted(options)}")
-        return cls(backend=_local_backend(home, engine, engines, max_file_bytes, recorder))
+        return cls(backend=_local_backend(home, engine, engines, max_file_bytes, recorder), prices=prices)
 
     @property
     def server(self) -> ServerInfo:
@@ -123,6 +131,7 @@ class Client:
         progress: bool = True,
         cache: bool = True,
         retries: int = 3,
+        checks: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> pandas.DataFrame:
         """Run a prompt over every row × version × model; one result row each, as a DataFrame.
@@ -137,13 +146,22 @@ class Client:
         ``output_text``, ``status``, ``cut_off``, ``error``, ``input_tokens``, ``output_tokens``,
         ``latency_s``, ``response_id``, ``cached``, ``attempts`` (see ``llamabook.batch``).
         Finished calls are logged at once, so running the same grid again repeats none of them.
+
+        ``checks`` names checks to run on every successful result (``llamabook.checks``: ``contains``,
+        ``regex``, ``equals``, ``max_words``, ``is_json``, ``json_schema``, ``similar_to``, ``judge``,
+        or a function ``(row, result) -> bool | float``), e.g. ``{"has_city": checks.contains(checks.column("city"))}``.
+        Each adds ``check_<name>`` and ``check_<name>_error`` (a judge also ``check_<name>_judge_id``);
+        bad checks raise :class:`~llamabook.InvalidRequest` before any call.
         """
         from .batch import RetryPolicy, run_grid
 
-        return run_grid(
+        frame = run_grid(
             self, prompt_or_template, rows, versions=versions, models=models, concurrency=concurrency,
-            retry=RetryPolicy(retries=retries), progress=progress, cache=cache, **options,
+            retry=RetryPolicy(retries=retries), progress=progress, cache=cache, checks=checks, **options,
         )  # fmt: skip
+        if self.prices:  # lb.scores(grid) reads them, also after a Parquet round trip
+            frame.attrs["llamabook"] = {"prices": {model: list(pair) for model, pair in self.prices.items()}}
+        return frame
 
     def close(self) -> None:
         self.backend.close()

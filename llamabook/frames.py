@@ -3,7 +3,9 @@
 Stable columns, in this order:
 
 * prompts: ``prompt_id`` (str), ``version`` (int64), ``is_default`` (bool), ``variables`` (object: list of str), ``prompt`` (str),
-  ``name`` (str, nullable: the prompt's name(s) in the home, comma-separated)
+  ``name`` (str, nullable: the prompt's name(s) in the home, comma-separated), ``labels`` (object: list of str)
+* label history: ``prompt_id``, ``label``, ``from_version``, ``to_version`` (Int64, null: not set / removed),
+  ``moved_at`` (datetime64[s, UTC])
 * files: ``id`` (str), ``filename`` (str), ``bytes`` (int64), ``purpose`` (str), ``created_at`` (datetime64[s, UTC]), ``expires_at`` (datetime64[s, UTC])
 * responses: ``id``, ``created_at`` (datetime64[s, UTC]), ``status``, ``model``, ``prompt_id``, ``prompt_version`` (Int64, nullable),
   ``output_text``, ``input_tokens``, ``output_tokens``, ``total_tokens`` (int64), ``latency_s`` (float64),
@@ -13,16 +15,17 @@ Stable columns, in this order:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .types import File, Model, Prompt, Response, WireModel
+from .types import File, LabelMove, Model, Prompt, Response, WireModel
 
 if TYPE_CHECKING:
     import pandas
 
 COLUMNS: dict[type, list[str]] = {
-    Prompt: ["prompt_id", "version", "is_default", "variables", "prompt", "name"],
+    Prompt: ["prompt_id", "version", "is_default", "variables", "prompt", "name", "labels"],
+    LabelMove: ["prompt_id", "label", "from_version", "to_version", "moved_at"],
     File: ["id", "filename", "bytes", "purpose", "created_at", "expires_at"],
     Response: [
         "id", "created_at", "status", "model", "prompt_id", "prompt_version", "output_text",
@@ -40,9 +43,10 @@ DTYPES: dict[type, dict[str, str]] = {
         "latency_s": "float64", "error_code": "string", "error_message": "string", "instructions": "string",
     },
     Model: {"id": "string", "engine": "string", "accepts": "string", "context_length": "Int64"},
+    LabelMove: {"prompt_id": "string", "label": "string", "from_version": "Int64", "to_version": "Int64"},
 }
 
-TIMESTAMPS = ("created_at", "expires_at")
+TIMESTAMPS = ("created_at", "expires_at", "moved_at")
 
 
 def to_pandas(items: Sequence[WireModel], kind: type | None = None) -> pandas.DataFrame:
@@ -69,3 +73,32 @@ def none_if_missing(value: Any) -> Any:
         return None if pd.api.types.is_scalar(value) and pd.isna(value) else value
     except (TypeError, ValueError):
         return value
+
+
+#: The companions of a grid's check column ``check_<name>``: not checks themselves.
+CHECK_COMPANIONS = ("_error", "_judge_id")
+
+
+def check_columns(columns: Iterable[Any]) -> dict[str, str]:
+    """A grid's check columns as ``{name: column}``: each ``check_<name>``, not its ``_error`` / ``_judge_id`` companions."""
+    found = {}
+    for column in map(str, columns):
+        name = column.removeprefix("check_")
+        if column.startswith("check_") and name and not column.endswith(CHECK_COMPANIONS):
+            found[name] = column
+    return found
+
+
+def require_columns(
+    frame: Any, columns: Sequence[str], caller: str, what: str = "the DataFrame client.grid returns"
+) -> None:
+    """Raise :class:`InvalidRequest` unless ``frame`` is a DataFrame with ``columns``, saying what ``caller`` takes."""
+    from .errors import InvalidRequest
+    from .inputs import is_dataframe
+
+    if not is_dataframe(frame):
+        raise InvalidRequest(f"{caller} takes {what}, not a {type(frame).__name__}")
+    missing = [name for name in columns if name not in frame.columns]
+    if missing:
+        shown = [str(c) for c in frame.columns] or "none"
+        raise InvalidRequest(f"{caller} takes {what}: this DataFrame has no {missing} (its columns: {shown})")

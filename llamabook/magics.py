@@ -17,7 +17,7 @@ a new version: :meth:`Client.prompts.save`). With ``-p REF`` (``tutor``, ``tutor
 ``pmpt_…@2``) a saved prompt is used and the body is the input instead. ``--over DF``
 runs the template for every row of the DataFrame ``DF`` with ``client.grid``.
 
-Line magic: ``%llama models | prompts | files | responses | config | use TARGET``.
+Line magic: ``%llama models | prompts | files | responses | config | use TARGET | diff A B``.
 Prompt names live in the home database, one table per backend.
 """
 
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 FORMATS = ("markdown", "text", "json")
 UPDATES_PER_SECOND = 10
 LAST = "_llama"
-SUBCOMMANDS = ("models", "prompts", "files", "responses", "config", "use", "cassette", "help")
+SUBCOMMANDS = ("models", "prompts", "files", "responses", "config", "use", "cassette", "label", "diff", "help")
 RECORD_MODES = ("new", "none", "all")
 LINE_USAGE = """\
 %llama models | prompts | files | responses   show them as a DataFrame
@@ -61,6 +61,9 @@ LINE_USAGE = """\
 %llama use http://HOST:PORT [home=PATH] [model=ID]   a Llama Stack / OGX server
 %llama cassette PATH [--record new|none|all]  record model/server calls to PATH, replay them later
 %llama cassette off                           stop recording and replaying
+%llama label REF LABEL [VERSION]              point LABEL at a version (REF's, else the default)
+%llama label REF LABEL --remove               take LABEL off;  %llama label REF   its label history
+%llama diff REF REF                           what changed between two versions, e.g. tutor@1 tutor@2
 %%llama --help                                the cell magic's options"""
 CELL_DESCRIPTION = """\
 Run the cell through the Responses API. The body is a template: {{name}} placeholders take
@@ -505,6 +508,32 @@ class LlamaMagics(Magics):
             client.use_cassette(previous.path, previous.mode)
         set_client(client, owned=True)
         print(f"llamabook: using {describe_client(client)}")
+
+    def _cmd_label(self, rest: list[str]) -> None:
+        usage = "%llama label REF LABEL [VERSION]  |  %llama label REF LABEL --remove  |  %llama label REF"
+        remove = "--remove" in rest
+        words = [w for w in rest if w != "--remove"]
+        if not 1 <= len(words) <= 3 or (remove and len(words) != 2) or (len(words) == 1 and remove):
+            raise UsageError(f"%llama label: {usage}")
+        client = get_client()
+        if len(words) == 1:
+            display(client.prompts.label_history(words[0]).to_pandas())
+            return
+        ref, label = words[0], words[1]
+        if remove:
+            client.prompts.remove_label(ref, label)
+            print(f"llamabook: {label} removed from {ref}")
+            return
+        if len(words) == 3 and not words[2].isdigit():
+            raise UsageError(f"%llama label: the version is a whole number, not {words[2]!r}\n{usage}")
+        labelled = client.prompts.set_label(ref, label, int(words[2]) if len(words) == 3 else None)
+        print(f"llamabook: {label} → {labelled.prompt_id}@{labelled.version}" + (f" ({labelled.name})" if labelled.name else ""))
+
+    def _cmd_diff(self, rest: list[str]) -> None:
+        """Two prompt references: their diff, changes marked inline."""
+        if len(rest) != 2:
+            raise UsageError("%llama diff takes two prompt references, e.g. %llama diff tutor@1 tutor@2")
+        display(get_client().prompts.diff(rest[0], rest[1]))
 
     def _cmd_cassette(self, rest: list[str]) -> None:
         path, record = _cassette_arguments(rest)

@@ -84,6 +84,12 @@ def test_named_prompts_save_reuse_version_and_resolve_refs(backend: lb.Client) -
     assert (answer.prompt.id, answer.prompt.version) == (first.prompt_id, "2")
     ran = ask(backend, template="Say {{word}}.", name="sayer", variables={"word": "hi"})
     assert backend.prompts.get("sayer").prompt_id == ran.prompt.id
+    backend.prompts.set_label("tutor", "production", version=2)  # labels: kept in the home, per server
+    assert backend.prompts.get("tutor@production").version == 2
+    assert backend.prompts.get("tutor").version == 1  # the server's default pointer stays the server's
+    assert [v.labels for v in backend.prompts.versions("tutor")] == [[], ["production"]]
+    labelled = ask(backend, prompt="tutor@production", variables={"tone": "kind"}, input=QUESTION)
+    assert labelled.prompt.version == "2"
     scope = backend.backend.scope
     assert scope == ("local" if backend.server.kind == "embedded" else backend.backend.base_url)
     backend.prompts.delete("tutor")

@@ -36,11 +36,11 @@ def test_creating_a_client_stays_light_until_generation() -> None:
 PUBLIC_API = {
     "AsyncClient", "AsyncResponseStream", "CassetteMiss", "Client", "EmbeddedEngine", "EngineError",
     "EngineUnavailable", "File", "FileNotFound", "FileTooLarge", "InputError", "InputFile", "InputImage",
-    "InputText", "InvalidRequest", "InvalidVariable", "LlamabookError", "MissingVariables", "Model",
-    "ModelNotFound", "ModelRejectedInput", "NotFound", "ObjectList", "OpenAICompatibleEngine", "Prompt",
+    "InputText", "InvalidRequest", "InvalidVariable", "LabelMove", "LlamabookError", "MissingVariables", "Model",
+    "ModelNotFound", "ModelRejectedInput", "NotFound", "ObjectList", "OpenAICompatibleEngine", "Prompt", "PromptDiff",
     "PromptNotFound", "PromptRef", "PromptReference", "Response", "ResponseNotFound", "ResponseStream",
     "UndeclaredVariables", "UnknownVariables", "UnsupportedInput", "VersionConflict", "VersionNotFound",
-    "__version__",
+    "__version__", "Comparison", "checks", "compare", "scores",
 }  # fmt: skip
 
 
@@ -49,7 +49,7 @@ def test_the_public_api_is_exactly_the_listed_names() -> None:
 
     assert set(llamabook.__all__) == PUBLIC_API
     assert len(llamabook.__all__) == len(PUBLIC_API), "a name is listed twice in __all__"
-    assert llamabook.__all__ == sorted(llamabook.__all__, key=lambda n: (n.startswith("_"), n))
+    assert llamabook.__all__ == sorted(llamabook.__all__, key=lambda n: (n.startswith("_"), n[:1].islower(), n))
     for name in llamabook.__all__:  # every listed name resolves (lazily for the heavy ones)
         assert getattr(llamabook, name) is not None
     assert set(llamabook.__all__) <= set(dir(llamabook))

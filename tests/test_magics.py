@@ -400,3 +400,21 @@ def test_values_line_shows_long_values_shortened(
     line = ran.texts()[0]
     assert line == "values: story = 'once upon a time once upon a time onc…', year = 1999"
     assert [call.system for call in scripted.calls] == [[f"Summarise {'once upon a time ' * 10} from 1999."]]  # whole
+
+
+def test_label_command_sets_moves_removes_and_lists(ip: InteractiveShell, quick: lb.Client) -> None:
+    quick.prompts.save("tutor", "Be {{tone}}.")
+    quick.prompts.save("tutor", "Be very {{tone}}.")
+    assert "production → " in ok(ip, "%llama label tutor production 1").stdout
+    assert quick.prompts.get("tutor@production").version == 1
+    ok(ip, "%llama label tutor@2 production")  # the ref's version
+    ok(ip, "%%llama -p tutor@production --var tone=kind --no-stream\nHi")
+    assert ip.user_ns["_llama"].prompt.version == "2"
+    ok(ip, "%llama label tutor production --remove")
+    with wide():
+        history = ok(ip, "%llama label tutor").texts()[0]
+    assert "from_version" in history and history.count("production") == 3
+    for bad, says in [("%llama label", "%llama label REF"), ("%llama label tutor production 9", "no version 9"),
+                      ("%llama label tutor 'pro duction'", "can't be a label")]:  # fmt: skip
+        ran = run(ip, bad)
+        assert isinstance(ran.error, UsageError) and says in str(ran.error)

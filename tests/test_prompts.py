@@ -135,8 +135,8 @@ def test_save_creates_reuses_and_versions_by_name_and_by_content(quick_client: l
         prompts.save("greeter", "Yo {{who}}", base_version=2)  # an edit of v2 after v3 was stored
     with pytest.raises(lb.InvalidRequest, match="without '@'"):
         prompts.save("greeter@2", "x")
-    with pytest.raises(lb.InvalidRequest, match="labels"):
-        prompts.get("greeter@production")  # reserved for labels
+    with pytest.raises(lb.VersionNotFound, match="no label 'production'"):
+        prompts.get("greeter@production")  # a label nobody set
     assert [(p.name, p.version) for p in prompts.list()] == [("greeter", 3), (None, 1)]
     assert list(prompts.list().to_pandas()["name"].fillna("-")) == ["greeter", "-"]
 
@@ -176,3 +176,42 @@ def test_a_damaged_aliases_file_is_left_alone_with_a_warning(tmp_path, scripted,
         assert client.prompts.names() == {}
     assert (home / "aliases.json").read_text() == "{not json"
     assert "cannot read the prompt names" in caplog.text
+
+
+def test_labels_point_at_versions_move_with_history_and_resolve_as_refs(quick_client: lb.Client) -> None:
+    prompts = quick_client.prompts
+    first = prompts.save("tutor", "Be {{tone}}.")
+    prompts.save("tutor", "Be very {{tone}}.")
+    prompts.save("tutor", "Be {{tone}}, briefly.")
+    assert prompts.set_label("tutor@2", "production").version == 2  # the ref's version
+    assert prompts.set_label("tutor", "staging").version == 3  # no version: the default
+    assert prompts.get("tutor@production").prompt == "Be very {{tone}}."
+    labelled = {v.version: v.labels for v in prompts.versions("tutor")}
+    assert labelled == {1: [], 2: ["production"], 3: ["staging"]}
+    assert list(prompts.versions("tutor").to_pandas()["labels"]) == [[], ["production"], ["staging"]]
+    prompts.set_label("tutor", "production", version=3)  # promote: the move is recorded
+    prompts.set_label("tutor", "production", version=3)  # no move: not recorded again
+    prompts.remove_label("tutor", "staging")
+    moves = [(m.label, m.from_version, m.to_version) for m in prompts.label_history("tutor")]
+    assert moves == [("production", None, 2), ("staging", None, 3), ("production", 2, 3), ("staging", 3, None)]
+    history = prompts.label_history("tutor").to_pandas()
+    assert list(history.columns) == ["prompt_id", "label", "from_version", "to_version", "moved_at"]
+    assert str(history["moved_at"].dtype) == "datetime64[s, UTC]" and history["from_version"].isna().sum() == 2
+    response = quick_client.responses.create(prompt="tutor@production", variables={"tone": "kind"})
+    assert (response.prompt.id, response.prompt.version) == (first.prompt_id, "3")
+    grid = quick_client.grid("tutor@production", [{"tone": "kind"}], progress=False)
+    assert list(grid["version"]) == [3]
+    assert prompts.get("tutor").version == 3 and quick_client.backend.get_prompt(first.prompt_id).version == 3
+
+
+def test_bad_labels_are_refused_before_anything_moves(quick_client: lb.Client) -> None:
+    prompts = quick_client.prompts
+    prompts.save("tutor", "Be {{tone}}.")
+    with pytest.raises(lb.VersionNotFound, match="no version 9"):
+        prompts.set_label("tutor", "production", version=9)
+    for bad in ("2nd", "pro duction", "", "x" * 65):
+        with pytest.raises(lb.InvalidRequest, match="can't be a label"):
+            prompts.set_label("tutor", bad)
+    with pytest.raises(lb.VersionNotFound, match="no label 'production'"):
+        prompts.remove_label("tutor", "production")
+    assert list(prompts.label_history("tutor")) == []

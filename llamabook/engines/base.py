@@ -16,6 +16,8 @@ class GenerationOptions:
     temperature: float = 0.0
     max_output_tokens: int | None = None
     top_p: float | None = None
+    #: a JSON Schema the output must follow (constrained decoding); engines that can't constrain ignore it
+    json_schema: dict[str, Any] | None = None
 
 
 class Generation:

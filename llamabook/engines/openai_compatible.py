@@ -1,8 +1,10 @@
 """Any OpenAI-compatible chat-completions server: llama-cpp-python's, Ollama, vLLM, OpenAI.
 
 Speaks ``/models`` and streaming ``/chat/completions`` through :mod:`.http_json` (standard
-library only, so this engine needs no extra package). The API key is held in memory only
-and never appears in messages, logs or the database.
+library only, so this engine needs no extra package). A JSON Schema in the options is sent
+as ``response_format={"type": "json_object", "schema": ...}``, the form llama-cpp-python's
+server constrains decoding with. The API key is held in memory only and never appears in
+messages, logs or the database.
 """
 
 from __future__ import annotations
@@ -76,6 +78,10 @@ class OpenAICompatibleEngine:
             body["max_tokens"] = options.max_output_tokens
         if options.top_p is not None:
             body["top_p"] = options.top_p
+        if options.json_schema is not None:
+            # llama-cpp-python's server (0.3.x) constrains decoding to this form's schema; it answers
+            # HTTP 500 to OpenAI's {"type": "json_schema", "json_schema": {...}} form.
+            body["response_format"] = {"type": "json_object", "schema": options.json_schema}
         # Connect now: an unreachable server raises EngineUnavailable before the backend records anything.
         events = self._call(
             lambda h: h.stream("/chat/completions", {**body, "stream": True, "stream_options": {"include_usage": True}}),

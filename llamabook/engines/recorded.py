@@ -2,12 +2,14 @@
 
 The local backend wraps each of its engines in a :class:`RecordedEngine` when a client has
 a cassette. A request is the model, the exact messages the engine would get and the
-sampling options; a replayed generation yields the recorded deltas, usage and finish
-reason, and never loads the model (``llama_cpp`` is not even imported).
+sampling options (with the JSON Schema of constrained decoding, when there is one); a
+replayed generation yields the recorded deltas, usage and finish reason, and never loads
+the model (``llama_cpp`` is not even imported).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
@@ -46,13 +48,15 @@ class RecordedEngine:
         return list(self._models)
 
     def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
-        material = {"engine": self.name, "model": model, "messages": messages, "options": asdict(options)}
+        material = {"engine": self.name, "model": model, "messages": messages, "options": _keyed_options(options)}
         recorded = self.recorder.play("generation", material, repeatable=True)
         if recorded is not None:
             return _replayed(recorded)
         if self.recorder.mode == "none":
             raise self.recorder.miss(f"a generation by {model} for {summarize(_last_text(messages))}")
-        shown = {**material, "messages": redact_inline_data(messages)}
+        shown = {**material, "messages": redact_inline_data(messages), "options": asdict(options)}
+        if options.json_schema is None:
+            shown["options"].pop("json_schema")
         live = self.inner.generate(model, messages, options)
         generation = Generation()
         generation.start(self._recording(live, generation, material, shown))
@@ -85,6 +89,20 @@ class RecordedEngine:
                 "usage_source": live.usage_source,
             },
         )
+
+
+def _keyed_options(options: GenerationOptions) -> dict[str, Any]:
+    """The options as a generation's key has them.
+
+    Without a schema they are what they were before schemas existed, so older cassettes still
+    replay. A schema is keyed as its JSON text: its key order is the order of the keys the
+    model writes, which a sorted canonical form would lose.
+    """
+    keyed = asdict(options)
+    schema = keyed.pop("json_schema")
+    if schema is not None:
+        keyed["json_schema"] = json.dumps(schema, ensure_ascii=False)
+    return keyed
 
 
 def _replayed(recorded: dict[str, Any]) -> Generation:

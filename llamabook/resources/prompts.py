@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..backends.base import Backend
-from ..errors import InvalidRequest, PromptNotFound
+from ..diffs import PromptDiff, diff_prompts, label_for
+from ..errors import InvalidRequest, PromptNotFound, VersionNotFound
 from ..templates import placeholders
-from ..types import ObjectList, Prompt
-from ..types.refs import PromptRef, check_name, version_number
+from ..types import LabelMove, ObjectList, Prompt
+from ..types.refs import PromptRef, check_label, check_name, version_number
 
 if TYPE_CHECKING:
-    from ..store import NameStore
+    from ..store import LabelStore, NameStore
 
 
 def _names(variables: Iterable[str] | None) -> list[str]:
@@ -70,13 +71,16 @@ class Prompts:
     """Create, name, version, list and delete prompt templates.
 
     Wherever a prompt is asked for, a reference is accepted: ``"pmpt_…"``, ``"pmpt_…@2"``,
-    a name (``"tutor"``) or ``"tutor@2"``, or a :class:`Prompt`. Names are kept in the home
-    database, per backend (a server's Prompts API has none).
+    a name (``"tutor"``), ``"tutor@2"`` or a label (``"tutor@production"``), or a :class:`Prompt`.
+    Names and labels are kept in the home database, per backend (a server's Prompts API has
+    neither; its default pointer stays the server's).
     """
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
-        self._names: NameStore | None = backend.store.names(backend.scope) if backend.store is not None else None
+        store = backend.store
+        self._names: NameStore | None = store.names(backend.scope) if store is not None else None
+        self._labels: LabelStore | None = store.labels(backend.scope) if store is not None else None
 
     # ---- the save rule -----------------------------------------------------------------------
     def save(
@@ -138,18 +142,21 @@ class Prompts:
         if isinstance(ref, Prompt):
             return ref.prompt_id, ref.version
         parsed = ref if isinstance(ref, PromptRef) else _parse_for_lookup(ref)
-        if parsed.label is not None:
-            raise InvalidRequest(
-                f"{str(parsed)!r}: labels (@{parsed.label}) are not supported yet; after '@' give a version, "
-                f"a whole number from 1 up, e.g. {parsed.target}@2"
-            )
         prompt_id = self._find(parsed)
         if prompt_id is None:
             raise PromptNotFound(
                 f"No prompt named {parsed.target!r} here; save one with client.prompts.save({parsed.target!r}, …) "
                 "or see client.prompts.list()"
             )
-        return prompt_id, parsed.version
+        if parsed.label is None:
+            return prompt_id, parsed.version
+        version = self._labels.version(prompt_id, parsed.label) if self._labels is not None else None
+        if version is None:
+            raise VersionNotFound(
+                f"{parsed.target} has no label {parsed.label!r}; set it with "
+                f"client.prompts.set_label({parsed.target!r}, {parsed.label!r}, version=…)"
+            )
+        return prompt_id, version
 
     def _find(self, ref: PromptRef) -> str | None:
         if ref.is_id:
@@ -160,6 +167,39 @@ class Prompts:
         """The prompt version a reference names (the default version when it names no version)."""
         prompt_id, version = self.locate(ref)
         return self._named(self._backend.get_prompt(prompt_id, version))
+
+    def diff(self, a: str | Prompt | PromptRef, b: str | Prompt | PromptRef) -> PromptDiff:
+        """What changed from version ``a`` to ``b`` (any two references, e.g. ``"tutor@1"``, ``"tutor@2"``):
+        the unified diff, the variables added and removed; notebooks show the changes inline."""
+        old, new = self.get(a), self.get(b)
+        return diff_prompts(old, new, a_label=label_for(a, old), b_label=label_for(b, new))
+
+    # ---- labels ------------------------------------------------------------------------------
+    def set_label(self, ref: str | Prompt, label: str, version: int | None = None) -> Prompt:
+        """Point ``label`` (e.g. ``"production"``) at ``version``: the version ``ref`` names when not given,
+        else the default. The move is recorded (:meth:`label_history`); returns the labelled version."""
+        check_label(label)
+        prompt_id, pinned = self.locate(ref)
+        target = self._backend.get_prompt(prompt_id, _version(version) if version is not None else pinned)
+        self._label_store().move(prompt_id, label, target.version)
+        return self._named(target)
+
+    def remove_label(self, ref: str | Prompt, label: str) -> None:
+        """Take ``label`` off the prompt (the move is recorded); :class:`VersionNotFound` if it has no such label."""
+        check_label(label)
+        prompt_id, _ = self.locate(ref)
+        if self._label_store().move(prompt_id, label, None) is None:
+            raise VersionNotFound(f"{ref!s} has no label {label!r}; see client.prompts.versions({str(ref)!r})")
+
+    def label_history(self, ref: str | Prompt) -> ObjectList[LabelMove]:
+        """Every move of the prompt's labels, oldest first: label, from and to version (None: unset), when."""
+        prompt_id, _ = self.locate(ref)
+        return ObjectList(self._labels.history(prompt_id) if self._labels is not None else [], LabelMove)
+
+    def _label_store(self) -> LabelStore:
+        if self._labels is None:
+            raise InvalidRequest("Labels are kept in the home database: give the client a home directory")
+        return self._labels
 
     def names(self) -> dict[str, str]:
         """Every prompt name of this backend → its prompt id."""
@@ -217,6 +257,8 @@ class Prompts:
         self._backend.delete_prompt(prompt_id)
         if self._names is not None:
             self._names.forget_prompt(prompt_id)
+        if self._labels is not None:
+            self._labels.forget_prompt(prompt_id)
 
     # ---- names on the returned prompts ---------------------------------------------------------
     def _named(self, prompt: Prompt) -> Prompt:
@@ -224,6 +266,8 @@ class Prompts:
 
     def _named_all(self, prompts: list[Prompt]) -> list[Prompt]:
         by_prompt = self._names.by_prompt() if self._names is not None else {}
+        labels = self._labels.of_prompts() if self._labels is not None else {}
         for prompt in prompts:
             prompt.name = ", ".join(by_prompt.get(prompt.prompt_id, ())) or None
+            prompt.labels = list(labels.get((prompt.prompt_id, prompt.version), ()))
         return prompts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -98,6 +99,7 @@ class Responses:
         store: bool = True,
         describe_images: bool = False,
         pdf_to_text: bool | None = None,
+        text: Mapping[str, Any] | None = None,
     ) -> Response | ResponseStream:
         """Generate a response.
 
@@ -110,6 +112,12 @@ class Responses:
         literal ``{{name}}`` like the server. Images for a text-only model raise
         :class:`UnsupportedInput` unless ``describe_images=True``. All checks run before
         anything is uploaded or generated.
+
+        ``text`` is the Responses API's output format, in its wire form:
+        ``{"format": {"type": "json_schema", "name": "verdict", "schema": {...}, "strict": True}}``
+        constrains the answer to JSON following ``schema`` (the embedded model decodes with a
+        grammar made from it), ``{"format": {"type": "json_object"}}`` to a JSON object, and
+        ``{"format": {"type": "text"}}`` (the default) leaves it free. The response echoes it.
 
         Returns the :class:`Response`, or a :class:`ResponseStream` of events with ``stream=True``.
         A generation failure raises its typed error (an :class:`EngineError`, or what a server said
@@ -133,6 +141,7 @@ class Responses:
             store=store,
             describe_images=describe_images,
             pdf_to_text=pdf_to_text,
+            text=text,
         )
         events = ResponseStream(self._backend.stream_response(request))
         if stream:
@@ -159,6 +168,7 @@ class Responses:
         strict: bool = True,
         describe_images: bool = False,
         pdf_to_text: bool | None = None,
+        text: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> ResponseRequest:
         """Check and type everything, store a ``template``, upload media, and return the request (nothing generated)."""
@@ -169,10 +179,11 @@ class Responses:
         if input is None and prompt is None and template is None:
             raise InvalidRequest("Give input=, prompt=, template=, or input with one of them")
         _check_options(input, options)
+        text_format = check_text(text)
         model_info = self._model(model)
         model_id = model_info.id
         reference = None
-        text = None
+        template_text = None
         if prompt is not None or template is not None:
             if template is not None:
                 draft = _Resolved("", None, placeholders(template), template, {})
@@ -191,16 +202,17 @@ class Responses:
                 draft = _Resolved(stored.prompt_id, str(stored.version), stored.variables, stored.template, {})
             typed = {key: materialize(item, self._files.upload_once) for key, item in classified.items()}
             reference = PromptReference(id=draft.prompt_id, version=draft.version, variables=typed or None)
-            text = draft.template
+            template_text = draft.template
         elif variables:
             raise InvalidRequest("variables= needs a prompt=: they fill a stored prompt's {{placeholders}}")
         request = ResponseRequest(
             model=model_id,
             input=input,
             prompt=reference,
-            prompt_template=text,
+            prompt_template=template_text,
             describe_images=describe_images,
             pdf_to_text=pdf_to_text,
+            text=text_format,
             **options,
         )
         if not self._backend.capabilities.adapts_media:
@@ -350,3 +362,75 @@ def _check_options(input: Any, options: Mapping[str, Any]) -> None:
     metadata = options.get("metadata")
     if metadata is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise InvalidRequest(f"metadata must map str keys to str values, not {metadata!r}")
+
+
+TEXT_WIRE_FORM = (
+    'text={"format": {"type": "json_schema", "name": "verdict", "schema": {"type": "object", ...}, "strict": True}}, '
+    'or {"format": {"type": "json_object"}}, or {"format": {"type": "text"}} (the default)'
+)
+_FORMAT_KEYS = {
+    "text": {"type"},
+    "json_object": {"type"},
+    "json_schema": {"type", "name", "schema", "strict", "description"},
+}
+_FORMAT_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def check_text(text: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The ``text=`` option as a plain dict (None for the default, free text), its shape checked.
+
+    The schema's own rules are not checked here. Raises :class:`InvalidRequest` naming the wire form for anything else.
+    """
+    if text is None:
+        return None
+    if not isinstance(text, Mapping):
+        raise InvalidRequest(f"text must be a dict, not {type(text).__name__}; the wire form is {TEXT_WIRE_FORM}")
+    unknown = sorted(set(text) - {"format"})
+    if unknown:
+        raise InvalidRequest(f"text takes only a 'format' key, not {unknown}; the wire form is {TEXT_WIRE_FORM}")
+    fmt = text.get("format")
+    if fmt is None:
+        return None  # the default: free text
+    if not isinstance(fmt, Mapping):
+        raise InvalidRequest(f"text['format'] must be a dict, not {type(fmt).__name__}; the wire form is {TEXT_WIRE_FORM}")
+    kind = fmt.get("type")
+    if kind not in _FORMAT_KEYS:
+        raise InvalidRequest(
+            f"text['format']['type'] must be 'json_schema', 'json_object' or 'text', not {kind!r}; "
+            f"the wire form is {TEXT_WIRE_FORM}"
+        )
+    extra = sorted(set(fmt) - _FORMAT_KEYS[kind])
+    if extra:
+        allowed = sorted(_FORMAT_KEYS[kind])
+        raise InvalidRequest(f"text format {kind!r} takes only {allowed}, not {extra}; the wire form is {TEXT_WIRE_FORM}")
+    if kind == "json_schema":
+        name = fmt.get("name")
+        if not isinstance(name, str) or not _FORMAT_NAME.fullmatch(name):
+            raise InvalidRequest(
+                f"text format 'json_schema' needs a 'name' of 1 to 64 letters, digits, '_' or '-', not {name!r}; "
+                f"the wire form is {TEXT_WIRE_FORM}"
+            )
+        schema = fmt.get("schema")
+        if not isinstance(schema, Mapping):
+            got = "none" if schema is None else type(schema).__name__
+            raise InvalidRequest(
+                f"text format 'json_schema' needs a 'schema' that is a dict (a JSON Schema), not {got}; "
+                f"the wire form is {TEXT_WIRE_FORM}"
+            )
+        strict = fmt.get("strict")
+        if strict is not None and not isinstance(strict, bool):
+            raise InvalidRequest(f"text format 'strict' must be True or False, not {strict!r}")
+        description = fmt.get("description")
+        if description is not None and not isinstance(description, str):
+            raise InvalidRequest(f"text format 'description' must be a str, not {type(description).__name__}")
+        return {"format": {**fmt, "schema": _plain(schema)}}
+    return {"format": dict(fmt)}
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every mapping a dict and every tuple a list, as JSON has them (key order kept)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value

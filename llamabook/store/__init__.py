@@ -1,8 +1,8 @@
 """The home database: the one owner of ``<home>/llamabook.db`` and ``<home>/files/``.
 
 Every table and every SQL statement lives in this package: prompts and their versions,
-files (metadata here, bytes in the blob store), responses, prompt names, the grid's run
-log, and what the home keeps of a server's files and responses.
+files (metadata here, bytes in the blob store), responses, prompt names and labels, the
+grid's run log, and what the home keeps of a server's files and responses.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from .blobs import BlobStore, sha256_hex
 from .database import Database
 from .files import FileStore
+from .labels import LabelStore
 from .names import NameStore, import_aliases_file
 from .prompts import PromptStore
 from .remote import RemoteRecords
@@ -50,6 +51,10 @@ class Store:
         """The prompt names of one backend ("local", or a server's base URL)."""
         return NameStore(self.db, scope)
 
+    def labels(self, scope: str) -> LabelStore:
+        """The prompt labels of one backend ("local", or a server's base URL)."""
+        return LabelStore(self.db, scope)
+
     def remote(self, server: str) -> RemoteRecords:
         """What this home keeps of the server at ``server``."""
         return RemoteRecords(self.db, server)
@@ -58,4 +63,4 @@ class Store:
         self.db.close()
 
 
-__all__ = ["Database", "NameStore", "PromptStore", "RemoteRecords", "RunLog", "Store", "sha256_hex"]
+__all__ = ["Database", "LabelStore", "NameStore", "PromptStore", "RemoteRecords", "RunLog", "Store", "sha256_hex"]

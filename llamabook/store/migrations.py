@@ -98,4 +98,25 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX prompt_names_prompt ON prompt_names(scope, prompt_id);
     """,
+    # 7: prompt labels (a label points at one version of a prompt), and every move of a label
+    """
+    CREATE TABLE prompt_labels (
+        scope TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (scope, prompt_id, label)
+    );
+    CREATE TABLE prompt_label_moves (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        scope TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        from_version INTEGER,
+        to_version INTEGER,
+        moved_at REAL NOT NULL
+    );
+    CREATE INDEX prompt_label_moves_prompt ON prompt_label_moves(scope, prompt_id, seq);
+    """,
 ]

@@ -19,7 +19,7 @@ from .events import (
 from .files import LLAMA_STACK_PURPOSES, OPENAI_PURPOSES, PURPOSES, DeletedObject, File
 from .ids import new_file_id, new_message_id, new_prompt_id, new_response_id
 from .models import Model
-from .prompts import Prompt
+from .prompts import LabelMove, Prompt
 from .responses import (
     InputItem,
     OutputMessage,
@@ -45,6 +45,7 @@ __all__ = [
     "InputImage",
     "InputItem",
     "InputText",
+    "LabelMove",
     "Model",
     "ObjectList",
     "OutputItemAdded",

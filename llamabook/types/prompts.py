@@ -20,6 +20,8 @@ class Prompt(NotebookRepr, WireModel):
     is_default: bool = False
     #: the name(s) this prompt has in the home (``client.prompts.save``); not a server field
     name: str | None = Field(default=None, exclude=True)
+    #: the labels pointing at this version (``client.prompts.set_label``); not a server field
+    labels: list[str] = Field(default_factory=list, exclude=True)
 
     @field_validator("prompt_id")
     @classmethod
@@ -40,7 +42,18 @@ class Prompt(NotebookRepr, WireModel):
             "variables": list(self.variables),
             "prompt": self.prompt,
             "name": self.name,
+            "labels": list(self.labels),
         }
 
     def __str__(self) -> str:
         return f"{self.prompt_id}@{self.version}"
+
+
+class LabelMove(WireModel):
+    """One move of a prompt label: from which version to which (None: not set, or removed), and when."""
+
+    prompt_id: str
+    label: str
+    from_version: int | None = None
+    to_version: int | None = None
+    moved_at: float

@@ -76,10 +76,20 @@ def check_name(name: str) -> str:
     return name
 
 
+def check_label(label: str) -> str:
+    """``label`` if it can be a label (a word starting with a letter, as in ``tutor@production``), else why not."""
+    if not isinstance(label, str) or not LABEL.fullmatch(label):
+        raise InvalidRequest(
+            f"{label!r} can't be a label: use a word of letters, digits, '_' or '-' starting with a letter "
+            "(up to 64), e.g. 'production'"
+        )
+    return label
+
+
 def looks_like_ref(text: str) -> bool:
-    """Whether ``text`` reads as a reference rather than a template (no spaces, no ``{{``)."""
-    try:
-        PromptRef.parse(text)
-    except InvalidRequest:
-        return False
-    return True
+    """Whether ``text`` is meant as a reference rather than a template: one word, no ``{{``.
+
+    Such a text is then parsed as a reference, so a mistyped one (``tutor@2x``) is an error
+    instead of a template of its own.
+    """
+    return bool(text) and not any(c.isspace() for c in text) and "{{" not in text

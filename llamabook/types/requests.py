@@ -25,6 +25,8 @@ class ResponseRequest:
     metadata: dict[str, str] | None = None
     previous_response_id: str | None = None
     store: bool = True
+    #: the Responses API's ``text`` as given, e.g. ``{"format": {"type": "json_schema", "name": …, "schema": {…}}}``
+    text: dict[str, Any] | None = None
     #: the prompt as the user gave it, recorded with the response when ``prompt`` was rewritten
     #: (media a model can't take replaced by text: see ``llamabook.media_fallback``)
     given_prompt: PromptReference | None = None
@@ -48,4 +50,18 @@ class ResponseRequest:
             max_output_tokens=self.max_output_tokens,
             metadata=self.metadata,
             store=self.store,
+            text=self.text if self.text is not None else {"format": {"type": "text"}},
         )
+
+    @property
+    def json_schema(self) -> dict[str, Any] | None:
+        """The JSON Schema the output must follow, or None for free text.
+
+        ``json_object`` (JSON mode: any JSON object) is the schema ``{"type": "object"}``.
+        """
+        fmt = (self.text or {}).get("format") or {}
+        if fmt.get("type") == "json_schema":
+            return fmt["schema"]
+        if fmt.get("type") == "json_object":
+            return {"type": "object"}
+        return None

@@ -27,6 +27,8 @@ from ..templates import PLACEHOLDER
 if TYPE_CHECKING:
     import jinja2
 
+    from ..compare import Cell, Comparison
+    from ..diffs import PromptDiff
     from ..resources.files import Files
     from ..types import File, Prompt, Response
 
@@ -370,6 +372,33 @@ def prompt_text(prompt: Prompt) -> str:
     return f"Prompt {prompt.prompt_id}@{prompt.version}{default} · variables: {names}\n{prompt.template}"
 
 
+def diff_html(diff: PromptDiff) -> str:
+    """A prompt diff (``<div class="llamabook-prompt-diff">``): both labels, the variables added
+    and removed, and the template with deletions in ``<del>`` and insertions in ``<ins>`` (all
+    text escaped: a template's own HTML stays text)."""
+    return render(
+        "diff.html",
+        old_label=diff.a_label,
+        new_label=diff.b_label,
+        changed=diff.changed,
+        added=diff.added_variables,
+        removed=diff.removed_variables,
+        segments=diff.segments(),
+    )
+
+
+def diff_text(diff: PromptDiff) -> str:
+    """One summary line (labels, variables added and removed), then the unified diff."""
+    parts = [f"Diff {diff.a_label} → {diff.b_label}"]
+    if diff.added_variables:
+        parts.append("variables added: " + ", ".join(diff.added_variables))
+    if diff.removed_variables:
+        parts.append("variables removed: " + ", ".join(diff.removed_variables))
+    if not diff.changed:
+        parts.append("no changes")
+    return "\n".join([" · ".join(parts), *([diff.unified] if diff.unified else [])])
+
+
 def file_html(file: File, *, preview: str | None = None, excerpt: str | None = None) -> str:
     """A file's metadata; ``preview`` is a thumbnail ``data:`` URL, ``excerpt`` the start of its text."""
     return render("file.html", f=file, preview=preview, excerpt=excerpt)
@@ -383,6 +412,43 @@ def file_chip_html(file: File, thumb: str | None = None) -> str:
 def file_text(file: File) -> str:
     created = when(file.created_at)
     return f"File {file.id} · {file.filename} · {human_size(file.bytes)} · {file.purpose} · created {created}"
+
+
+# ---- comparisons --------------------------------------------------------------------------------------
+
+#: Colours of a comparison's check marks, by :attr:`llamabook.compare.CheckMark.kind`.
+CHECK_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "score": "#0969da", "none": "#6e7781"}
+
+
+def compare_cell_html(cell: Cell | None) -> str:
+    """One call of a comparison: its status (unless completed), output as text, error and check marks."""
+    return render("compare_cell.html", cell=cell, check_colours=CHECK_COLOURS, cut_off_mark=CUT_OFF_MARK)
+
+
+def comparison_html(comparison: Comparison) -> str:
+    """A comparison as a table: one line per input row, one column per (version, model); inline CSS only."""
+    lines = [
+        {
+            "row": row,
+            "own": [comparison.own[row][name] for name in comparison.own_columns],
+            "cells": [comparison.cell(row, column) for column in comparison.columns],
+        }
+        for row in comparison.rows
+    ]
+    return render(
+        "compare.html",
+        summary=comparison.summary(),
+        own_columns=comparison.own_columns,
+        columns=comparison.columns,
+        lines=lines,
+        only_differences=comparison.only_differences,
+        check_colours=CHECK_COLOURS,
+        cut_off_mark=CUT_OFF_MARK,
+    )
+
+
+def comparison_text(comparison: Comparison) -> str:
+    return comparison.summary()
 
 
 # ---- small pieces for the widgets --------------------------------------------------------------------
@@ -418,7 +484,8 @@ def record_html(rows: list[tuple[str, Any]], status: str | None = None, note: st
 
 
 def _views(obj: Any) -> tuple[Callable[[Any], str], Callable[[Any], str]] | None:
-    """(text view, HTML view) for a Response, Prompt or File (subclasses too)."""
+    """(text view, HTML view) for a Response, Prompt, File or PromptDiff (subclasses too)."""
+    from ..diffs import PromptDiff
     from ..types import File, Prompt, Response
 
     if isinstance(obj, Response):
@@ -427,17 +494,23 @@ def _views(obj: Any) -> tuple[Callable[[Any], str], Callable[[Any], str]] | None
         return prompt_text, prompt_html
     if isinstance(obj, File):
         return file_text, file_html
+    if isinstance(obj, PromptDiff):
+        return diff_text, diff_html
+    from ..compare import Comparison  # after the wire types: a Response's repr needs no grid module
+
+    if isinstance(obj, Comparison):
+        return comparison_text, comparison_html
     return None
 
 
 def repr_text(obj: Any) -> str:
-    """The text/plain form of a Response, Prompt or File."""
+    """The text/plain form of a Response, Prompt, File or PromptDiff."""
     found = _views(obj)
     return found[0](obj) if found else repr(obj)
 
 
 def repr_html(obj: Any) -> str | None:
-    """The text/html form of a Response, Prompt or File; None when the ``widgets`` extra is missing."""
+    """The text/html form of a Response, Prompt, File or PromptDiff; None when the ``widgets`` extra is missing."""
     found = _views(obj)
     if found is None:
         return None
@@ -468,6 +541,11 @@ __all__ = [
     "CUT_OFF_MARK",
     "Attachment",
     "attachments",
+    "compare_cell_html",
+    "comparison_html",
+    "comparison_text",
+    "diff_html",
+    "diff_text",
     "error_html",
     "file_chip_html",
     "file_html",

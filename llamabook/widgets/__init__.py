@@ -5,6 +5,7 @@
 * :class:`ResponseView` — one response: output, input, usage and timing, raw JSON.
 * :class:`FilesPanel` — list, upload, preview and delete files.
 * :class:`RunsTable` — a ``client.grid`` DataFrame with status colours; open a row's response.
+* :class:`CompareView` — a grid side by side (rows × version/model); open a cell's response.
 
 The panels hold view state only: every action goes through the :class:`~llamabook.Client`,
 and problems are shown inside the panel, never as a traceback. ipywidgets is imported when
@@ -22,9 +23,11 @@ _LAZY = {
     "ResponseView": "llamabook.widgets.response_view",
     "FilesPanel": "llamabook.widgets.files_panel",
     "RunsTable": "llamabook.widgets.runs_table",
+    "CompareView": "llamabook.widgets.compare_view",
 }
 
 if TYPE_CHECKING:
+    from .compare_view import CompareView
     from .files_panel import FilesPanel
     from .prompt_editor import PromptEditor
     from .response_view import ResponseView
@@ -35,4 +38,4 @@ _WIDGET_DEPENDENCIES = {name: "widgets" for name in ("ipywidgets", "jinja2", "ma
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals(), extras=_WIDGET_DEPENDENCIES)
 
 
-__all__ = ["FilesPanel", "PromptEditor", "ResponseView", "RunsTable"]
+__all__ = ["CompareView", "FilesPanel", "PromptEditor", "ResponseView", "RunsTable"]

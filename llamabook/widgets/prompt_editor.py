@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from .. import views
+from ..diffs import diff_draft
 from ..errors import InvalidRequest, LlamabookError, MissingVariables, UnsupportedInput, VersionConflict
 from ..inputs import check_image
 from ..media import sniff_mime
@@ -152,6 +153,8 @@ class PromptEditor(widgets.VBox):
             ),
             "llamabook-template",
         )
+        #: The unsaved text against the version shown, changes marked inline; empty when they are the same.
+        self.diff = styled(widgets.HTML("", layout=widgets.Layout(display="none")), "llamabook-diff")
         self.variables = styled(widgets.VBox(), "llamabook-variables")
         self.input = styled(
             widgets.Textarea(
@@ -191,6 +194,7 @@ class PromptEditor(widgets.VBox):
             [
                 widgets.HBox([self.heading, self.versions, self.set_default_button]),
                 self.template,
+                self.diff,
                 self.variables,
                 self.input,
                 widgets.HBox([self.model, self.max_output_tokens, self.describe_images]),
@@ -433,6 +437,7 @@ class PromptEditor(widgets.VBox):
         self.versions.disabled = False
         self.set_default_button.disabled = False
         self._show_heading()
+        self._show_diff()
 
     def _show_heading(self) -> None:
         if self.prompt is None:
@@ -440,6 +445,12 @@ class PromptEditor(widgets.VBox):
             return
         changed = " · edited, not saved" if self.template.value != self.prompt.template else ""
         self.heading.value = f"{self.prompt.prompt_id}{changed}"
+
+    def _show_diff(self) -> None:
+        """What a Save would change in the version shown (nothing shown when the text is that version's)."""
+        shown, text = self.prompt, self.template.value
+        self.diff.value = "" if shown is None or text == shown.template else views.diff_html(diff_draft(shown, text))
+        self.diff.layout.display = "" if self.diff.value else "none"  # an empty HTML widget still takes a line
 
     def _names(self) -> list[str]:
         """The template's placeholders; for an unchanged stored version also its other declared variables."""
@@ -463,6 +474,7 @@ class PromptEditor(widgets.VBox):
             return
         self._sync_fields()
         self._show_heading()
+        self._show_diff()
 
     @guarded
     def _on_version(self, change: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ def request_body(request: ResponseRequest) -> dict[str, Any]:
     body["input"] = request.input if request.input is not None else []
     if request.prompt is not None:
         body["prompt"] = request.prompt.model_dump(mode="json", exclude_none=True)
-    for name in ("instructions", "temperature", "top_p", "max_output_tokens", "metadata", "previous_response_id"):
+    for name in ("instructions", "temperature", "top_p", "max_output_tokens", "metadata", "previous_response_id", "text"):
         value = getattr(request, name)
         if value is not None:
             body[name] = value

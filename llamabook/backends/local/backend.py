@@ -166,6 +166,7 @@ class LocalBackend(PromptCalls):
                 temperature=request.temperature if request.temperature is not None else 0.0,
                 max_output_tokens=request.max_output_tokens,
                 top_p=request.top_p,
+                json_schema=request.json_schema,
             ),
         )
         response = request.new_response("in_progress", model=model.id)

@@ -1,0 +1,227 @@
+"""``compare(grid)``: a grid side by side, one line per input row, one column per (version, model).
+
+The :class:`Comparison` is shown as HTML in a notebook (through :mod:`llamabook.views`, reached by
+the registered presenters, so this module names no view) and saved as one self-contained HTML
+file with :meth:`Comparison.save_html`. pandas is imported on first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._presenters import present
+from .batch import RESULT_COLUMNS
+from .errors import InvalidRequest
+from .frames import check_columns, none_if_missing, require_columns
+from .types.base import NotebookRepr
+
+if TYPE_CHECKING:
+    import pandas
+
+#: A column of the comparison: (prompt version, model).
+Column = tuple[Any, str]
+
+#: Grid columns :func:`compare` reads.
+NEEDED = ("row", "version", "model", "output_text", "status", "error", "response_id")
+#: The page :meth:`Comparison.save_html` writes around the rendered table (no script, no URL).
+DOCUMENT = (
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>llamabook comparison</title>\n'
+    '</head>\n<body style="margin:16px;font-family:system-ui,sans-serif;">\n{body}\n</body>\n</html>\n'
+)
+
+
+@dataclass(frozen=True)
+class CheckMark:
+    """One check of one call: ``value`` True/False (pass/fail), a float score, or None (not run)."""
+
+    name: str
+    value: bool | float | None
+    error: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """``"pass"``, ``"fail"``, ``"score"`` or ``"none"``."""
+        if self.value is None:
+            return "none"
+        if isinstance(self.value, bool):
+            return "pass" if self.value else "fail"
+        return "score"
+
+    @property
+    def mark(self) -> str:
+        """``✓``, ``✗``, the score as ``0.80``, or ``–`` when the check did not run."""
+        return {"pass": "✓", "fail": "✗", "none": "–"}.get(self.kind) or f"{self.value:.2f}"
+
+    def __str__(self) -> str:
+        return f"{self.mark} {self.name}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One call of the grid: a row's answer from one (version, model)."""
+
+    row: int
+    version: Any
+    model: str
+    output_text: str | None
+    status: str | None
+    error: str | None
+    cut_off: bool
+    response_id: str | None
+    checks: tuple[CheckMark, ...] = ()
+
+
+class Comparison(NotebookRepr):
+    """A grid side by side: :attr:`frame` has one line per input row, one column per (version, model).
+
+    :attr:`frame` columns: ``row``, the row's own columns, then for each column of :attr:`columns`
+    its output (labelled ``v1 model``, see :meth:`label`) and, when the grid has checks, its marks
+    (``v1 model checks``, e.g. ``✓ exact · ✗ short · 0.80 relevance``). A failed call's output is
+    null there; its error is in the HTML and in :meth:`cell`.
+    """
+
+    def __init__(
+        self,
+        cells: dict[tuple[int, Column], Cell],
+        rows: list[int],
+        columns: list[Column],
+        own: dict[int, dict[str, Any]],
+        own_columns: list[str],
+        *,
+        only_differences: bool = False,
+        has_checks: bool = False,
+    ) -> None:
+        self._cells = cells
+        #: The input rows shown, by their grid ``row`` number.
+        self.rows = rows
+        #: The (version, model) pairs, in the grid's order.
+        self.columns = columns
+        #: The row's own values, by row number.
+        self.own = own
+        #: The row's own columns (the variables the grid ran over).
+        self.own_columns = own_columns
+        self.only_differences = only_differences
+        self.has_checks = has_checks
+
+    def cell(self, row: int, column: Column) -> Cell | None:
+        """The call of ``row`` for ``column`` (None when the grid has no such call)."""
+        return self._cells.get((row, column))
+
+    @staticmethod
+    def label(column: Column) -> str:
+        """``v1 model``: the frame's name for a column."""
+        version, model = column
+        return f"v{version} {model}"
+
+    @property
+    def frame(self) -> pandas.DataFrame:
+        """The wide DataFrame (see the class docstring)."""
+        import pandas as pd
+
+        lines = []
+        for row in self.rows:
+            line: dict[str, Any] = {"row": row, **self.own[row]}
+            for column in self.columns:
+                cell = self.cell(row, column)
+                line[self.label(column)] = cell.output_text if cell else None
+                if self.has_checks:
+                    line[f"{self.label(column)} checks"] = " · ".join(map(str, cell.checks)) if cell else None
+            lines.append(line)
+        names = ["row", *self.own_columns]
+        for column in self.columns:
+            names += [self.label(column)] + ([f"{self.label(column)} checks"] if self.has_checks else [])
+        frame = pd.DataFrame(lines, columns=names)
+        frame["row"] = frame["row"].astype("int64")
+        return frame.astype({name: "string" for name in names[1 + len(self.own_columns) :]})
+
+    def summary(self) -> str:
+        """``Comparison · 3 rows · 2 columns: v1 m, v2 m`` (the text form)."""
+        rows = f"{len(self.rows)} row{'s' if len(self.rows) != 1 else ''}"
+        if self.only_differences:
+            rows += " that differ"
+        shown = ", ".join(map(self.label, self.columns)) or "none"
+        return f"Comparison · {rows} · {len(self.columns)} column{'s' if len(self.columns) != 1 else ''}: {shown}"
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def save_html(self, path: str | PathLike[str]) -> Path:
+        """Write the comparison as one self-contained HTML file (inline CSS, no script, no URL); returns its path."""
+        body = present("html", self)
+        if body is None:
+            raise ModuleNotFoundError("save_html() needs jinja2: pip install 'llamabook[widgets]'", name="jinja2")
+        target = Path(path)
+        # ASCII with character references (✓ is &#10003;): the file reads right in any encoding, no <meta> needed.
+        target.write_text(DOCUMENT.format(body=body), encoding="ascii", errors="xmlcharrefreplace")
+        return target
+
+
+def compare(grid: pandas.DataFrame, only_differences: bool = False) -> Comparison:
+    """A ``client.grid`` result side by side: one line per input row, one column per (version, model).
+
+    ``only_differences=True`` keeps only the rows whose outputs are not the same in every column
+    (a failed call, with no output, differs from one that answered).
+    """
+    require_columns(grid, NEEDED, "compare()")
+    if not isinstance(only_differences, bool):
+        raise InvalidRequest(f"only_differences is True or False, not {only_differences!r}")
+    checks = check_columns(grid.columns)
+    own_names = [
+        str(c) for c in grid.columns if c != "row" and c not in RESULT_COLUMNS and not str(c).startswith("check_")
+    ]
+    cells: dict[tuple[int, Column], Cell] = {}
+    rows: dict[int, None] = {}
+    columns: dict[Column, None] = {}
+    own: dict[int, dict[str, Any]] = {}
+    for record in grid.to_dict(orient="records"):
+        values = {str(k): none_if_missing(v) for k, v in record.items()}
+        row, column = int(values["row"]), (values["version"], str(values["model"]))
+        if (row, column) in cells:
+            raise InvalidRequest(
+                f"The grid has more than one call for row {row}, {Comparison.label(column)}: compare one grid "
+                "(or drop the repeated lines first)"
+            )
+        rows.setdefault(row)
+        columns.setdefault(column)
+        own.setdefault(row, {name: values[name] for name in own_names})
+        cells[(row, column)] = Cell(
+            row=row,
+            version=column[0],
+            model=column[1],
+            output_text=values["output_text"],
+            status=values["status"],
+            error=values["error"],
+            cut_off=bool(values.get("cut_off")),
+            response_id=values["response_id"],
+            checks=tuple(
+                CheckMark(name, _check_value(values[column_name]), values.get(f"{column_name}_error"))
+                for name, column_name in checks.items()
+            ),
+        )
+    shown = list(rows)
+    if only_differences:
+        shown = [
+            row for row in shown
+            if len({(cells[(row, c)].output_text if (row, c) in cells else None) for c in columns}) > 1
+        ]  # fmt: skip
+    return Comparison(
+        cells, shown, list(columns), own, own_names, only_differences=only_differences, has_checks=bool(checks)
+    )
+
+
+def _check_value(value: Any) -> bool | float | None:
+    """A check cell as Python: True/False, a float score, or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidRequest(f"A check holds {value!r}: a check is True/False or a score 0..1") from None
+
+
+__all__ = ["Cell", "CheckMark", "Column", "Comparison", "compare"]

@@ -1,0 +1,196 @@
+"""``scores(grid)``: a grid's numbers per version × model; ``plot_pass_rate``: them as a bar chart.
+
+A check is any ``check_<name>`` column of the grid (not its ``check_<name>_error`` /
+``check_<name>_judge_id`` companions): a boolean one is pass/fail, a float one a score 0..1.
+pandas and matplotlib are imported on first use.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidRequest
+from .frames import check_columns, none_if_missing, require_columns
+
+if TYPE_CHECKING:
+    import pandas
+    from matplotlib.axes import Axes
+
+#: ``{model: (input_per_million, output_per_million)}``, in USD per million tokens.
+Prices = Mapping[str, tuple[float, float]]
+
+#: Grid columns :func:`scores` reads.
+NEEDED = ("version", "model", "status", "input_tokens", "output_tokens", "latency_s")
+#: The columns of :func:`scores` around the per-check ones, with their dtypes.
+HEAD = {"version": "Int64", "model": "string", "calls": "int64", "failed": "int64"}
+TAIL = {
+    "output_tokens_mean": "Float64",
+    "output_tokens_total": "Int64",
+    "latency_p50_s": "Float64",
+    "latency_p95_s": "Float64",
+    "cost_usd": "Float64",
+}
+
+
+def scores(grid: pandas.DataFrame, prices: Prices | None = None) -> pandas.DataFrame:
+    """One row per (version, model) of a ``client.grid`` result, in the grid's order.
+
+    Columns: ``version``, ``model``, ``calls``, ``failed`` (calls with status ``failed``);
+    ``pass_rate`` (share of passes among all pass/fail check results, nulls left out) and
+    ``pass_rate_<name>`` per pass/fail check; ``mean_score`` (mean of all score results) and
+    ``score_<name>`` per score check; ``output_tokens_mean`` / ``output_tokens_total``;
+    ``latency_p50_s`` / ``latency_p95_s`` (pandas quantiles, linear interpolation); ``cost_usd``.
+
+    ``prices`` is ``{model: (input_per_million, output_per_million)}`` in USD; without it the
+    grid's ``attrs["llamabook"]["prices"]`` is used, and without either ``cost_usd`` is null
+    (also for a model the prices do not name). Every call in the grid counts, cached ones too.
+    """
+    import pandas as pd
+
+    require_columns(grid, NEEDED, "scores()")
+    recorded = (grid.attrs.get("llamabook") or {}).get("prices")  # what Client(prices=…) records
+    table = check_prices(prices if prices is not None else recorded)
+    checks = {name: _check_values(grid[column], column) for name, column in check_columns(grid.columns).items()}
+    passes = [name for name, (kind, _) in checks.items() if kind == "pass"]
+    scored = [name for name, (kind, _) in checks.items() if kind == "score"]
+    rows = []
+    for (version, model), group in grid.groupby(["version", "model"], sort=False, dropna=False):
+        values = {name: series.loc[group.index].dropna() for name, (_, series) in checks.items()}
+        row: dict[str, Any] = {
+            "version": none_if_missing(version),
+            "model": none_if_missing(model),
+            "calls": len(group),
+            "failed": int(group["status"].eq("failed").sum()),
+            "pass_rate": _mean([v for name in passes for v in values[name]]),
+            **{f"pass_rate_{name}": _mean(values[name]) for name in passes},
+            "mean_score": _mean([v for name in scored for v in values[name]]),
+            **{f"score_{name}": _mean(values[name]) for name in scored},
+        }
+        tokens = group["output_tokens"].dropna()
+        latency = group["latency_s"].dropna().astype(float)
+        row.update(
+            output_tokens_mean=float(tokens.mean()) if len(tokens) else None,
+            output_tokens_total=int(tokens.sum()) if len(tokens) else None,
+            latency_p50_s=float(latency.quantile(0.5)) if len(latency) else None,
+            latency_p95_s=float(latency.quantile(0.95)) if len(latency) else None,
+            cost_usd=_cost(group, table.get(str(model))) if table is not None else None,
+        )
+        rows.append(row)
+    middle = ["pass_rate", *(f"pass_rate_{n}" for n in passes), "mean_score", *(f"score_{n}" for n in scored)]
+    dtypes = {**HEAD, **dict.fromkeys(middle, "Float64"), **TAIL}
+    frame = pd.DataFrame(rows, columns=list(dtypes))
+    return frame.astype(dtypes)
+
+
+def plot_pass_rate(scores: pandas.DataFrame, check: str | None = None, ax: Axes | None = None) -> Axes:
+    """A bar chart of :func:`scores`: one bar per (version, model), versions along x, one colour per model.
+
+    ``check=None`` plots ``pass_rate`` (all pass/fail checks); ``check="name"`` plots that check's
+    pass rate or mean score. Draws on ``ax`` (a new figure's axes without it) and returns it.
+    """
+    require_columns(scores, ["version", "model"], "plot_pass_rate()", "the DataFrame llamabook.scores.scores returns")
+    column = _plotted_column(scores, check)
+    if scores.empty:
+        raise InvalidRequest("plot_pass_rate() has nothing to draw: these scores have no rows")
+    if ax is None:
+        try:
+            import matplotlib.pyplot as plt
+        except ModuleNotFoundError as exc:
+            message = "plot_pass_rate() needs matplotlib: pip install matplotlib"
+            raise ModuleNotFoundError(message, name=exc.name) from None
+        _, ax = plt.subplots()
+    records = [{k: none_if_missing(v) for k, v in r.items()} for r in scores.to_dict(orient="records")]
+    versions = list(dict.fromkeys(r["version"] for r in records))
+    models = list(dict.fromkeys(r["model"] for r in records))
+    width = 0.8 / len(models)
+    for number, model in enumerate(models):
+        mine = [r for r in records if r["model"] == model]
+        offset = (number - (len(models) - 1) / 2) * width
+        heights = [math.nan if r[column] is None else float(r[column]) for r in mine]
+        ax.bar([versions.index(r["version"]) + offset for r in mine], heights, width, label=str(model))
+    ax.set_xticks(range(len(versions)), [f"v{v}" for v in versions])
+    ax.set_ylim(0, 1)
+    what = "score" if column.startswith("score_") else "pass rate"
+    ax.set_ylabel(what if check is None else f"{what}: {check}")
+    ax.set_xlabel("version")
+    ax.legend(title="model")
+    return ax
+
+
+def _plotted_column(scores: pandas.DataFrame, check: str | None) -> str:
+    if check is None:
+        if not any(str(c).startswith("pass_rate_") for c in scores.columns):
+            raise InvalidRequest(
+                "These scores have no pass/fail check to plot: give the grid check columns, "
+                "or name a score check with check="
+            )
+        return "pass_rate"
+    for column in (f"pass_rate_{check}", f"score_{check}"):
+        if column in scores.columns:
+            return column
+    known = [str(c).split("_", 2)[-1] for c in scores.columns if str(c).startswith(("pass_rate_", "score_"))]
+    raise InvalidRequest(f"These scores have no check {check!r}; their checks: {known or 'none'}")
+
+
+def _check_values(series: pandas.Series, column: str) -> tuple[str, pandas.Series]:
+    """``("pass", booleans)`` or ``("score", floats)`` for a check column."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    if is_bool_dtype(series.dtype):
+        return "pass", series.astype("boolean")
+    if is_numeric_dtype(series.dtype):
+        return "score", series.astype("Float64")
+    present = [none_if_missing(v) for v in series]
+    present = [v for v in present if v is not None]
+    if all(isinstance(v, bool) or type(v).__name__ == "bool_" for v in present):
+        return "pass", series.astype("boolean")
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return "score", series.astype("Float64")
+    odd = next(v for v in present if not isinstance(v, (bool, int, float)) and type(v).__name__ != "bool_")
+    raise InvalidRequest(
+        f"The check column {column!r} holds {odd!r} ({type(odd).__name__}): a check is boolean (pass/fail) "
+        "or a float score 0..1, with nulls where it did not run"
+    )
+
+
+def _mean(values: Any) -> float | None:
+    numbers = [float(v) for v in values]
+    return sum(numbers) / len(numbers) if numbers else None
+
+
+def check_prices(prices: Any) -> dict[str, tuple[float, float]] | None:
+    """Checked prices, or None; a malformed entry is an InvalidRequest naming the model."""
+    if prices is None:
+        return None
+    if not isinstance(prices, Mapping):
+        raise InvalidRequest(
+            f"prices is {{model: (input_per_million, output_per_million)}} in USD, not a {type(prices).__name__}"
+        )
+    checked = {}
+    for model, pair in prices.items():
+        try:
+            per_input, per_output = pair
+            valid = all(isinstance(p, (int, float)) and not isinstance(p, bool) and p >= 0 for p in pair)
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
+            raise InvalidRequest(
+                f"prices[{model!r}] is {pair!r}: give (input_per_million, output_per_million) in USD, "
+                "two numbers ≥ 0, e.g. (0.15, 0.60)"
+            )
+        checked[str(model)] = (float(per_input), float(per_output))
+    return checked
+
+
+def _cost(group: pandas.DataFrame, price: tuple[float, float] | None) -> float | None:
+    """USD for the group's calls; tokens a call did not report count as none."""
+    if price is None:
+        return None
+    used_in = group["input_tokens"].fillna(0).astype(int).sum()
+    used_out = group["output_tokens"].fillna(0).astype(int).sum()
+    return (int(used_in) * price[0] + int(used_out) * price[1]) / 1_000_000
+
+
+__all__ = ["Prices", "check_prices", "plot_pass_rate", "scores"]

@@ -1,0 +1,130 @@
+"""``CompareView``: a grid side by side (``llamabook.compare``); open any cell's response."""
+
+from __future__ import annotations
+
+import numbers
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+
+from .. import views
+from ..compare import Column, Comparison, compare
+from ..errors import InvalidRequest
+from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
+from .response_view import ResponseView
+
+if TYPE_CHECKING:
+    import pandas
+
+    from ..client import Client
+
+#: Grid tracks: the row number, the row's own columns, then one wider track per (version, model).
+ROW_WIDTH = "auto"
+OWN_WIDTH = "minmax(min-content, 1fr)"
+CALL_WIDTH = "minmax(12em, 2fr)"
+
+
+class CompareView(widgets.VBox):
+    """A :class:`~llamabook.compare.Comparison` as a table: one line per input row, one column per
+    (version, model), each cell the call's output, error and check marks.
+
+    A cell whose call made a response has an **open** button that shows its :class:`ResponseView`
+    under the table (read with ``client.responses.retrieve``); a call that made none shows its
+    error and opens nothing. ``grid_or_comparison`` is a ``client.grid`` DataFrame or a
+    ``Comparison``; the first ``max_rows`` input rows are shown.
+    """
+
+    def __init__(
+        self, client: Client, grid_or_comparison: pandas.DataFrame | Comparison, *, max_rows: int = 100
+    ) -> None:
+        self.client = client
+        self.max_rows = max(1, max_rows)
+        self.comparison: Comparison | None = None
+        #: The open buttons of the cells shown, by (row, column).
+        self.open_buttons: dict[tuple[int, Column], widgets.Button] = {}
+        #: The view of the last opened response.
+        self.view: ResponseView | None = None
+        #: The (row, column) whose response is shown.
+        self.opened: tuple[int, Column] | None = None
+        self.error = ErrorArea()
+        self.summary = styled(widgets.Label(""), "llamabook-compare-summary")
+        layout = widgets.Layout(grid_gap="4px 8px", align_items="flex-start")
+        self.table = styled(widgets.GridBox(layout=layout), "llamabook-compare-grid")
+        self.detail = styled(widgets.VBox(), "llamabook-compare-detail")
+        super().__init__([self.summary, self.error, self.table, self.detail])
+        self.add_class("llamabook-compare-view")
+        self._load(grid_or_comparison)
+
+    def __repr__(self) -> str:
+        # The notebook's text/plain for this widget: what a reader sees where widgets do not render.
+        found = self.comparison
+        shown = f"{len(found.rows)} rows × {len(found.columns)} columns" if found is not None else "nothing to compare"
+        return f"CompareView: {shown} ({PANEL_NOTE})"
+
+    @guarded
+    def show(self, row: int, column: Column | int) -> None:
+        """Show the response of ``row``'s call in ``column`` (a (version, model) pair or its position)."""
+        self.error.clear()
+        if self.comparison is None:
+            raise InvalidRequest("There is no comparison to open: give CompareView a client.grid DataFrame")
+        pair = self._column(column)
+        label = Comparison.label(pair)
+        cell = self.comparison.cell(row, pair)
+        if cell is None:
+            raise InvalidRequest(f"No call for row {row!r} in {label}: the rows are {self.comparison.rows}")
+        if not cell.response_id:
+            raise InvalidRequest(f"Row {row} in {label} made no response ({cell.error or 'no error recorded'})")
+        self.view = ResponseView(self.client.responses.retrieve(cell.response_id), client=self.client)
+        heading = widgets.HTML(views.text_cell(f"row {row} · {label}"))
+        replace_children(self.detail, [heading, self.view])
+        self.opened = (row, pair)
+
+    def _column(self, column: Column | int) -> Column:
+        assert self.comparison is not None
+        columns = self.comparison.columns
+        if isinstance(column, numbers.Integral) and not isinstance(column, bool) and 0 <= int(column) < len(columns):
+            return columns[int(column)]
+        pair = tuple(column) if isinstance(column, (tuple, list)) else None
+        if pair not in columns:
+            shown = ", ".join(map(Comparison.label, columns))
+            raise InvalidRequest(
+                f"No column {column!r}: give a (version, model) pair of {shown} or a position 0 to {len(columns) - 1}"
+            )
+        return pair  # type: ignore[return-value]
+
+    # ---- drawing ------------------------------------------------------------------------------------
+
+    @guarded
+    def _load(self, grid_or_comparison: Any) -> None:
+        found = grid_or_comparison if isinstance(grid_or_comparison, Comparison) else compare(grid_or_comparison)
+        self.comparison = found
+        rows = found.rows[: self.max_rows]
+        tracks = [ROW_WIDTH, *([OWN_WIDTH] * len(found.own_columns)), *([CALL_WIDTH] * len(found.columns))]
+        self.table.layout.grid_template_columns = " ".join(tracks)
+        header = ["row", *found.own_columns, *map(Comparison.label, found.columns)]
+        cells: list[widgets.Widget] = [
+            styled(widgets.HTML(views.text_cell(name)), "llamabook-compare-header") for name in header
+        ]
+        for row in rows:
+            cells.append(widgets.HTML(views.text_cell(row)))
+            cells += [widgets.HTML(views.text_cell(found.own[row][name])) for name in found.own_columns]
+            cells += [self._cell(row, column) for column in found.columns]
+        replace_children(self.table, cells)
+        more = f" (showing the first {len(rows)})" if len(rows) < len(found.rows) else ""
+        self.summary.value = found.summary() + more
+
+    def _cell(self, row: int, column: Column) -> widgets.Widget:
+        assert self.comparison is not None
+        cell = self.comparison.cell(row, column)
+        parts: list[widgets.Widget] = [widgets.HTML(views.compare_cell_html(cell))]
+        if cell is not None and cell.response_id:
+            button = styled(
+                widgets.Button(
+                    description="open", tooltip="open this call's response", layout=widgets.Layout(width="auto")
+                ),
+                "llamabook-compare-open",
+            )
+            button.on_click(lambda _: self.show(row, column))
+            self.open_buttons[(row, column)] = button
+            parts.append(button)
+        return styled(widgets.VBox(parts, layout=widgets.Layout(min_width="0")), "llamabook-compare-cell")
