@@ -55,9 +55,9 @@ _LAZY = {
     "ObjectList": "llamabook.types",
     "LabelMove": "llamabook.types",
     "PromptDiff": "llamabook.diffs",
-    "Comparison": "llamabook.compare",
-    "compare": "llamabook.compare",
-    "scores": "llamabook.scores",
+    "Comparison": "llamabook.comparison",
+    "compare": "llamabook.comparison",
+    "scores": "llamabook.scoring",
 }
 #: submodules that are part of the public surface, loaded on first use (``lb.checks.contains(...)``)
 _LAZY_MODULES = {"checks": "llamabook.checks"}
@@ -70,9 +70,9 @@ if TYPE_CHECKING:
     from .resources.responses import ResponseStream
     from .types import File, InputFile, InputImage, InputText, Model, ObjectList, Prompt, PromptReference, Response
     from . import checks
-    from .compare import Comparison, compare
+    from .comparison import Comparison, compare
     from .diffs import PromptDiff
-    from .scores import scores
+    from .scoring import scores
     from .types import LabelMove
     from .types.refs import PromptRef
 

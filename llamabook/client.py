@@ -60,7 +60,7 @@ class Client:
         record: str | None = None,
         prices: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
-        from .scores import check_prices  # light: pandas only when scores run
+        from .scoring import check_prices  # light: pandas only when scores run
 
         #: ``{model: (input_per_million, output_per_million)}`` in USD, recorded with every grid
         self.prices = check_prices(prices)

@@ -53,3 +53,20 @@ def test_the_public_api_is_exactly_the_listed_names() -> None:
     for name in llamabook.__all__:  # every listed name resolves (lazily for the heavy ones)
         assert getattr(llamabook, name) is not None
     assert set(llamabook.__all__) <= set(dir(llamabook))
+
+
+def test_no_submodule_shadows_a_public_name() -> None:
+    """Importing a submodule sets it on the package: one named like a public function would replace it."""
+    import importlib
+    import pkgutil
+    import types
+
+    import llamabook
+
+    for info in pkgutil.walk_packages(llamabook.__path__, "llamabook."):
+        if not info.name.startswith(("llamabook.magics", "llamabook.widgets")):
+            importlib.import_module(info.name)
+    modules = {"checks"}
+    for name in llamabook.__all__:
+        value = getattr(llamabook, name)
+        assert isinstance(value, types.ModuleType) is (name in modules), f"llamabook.{name} is {value!r}"

@@ -22,7 +22,7 @@ LAYERS: list[list[str]] = [
     ["llamabook.views"],
     ["llamabook.aio"],
     ["llamabook.client"],
-    ["llamabook.scores", "llamabook.compare"],
+    ["llamabook.scoring", "llamabook.comparison"],
     ["llamabook.batch"],
     ["llamabook.checks"],
     ["llamabook.frames"],

@@ -27,7 +27,7 @@ from ..templates import PLACEHOLDER
 if TYPE_CHECKING:
     import jinja2
 
-    from ..compare import Cell, Comparison
+    from ..comparison import Cell, Comparison
     from ..diffs import PromptDiff
     from ..resources.files import Files
     from ..types import File, Prompt, Response
@@ -416,7 +416,7 @@ def file_text(file: File) -> str:
 
 # ---- comparisons --------------------------------------------------------------------------------------
 
-#: Colours of a comparison's check marks, by :attr:`llamabook.compare.CheckMark.kind`.
+#: Colours of a comparison's check marks, by :attr:`llamabook.comparison.CheckMark.kind`.
 CHECK_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "score": "#0969da", "none": "#6e7781"}
 
 
@@ -496,7 +496,7 @@ def _views(obj: Any) -> tuple[Callable[[Any], str], Callable[[Any], str]] | None
         return file_text, file_html
     if isinstance(obj, PromptDiff):
         return diff_text, diff_html
-    from ..compare import Comparison  # after the wire types: a Response's repr needs no grid module
+    from ..comparison import Comparison  # after the wire types: a Response's repr needs no grid module
 
     if isinstance(obj, Comparison):
         return comparison_text, comparison_html

@@ -1,4 +1,4 @@
-"""``CompareView``: a grid side by side (``llamabook.compare``); open any cell's response."""
+"""``CompareView``: a grid side by side (``llamabook.comparison``); open any cell's response."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from .. import views
-from ..compare import Column, Comparison, compare
+from ..comparison import Column, Comparison, compare
 from ..errors import InvalidRequest
 from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
 from .response_view import ResponseView
@@ -25,7 +25,7 @@ CALL_WIDTH = "minmax(12em, 2fr)"
 
 
 class CompareView(widgets.VBox):
-    """A :class:`~llamabook.compare.Comparison` as a table: one line per input row, one column per
+    """A :class:`~llamabook.comparison.Comparison` as a table: one line per input row, one column per
     (version, model), each cell the call's output, error and check marks.
 
     A cell whose call made a response has an **open** button that shows its :class:`ResponseView`
