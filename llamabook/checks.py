@@ -29,13 +29,14 @@ import inspect
 import json
 import numbers
 import re
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import schemas
-from .errors import InvalidRequest
+from .errors import InvalidRequest, OutputFormatUnsupported
 from .frames import none_if_missing
 from .templates import placeholders, render
 
@@ -319,9 +320,7 @@ class Judge(Check):
             return Outcome(None, "InvalidRequest: a judge needs a client")
         try:
             asked = self.ask(row, result)
-            response = client.responses.create(
-                input=asked, model=self.model, temperature=0, max_output_tokens=16, text=VERDICT_FORMAT
-            )
+            response = _ask_judge(client, asked, self.model)
         except Exception as exc:  # the judge's call failed: this check fails, the grid goes on
             failed = getattr(exc, "response", None)
             return Outcome(None, _describe(exc), getattr(failed, "id", None))
@@ -329,6 +328,26 @@ class Judge(Check):
             return Outcome(parse_verdict(response.output_text), None, response.id, self.cache_key(row, result))
         except ValueError as exc:
             return Outcome(None, _describe(exc), response.id)
+
+
+#: Clients whose server refused the verdict's JSON schema (OutputFormatUnsupported): asked as plain text.
+_UNCONSTRAINED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _ask_judge(client: JudgeClient, asked: str, model: str | None) -> Any:
+    """The judge's response, its verdict held to the yes/no schema where the backend can do that.
+
+    A server whose inference provider refuses a JSON schema is asked again without one, and from
+    then on (per client) without one: its verdict is still parsed strictly, so an answer that is
+    not one is a failed check with its error.
+    """
+    options = {"input": asked, "model": model, "temperature": 0, "max_output_tokens": 16}
+    if client not in _UNCONSTRAINED:
+        try:
+            return client.responses.create(**options, text=VERDICT_FORMAT)
+        except OutputFormatUnsupported:
+            _UNCONSTRAINED.add(client)
+    return client.responses.create(**options)
 
 
 def parse_verdict(text: str) -> bool:
@@ -345,7 +364,8 @@ def parse_verdict(text: str) -> bool:
         data = None
     if isinstance(data, dict) and set(data) == {"verdict"} and data["verdict"] in ("yes", "no"):
         return data["verdict"] == "yes"
-    raise ValueError(f'the judge answered {text!r:.100}, not {{"verdict": "yes"}} or {{"verdict": "no"}} (or a bare yes / no)')
+    shown = text if len(text) <= 100 else text[:99] + "…"
+    raise ValueError(f'the judge answered {shown!r}, not {{"verdict": "yes"}} or {{"verdict": "no"}} (or a bare yes / no)')
 
 
 class _Function(Check):

@@ -21,6 +21,7 @@ rules, in the order they are tried:
    UndeclaredVariables         ``… undeclared variables: ['x']``       the same, then a pydantic dump
    UnknownVariables            ``Invalid value for 'prompt.variables': x. Variable not defined in prompt …`` (both)
    ModelRejectedInput          the upstream's validation dump of a ``file`` / ``image_url`` content part (both)
+   OutputFormatUnsupported     the upstream's validation dump of ``response_format`` ``json_schema`` (both)
    ==========================  ======================================  ===========================================
 3. **Otherwise the status alone:** 400/422 → :class:`InvalidRequest`, anything else → :class:`EngineError`.
 
@@ -45,6 +46,7 @@ from .errors import (
     ModelNotFound,
     ModelRejectedInput,
     NotFound,
+    OutputFormatUnsupported,
     PromptNotFound,
     ResponseNotFound,
     UndeclaredVariables,
@@ -112,6 +114,8 @@ _REJECTED_PART = re.compile(
     re.DOTALL,
 )
 _NOT_FOUND = re.compile(r"\bnot found\b", re.IGNORECASE)
+# The same validation dump for the response_format a json_schema text.format became upstream.
+_REJECTED_FORMAT = re.compile(r"literal_error.*?'response_format'.*?'input': 'json_schema'", re.DOTALL)
 
 
 def typed_error(message: str, status: int | None = None, *, base_url: str, retry_after: float | None = None,
@@ -146,6 +150,8 @@ def _from_text(message: str, base_url: str, context: dict[str, Any]) -> Llamaboo
         return UndeclaredVariables(names)
     if unknown := _UNKNOWN_VARIABLE.search(message):
         return UnknownVariables([unknown.group(1)], prompt_id=context.get("prompt_id"))
+    if _REJECTED_FORMAT.search(message):
+        return OutputFormatUnsupported(context.get("model"))
     if rejected := _REJECTED_PART.search(message):
         kind = "image" if "image" in rejected.group(1) else "file"
         return ModelRejectedInput(context.get("model"), kind)

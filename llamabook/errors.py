@@ -216,6 +216,28 @@ class ModelRejectedInput(EngineError):
         return False
 
 
+class OutputFormatUnsupported(EngineError):
+    """A server's model can't be held to the request's ``text.format`` (a JSON schema).
+
+    Llama Stack and OGX pass a ``json_schema`` format on to their inference provider as
+    ``response_format``; an upstream that takes only ``text`` or ``json_object`` (llama-cpp-python's
+    server) refuses it. Raised from the server's answer, so the request was sent.
+    """
+
+    def __init__(self, model: str | None) -> None:
+        self.model = model
+        name = repr(model) if model else "the model"
+        super().__init__(
+            f"The server can't hold {name} to a JSON schema: its inference provider takes only "
+            "response_format 'text' or 'json_object'. Leave text= out (and check the output yourself, "
+            "e.g. with lb.checks.json_schema), or use a model whose provider supports json_schema."
+        )
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+
 class CassetteMiss(LlamabookError):
     """``record="none"``: the request is not in the cassette, and nothing was sent live.
 

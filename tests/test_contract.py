@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import llamabook as lb
@@ -284,3 +285,31 @@ def test_an_answer_cut_off_at_max_output_tokens(backend: lb.Client) -> None:
     assert backend.responses.retrieve(r.id).cut_off
     short = backend.responses.create(input=QUESTION, temperature=0, max_output_tokens=64)
     assert short.status == "completed" and not short.cut_off
+
+
+def test_a_grid_judge_asks_the_same_backend_and_its_verdict_parses(backend: lb.Client) -> None:
+    """The judge's yes/no schema goes to every backend (a grammar on the embedded model, text.format on a server)."""
+    from llamabook import checks
+
+    rows = [{"country": "Ireland"}]
+    grid = backend.grid(
+        "What is the capital of {{country}}? Answer in one short sentence.", rows, progress=False,
+        max_output_tokens=24, temperature=0,
+        checks={"mentions": checks.contains("Dublin"), "on_topic": checks.judge("Does the answer name a city?")},
+    )  # fmt: skip
+    row = grid.iloc[0]
+    assert row["status"] in ("completed", "incomplete") and row["check_mentions"] == ("Dublin" in row["output_text"])
+    judged = backend.responses.retrieve(row["check_on_topic_judge_id"])
+    error = None if pd.isna(row["check_on_topic_error"]) else row["check_on_topic_error"]
+    if backend.server.kind == "embedded":  # held to the schema by a grammar: it always parses
+        assert judged.text["format"]["type"] == "json_schema" and error is None
+        assert checks.parse_verdict(judged.output_text) is bool(row["check_on_topic"])
+    else:  # the servers' llama-cpp upstream refuses a json_schema response_format: asked as text, parsed strictly
+        assert judged.text["format"]["type"] == "text"
+        if error is None:
+            assert checks.parse_verdict(judged.output_text) is bool(row["check_on_topic"])
+        else:
+            assert "not {\"verdict\": \"yes\"}" in error and row["check_on_topic"] == False  # noqa: E712 (a failed check)
+    with pytest.raises(lb.OutputFormatUnsupported if backend.server.kind != "embedded" else AssertionError):
+        answer = ask(backend, input="Is Dublin a city? Reply yes or no.", text=checks.VERDICT_FORMAT)
+        assert False, f"held to the schema on {backend.server.kind}: {answer.output_text}"

@@ -151,6 +151,22 @@ def test_an_image_part_the_upstream_model_rejects_names_describe_images() -> Non
     assert (type(got), got.kind) == (lb.ModelRejectedInput, "image") and "describe_images=True" in str(got)
 
 
+#: What OGX 1.5.0 and Llama Stack 0.7.3 relay (measured) when text.format json_schema reaches a llama-cpp upstream.
+REJECTED_FORMAT = (
+    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+    "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+    "'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \".../llama_cpp/server/app.py\", line 376"
+)
+
+
+def test_a_json_schema_format_the_upstream_refuses_is_output_format_unsupported() -> None:
+    for status in (500, 400, None):
+        got = error(REJECTED_FORMAT, status, model="llamacpp/smollm2")
+        assert type(got) is lb.OutputFormatUnsupported and got.model == "llamacpp/smollm2" and not got.retryable
+        assert "json_object" in str(got) and "literal_error" not in str(got) and "app.py" not in str(got)
+    assert type(error(REJECTED_FORMAT.replace("'response_format'", "'messages'"), 400)) is lb.InvalidRequest
+
+
 # ---- rule 3: the status alone -------------------------------------------------------------------
 
 

@@ -54,6 +54,9 @@ ADVICE: dict[str, str] = {
     "ModelRejectedInput": "Declare the model text-only, `Client(..., model_accepts={model: [\"text\"]})`, so PDFs go "
     "as their text (and pass `describe_images=True` for images); or register the model on the server with "
     "`metadata: {input_modalities: [text]}`.",
+    "OutputFormatUnsupported": "Leave `text=` out and check the output yourself (`lb.checks.json_schema`), or use a "
+    "model whose inference provider supports `response_format` `json_schema`; a judge falls back to a plain "
+    "yes/no answer by itself.",
     "EngineUnavailable": "Install the missing extra (e.g. `pip install 'llamabook[embedded]'`) or start / "
     "reach the server named in the message, then retry.",
 }
