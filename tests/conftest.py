@@ -126,3 +126,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:  # `-m "not model"` leaves out exactly the tests that load the real model
         if "engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.model)
+
+
+@pytest.fixture
+def quick(quick_client: lb.Client, ip: InteractiveShell) -> Iterator[lb.Client]:
+    """``quick_client`` injected into the magics; notebook variables made by the test are removed."""
+    from llamabook import magics
+
+    before = set(ip.user_ns)
+    magics.set_client(quick_client)
+    yield quick_client
+    magics.set_client(None)
+    for name in set(ip.user_ns) - before:
+        del ip.user_ns[name]

@@ -7,7 +7,6 @@ Everything runs on the scripted engine (``quick_client``): no model is needed to
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -180,17 +179,6 @@ def test_the_html_of_a_hostile_template_is_inert() -> None:
 
 
 # ---- %llama diff ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def quick(quick_client: lb.Client, ip: InteractiveShell) -> Iterator[lb.Client]:
-    """``quick_client`` injected into the magics; notebook variables made by the test are removed."""
-    before = set(ip.user_ns)
-    magics.set_client(quick_client)
-    yield quick_client
-    magics.set_client(None)
-    for name in set(ip.user_ns) - before:
-        del ip.user_ns[name]
 
 
 def test_the_line_magic_shows_the_diff(ip: InteractiveShell, quick: lb.Client) -> None:

@@ -69,17 +69,6 @@ def client(tmp_path: Path, engine: EmbeddedEngine, ip: InteractiveShell) -> Iter
         del ip.user_ns[name]
 
 
-@pytest.fixture
-def quick(quick_client: lb.Client, ip: InteractiveShell) -> Iterator[lb.Client]:
-    """As ``client``, on the scripted engine (``scripted``): no model."""
-    before = set(ip.user_ns)
-    magics.set_client(quick_client)
-    yield quick_client
-    magics.set_client(None)
-    for name in set(ip.user_ns) - before:
-        del ip.user_ns[name]
-
-
 def run(ip: InteractiveShell, cell: str) -> Ran:
     """Run a notebook cell, capturing stdout and every display."""
     with capture_output() as captured:
