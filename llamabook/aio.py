@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .backends.base import ServerInfo
     from .cassette import Recorder
     from .diffs import PromptDiff
+    from .schemas import ResolvedSchema
     from .resources.files import FileInput
     from .types.refs import PromptRef
     from .types.requests import ResponseRequest
@@ -44,6 +45,11 @@ class AsyncResponseStream:
     @property
     def text(self) -> str:
         return self._stream.text
+
+    @property
+    def error(self) -> BaseException | None:
+        """:attr:`ResponseStream.error`: the engine's error, or the :class:`~llamabook.OutputInvalid` of the output."""
+        return self._stream.error
 
     async def __aiter__(self) -> AsyncIterator[StreamEvent]:
         loop = asyncio.get_running_loop()
@@ -99,12 +105,21 @@ class AsyncPrompts(_Async):
     """:class:`~llamabook.resources.Prompts`, awaitable."""
 
     async def save(
-        self, name: str | None, template: str, variables: Iterable[str] | None = None, *, base_version: int | None = None
+        self,
+        name: str | None,
+        template: str,
+        variables: Iterable[str] | None = None,
+        *,
+        base_version: int | None = None,
+        schema: Any = None,
     ) -> Prompt:
-        return await self._run("save", name, template, variables, base_version=base_version)
+        return await self._run("save", name, template, variables, base_version=base_version, schema=schema)
 
     async def find_or_create(self, prompt: str, variables: Iterable[str] | None = None) -> Prompt:
         return await self._run("find_or_create", prompt, variables)
+
+    async def default_schema(self, ref: str | Prompt | PromptRef) -> ResolvedSchema | None:
+        return await self._run("default_schema", ref)
 
     async def locate(self, ref: str | Prompt | PromptRef) -> tuple[str, int | None]:
         return await self._run("locate", ref)
@@ -210,13 +225,14 @@ class AsyncResponses(_Async):
         describe_images: bool = False,
         pdf_to_text: bool | None = None,
         text: Mapping[str, Any] | None = None,
+        schema: Any = None,
     ) -> Response | AsyncResponseStream:
         """As :meth:`Responses.create`; with ``stream=True`` returns an :class:`AsyncResponseStream`."""
         options = dict(
             model=model, prompt=prompt, variables=variables, template=template, name=name, instructions=instructions,
             strict=strict, temperature=temperature, top_p=top_p, max_output_tokens=max_output_tokens, metadata=metadata,
             previous_response_id=previous_response_id, store=store, describe_images=describe_images,
-            pdf_to_text=pdf_to_text, text=text,
+            pdf_to_text=pdf_to_text, text=text, schema=schema,
         )  # fmt: skip
         if stream:
             return AsyncResponseStream(await self._run("create", input, stream=True, **options))
@@ -235,11 +251,13 @@ class AsyncResponses(_Async):
         describe_images: bool = False,
         pdf_to_text: bool | None = None,
         text: Mapping[str, Any] | None = None,
+        schema: Any = None,
         **options: Any,
     ) -> ResponseRequest:
         return await self._run(
             "prepare", input, model=model, prompt=prompt, variables=variables, template=template, name=name,
-            strict=strict, describe_images=describe_images, pdf_to_text=pdf_to_text, text=text, **options,
+            strict=strict, describe_images=describe_images, pdf_to_text=pdf_to_text, text=text, schema=schema,
+            **options,
         )  # fmt: skip
 
     async def check_variables(
@@ -329,12 +347,15 @@ class AsyncClient:
         cache: bool = True,
         retries: int = 3,
         checks: Mapping[str, Any] | None = None,
+        schema: Any = None,
+        schema_prefix: str | None = None,
         **options: Any,
     ) -> pandas.DataFrame:
         """:meth:`Client.grid`, awaited on a worker thread (its calls run on its own bounded pool)."""
         return await asyncio.to_thread(
             self.sync.grid, prompt_or_template, rows, versions=versions, models=models, concurrency=concurrency,
-            progress=progress, cache=cache, retries=retries, checks=checks, **options,
+            progress=progress, cache=cache, retries=retries, checks=checks, schema=schema,
+            schema_prefix=schema_prefix, **options,
         )  # fmt: skip
 
     async def aclose(self) -> None:

@@ -13,6 +13,10 @@
   answer and the judge model); on a cached row the other checks are computed again (they cost
   nothing and may have changed under the same name), and a judge is asked only when no verdict
   for that exact question is kept (a failed judge is asked again).
+* ``schema=`` (``llamabook.schema_columns``) sends every call with that schema and adds one typed
+  column per top-level field after ``output_text``, then ``valid``. An output that doesn't
+  validate makes a failed row (``OutputInvalid: …``) with its raw text and null fields; it is logged
+  too, so a rerun makes no new call.
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .checks import CHECKED_STATUSES, CheckInput, CheckSet, Outcome
-from .errors import EngineError, InvalidRequest, LlamabookError, MissingVariables, VersionNotFound
+from .errors import EngineError, InvalidRequest, LlamabookError, MissingVariables, OutputInvalid, VersionNotFound
 from .frames import none_if_missing
 from .inputs import classify
+from .schema_columns import FieldColumn, field_columns
+from .schemas import ResolvedSchema, resolve
 from .templates import placeholders
 from .types import Prompt
 from .types.refs import looks_like_ref
@@ -117,6 +123,8 @@ def run_grid(
     progress: bool = True,
     cache: bool = True,
     checks: Mapping[str, Any] | None = None,
+    schema: Any = None,
+    schema_prefix: str | None = None,
     **options: Any,
 ) -> pandas.DataFrame:
     """See :meth:`llamabook.Client.grid`."""
@@ -132,6 +140,8 @@ def run_grid(
     if missing_models:
         raise InvalidRequest(f"models {missing_models} are not available here; choose from {sorted(available)}")
     checking = CheckSet(checks, client=client, columns=set().union(*records) if records else None) if checks is not None else None
+    resolved = resolve(schema) if schema is not None else None
+    fields = _schema_fields(resolved, schema, schema_prefix, records, checking)
     if isinstance(prompt_or_template, str) and not looks_like_ref(prompt_or_template):
         _check_columns(placeholders(prompt_or_template), records, None)  # before the template is stored
         if versions and list(versions) != [1]:
@@ -149,7 +159,7 @@ def run_grid(
         for model in model_ids
     ]
     for task in tasks:
-        task.key = _cache_key(task, options)
+        task.key = _cache_key(task, options, resolved)
     # The backend's home database (both backends keep one; none for a server backend without a home).
     store = client.backend.store
     log = store.runs if cache and store is not None else None
@@ -157,10 +167,10 @@ def run_grid(
         for task in tasks:
             logged = log.get(task.key)
             task.result = {**logged, "cached": True} if logged else {}
-    runner = _Runner(client, log, retry or RetryPolicy(), options, checking)
+    runner = _Runner(client, log, retry or RetryPolicy(), {**options, "schema": resolved} if resolved else options, checking)
     todo = [t for t in tasks if not t.result or checking is not None]  # cached rows are checked again
     runner.run(todo, concurrency, progress, done=len(tasks) - len(todo))
-    return _frame(tasks, checking)
+    return _frame(tasks, checking, fields)
 
 
 class _Runner:
@@ -237,6 +247,11 @@ class _Runner:
                     model=task.model,
                     **self.options,
                 )
+            except OutputInvalid as exc:  # a real answer: logged, so a rerun asks again only if the schema changes
+                task.result = _invalid(exc, attempts)
+                if self.log is not None:
+                    self.log.put(task.key, {k: v for k, v in task.result.items() if k != "cached"})
+                return
             except EngineError as exc:
                 if exc.retryable and attempts <= self.retry.retries:
                     time.sleep(self.retry.delay(attempts - 1, exc))
@@ -251,6 +266,8 @@ class _Runner:
                 task.result = _failure(exc, attempts, None)
                 return
             result = _success(response, attempts)
+            if "schema" in self.options:
+                result["valid"] = True
             task.result = {**result, "cached": False}
             if self.checks is not None:
                 task.checks = self.checks.run(task.shown, task.check_input(), self.client)
@@ -284,6 +301,12 @@ def _success(response: Any, attempts: int) -> dict[str, Any]:
         "response_id": response.id,
         "attempts": attempts,
     }
+
+
+def _invalid(exc: OutputInvalid, attempts: int) -> dict[str, Any]:
+    """A row for an output that doesn't follow the schema: failed, its raw text and usage kept, ``valid`` False."""
+    kept = _success(exc.response, attempts) if exc.response is not None else {"output_text": exc.raw, "cut_off": exc.cut_off}
+    return {**kept, "status": "failed", "error": f"OutputInvalid: {exc}", "valid": False, "attempts": attempts, "cached": False}
 
 
 def _failure(exc: BaseException, attempts: int, response_id: str | None) -> dict[str, Any]:
@@ -347,13 +370,41 @@ def _shown(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v if v is None or isinstance(v, (str, int, float, bool)) else str(v) for k, v in record.items()}
 
 
-def _cache_key(task: Task, options: Mapping[str, Any]) -> str:
+def _schema_fields(
+    resolved: ResolvedSchema | None, given: Any, prefix: str | None, records: list[dict[str, Any]], checking: CheckSet | None
+) -> list[FieldColumn] | None:
+    """The schema's field columns, checked against the grid's and the rows' columns (before any call)."""
+    if resolved is None:
+        if prefix is not None:
+            raise InvalidRequest("schema_prefix= names the columns of a schema's fields: give schema= too, or leave it out")
+        return None
+    if prefix is not None and (not isinstance(prefix, str) or not prefix):
+        raise InvalidRequest(f"schema_prefix must be a non-empty string such as 'x_', not {prefix!r}")
+    fields = field_columns(resolved, prefix or "", given)
+    taken = {"row", "valid", *RESULT_COLUMNS, *(checking.column_names() if checking is not None else ()), *set().union(*records)}
+    clashes = [f.column for f in fields if f.column in taken]
+    if clashes:
+        advice = (
+            f"choose another schema_prefix than {prefix!r}"
+            if prefix
+            else f"pass schema_prefix='x_' (columns {', '.join('x_' + f.field for f in fields)}) or rename them in the schema"
+        )
+        raise InvalidRequest(
+            f"The schema's field column(s) {', '.join(map(repr, clashes))} would collide with the grid's or the rows' "
+            f"columns of the same name: {advice}"
+        )
+    return fields
+
+
+def _cache_key(task: Task, options: Mapping[str, Any], schema: ResolvedSchema | None = None) -> str:
     request = {
         "template": task.prompt.prompt,
         "variables": {name: _fingerprint(name, value) for name, value in sorted(task.values.items())},
         "model": task.model,
         "options": {k: options[k] for k in sorted(options)},
     }
+    if schema is not None:  # only then: the keys of grids without a schema stay as they were
+        request["schema"] = {"name": schema.name, "json_schema": schema.json_schema}
     return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -375,7 +426,9 @@ def _progress_bar(total: int, done: int) -> Any:
     return tqdm(total=total, initial=done, desc="llamabook grid", unit="call")
 
 
-def _frame(tasks: Sequence[Task], checks: CheckSet | None = None) -> pandas.DataFrame:
+def _frame(
+    tasks: Sequence[Task], checks: CheckSet | None = None, fields: list[FieldColumn] | None = None
+) -> pandas.DataFrame:
     import pandas as pd
 
     rows = []
@@ -388,4 +441,20 @@ def _frame(tasks: Sequence[Task], checks: CheckSet | None = None) -> pandas.Data
         frame = pd.DataFrame(columns=["row", *RESULT_COLUMNS])
     for name, dtype in {"row": "int64", **RESULT_COLUMNS}.items():
         frame[name] = frame[name].astype(dtype)
+    if fields is not None:
+        frame = _with_fields(frame, tasks, fields)
     return checks.add_columns(frame, [task.checks for task in tasks]) if checks is not None else frame
+
+
+def _with_fields(frame: pandas.DataFrame, tasks: Sequence[Task], fields: list[FieldColumn]) -> pandas.DataFrame:
+    """``frame`` with the schema's field columns and ``valid`` right after ``output_text``."""
+    import pandas as pd
+
+    valid = [task.result.get("valid") for task in tasks]
+    values = [json.loads(task.result["output_text"]) if ok else {} for task, ok in zip(tasks, valid)]
+    at = list(frame.columns).index("output_text") + 1
+    for offset, column in enumerate(fields):
+        frame.insert(at + offset, column.column, column.array([value.get(column.field) for value in values]))
+    frame.insert(at + len(fields), "valid", pd.array(valid, dtype="boolean"))
+    frame.attrs["llamabook"] = {**frame.attrs.get("llamabook", {}), "fields": [f.column for f in fields]}
+    return frame

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import schemas
-from .errors import InvalidRequest, OutputFormatUnsupported
+from .errors import InvalidRequest, OutputFormatUnsupported, OutputInvalid
 from .frames import none_if_missing
 from .templates import placeholders, render
 
@@ -345,6 +345,8 @@ def _ask_judge(client: JudgeClient, asked: str, model: str | None) -> Any:
     if client not in _UNCONSTRAINED:
         try:
             return client.responses.create(**options, text=VERDICT_FORMAT)
+        except OutputInvalid as exc:  # parse_verdict judges the raw text (a bare yes / no passes)
+            return exc.response
         except OutputFormatUnsupported:
             _UNCONSTRAINED.add(client)
     return client.responses.create(**options)

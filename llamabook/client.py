@@ -132,6 +132,8 @@ class Client:
         cache: bool = True,
         retries: int = 3,
         checks: Mapping[str, Any] | None = None,
+        schema: Any = None,
+        schema_prefix: str | None = None,
         **options: Any,
     ) -> pandas.DataFrame:
         """Run a prompt over every row × version × model; one result row each, as a DataFrame.
@@ -152,15 +154,26 @@ class Client:
         or a function ``(row, result) -> bool | float``), e.g. ``{"has_city": checks.contains(checks.column("city"))}``.
         Each adds ``check_<name>`` and ``check_<name>_error`` (a judge also ``check_<name>_judge_id``);
         bad checks raise :class:`~llamabook.InvalidRequest` before any call.
+
+        ``schema`` (a pydantic model class or a JSON-schema dict of an object) is sent with every call
+        (``responses.create(schema=…)``) and adds one typed column per top-level field right after
+        ``output_text`` (``Int64``, ``Float64``, ``boolean``, ``string``; Arrow list / struct columns
+        for lists and objects; JSON text otherwise: see ``llamabook.schema_columns``), then ``valid``.
+        An output that doesn't validate is a failed row (``error`` ``"OutputInvalid: …"``, raw
+        ``output_text`` kept, null fields, ``valid`` False). A field named like a grid or row column is
+        an :class:`~llamabook.InvalidRequest` before any call, unless ``schema_prefix`` (e.g. ``"x_"``)
+        prefixes every field column.
         """
         from .batch import RetryPolicy, run_grid
 
         frame = run_grid(
             self, prompt_or_template, rows, versions=versions, models=models, concurrency=concurrency,
-            retry=RetryPolicy(retries=retries), progress=progress, cache=cache, checks=checks, **options,
+            retry=RetryPolicy(retries=retries), progress=progress, cache=cache, checks=checks, schema=schema,
+            schema_prefix=schema_prefix, **options,
         )  # fmt: skip
         if self.prices:  # lb.scores(grid) reads them, also after a Parquet round trip
-            frame.attrs["llamabook"] = {"prices": {model: list(pair) for model, pair in self.prices.items()}}
+            prices = {model: list(pair) for model, pair in self.prices.items()}
+            frame.attrs["llamabook"] = {**frame.attrs.get("llamabook", {}), "prices": prices}
         return frame
 
     def close(self) -> None:

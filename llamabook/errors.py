@@ -26,6 +26,7 @@ VersionConflict        ``prompts.update`` was given a version that is not the la
 EngineError            the model failed while generating (nothing half-stored)
 EngineUnavailable      the engine cannot start (package missing, server down)
 ModelRejectedInput     a server's model refused a file or image part it was sent
+OutputInvalid          a structured output doesn't validate (or was cut off)
 CassetteMiss           replay only (``record="none"``): the cassette has no such call
 =====================  ==========================================================
 """
@@ -238,6 +239,38 @@ class OutputFormatUnsupported(EngineError):
         return False
 
 
+class OutputInvalid(LlamabookError):
+    """A response's output does not validate against the request's schema (``schema=`` or ``text=``).
+
+    ``errors`` lists what failed, each line starting with a field path (``"$.total: ..."``); ``raw``
+    is the raw output text; ``cut_off`` is True when the output stopped at ``max_output_tokens``
+    before the JSON ended (reported as cut off, never half-parsed); ``response`` is the stored
+    :class:`~llamabook.Response`, whose ``output_text`` keeps the raw text.
+    """
+
+    def __init__(
+        self, errors: Iterable[str], raw: str, *, cut_off: bool = False, response: object | None = None
+    ) -> None:
+        self.errors = list(errors)
+        self.raw = raw
+        self.cut_off = cut_off
+        self.response = response
+        rid = getattr(response, "id", None)
+        where = f" (response {rid}, raw text kept)" if rid else ""
+        if cut_off:
+            message = (
+                f"The output was cut off at max_output_tokens before its JSON ended{where}. "
+                "Raise max_output_tokens (or ask for less) and try again."
+            )
+        else:
+            shown = "; ".join(self.errors[:5]) + (f"; and {len(self.errors) - 5} more" if len(self.errors) > 5 else "")
+            message = (
+                f"The output does not match the schema{where}: {shown}. "
+                "Check .raw, and make the prompt or schema clearer (or the fields optional)."
+            )
+        super().__init__(message)
+
+
 class CassetteMiss(LlamabookError):
     """``record="none"``: the request is not in the cassette, and nothing was sent live.
 
@@ -269,6 +302,8 @@ __all__ = [
     "ModelNotFound",
     "ModelRejectedInput",
     "NotFound",
+    "OutputFormatUnsupported",
+    "OutputInvalid",
     "PromptNotFound",
     "ResponseNotFound",
     "UndeclaredVariables",

@@ -6,7 +6,7 @@ is the client's. Nothing heavy is imported and no client is created until a magi
 
 Cell magic::
 
-    %%llama [-m MODEL] [-i TEXT] [--var name=value ...] [--save NAME] [-o NAME]
+    %%llama [-m MODEL] [-i TEXT] [--var name=value ...] [--save NAME] [--schema NAME] [-o NAME]
     You are a {{tone}} assistant. Summarise {{doc}}.
 
 The cell body is a template: ``{{name}}`` is a placeholder, everything else (``$x``,
@@ -15,7 +15,9 @@ variables; a DataFrame is sent as CSV text. The body is stored as a prompt (reus
 it is unchanged; ``--save NAME`` names it, and a changed body under the same name becomes
 a new version: :meth:`Client.prompts.save`). With ``-p REF`` (``tutor``, ``tutor@2``,
 ``pmpt_…@2``) a saved prompt is used and the body is the input instead. ``--over DF``
-runs the template for every row of the DataFrame ``DF`` with ``client.grid``.
+runs the template for every row of the DataFrame ``DF`` with ``client.grid``. ``--schema NAME``
+(a notebook variable holding a pydantic model class or a JSON-schema dict) constrains the answer to
+it: saved with the body's prompt version as its default schema, or used for this call with ``-p``.
 
 Line magic: ``%llama models | prompts | files | responses | config | use TARGET | diff A B``.
 Prompt names live in the home database, one table per backend.
@@ -38,7 +40,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, needs_loca
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
-from .errors import LlamabookError
+from .errors import LlamabookError, OutputInvalid
 from .templates import placeholders
 from .throttle import Throttle
 
@@ -69,7 +71,10 @@ CELL_DESCRIPTION = """\
 Run the cell through the Responses API. The body is a template: {{name}} placeholders take
 their values from --var, else from the notebook's variables (a DataFrame is sent as CSV);
 $x, {x} and code stay literal text. The body is stored as a prompt, reused while unchanged.
-With -p a saved prompt runs and the body is the input."""
+With -p a saved prompt runs and the body is the input. --schema NAME makes the answer JSON
+following the schema in variable NAME (a pydantic model class or a JSON-schema dict): it is
+saved with the body's prompt version (used again whenever that version runs), or, with -p,
+used for this call; the parsed object is shown after the answer."""
 CELL_EXAMPLES = """\
 examples:
   %%llama --save tutor --var tone=kind -i "What is the capital of Ireland?"
@@ -79,7 +84,10 @@ examples:
   What is the capital of France?
 
   %%llama --over cities --max-tokens 32
-  Name one landmark in {{city}}."""
+  Name one landmark in {{city}}.
+
+  %%llama --save extract --schema Invoice -o invoice
+  Extract the invoice number and total from {{doc}}."""
 
 
 # ---- the client the magics use -------------------------------------------------------------
@@ -191,6 +199,39 @@ def describe(value: Any) -> str:
 
 
 
+def schema_variable(name: str, namespaces: Iterable[Mapping[str, Any]]) -> Any:
+    """The schema ``--schema NAME`` names: a pydantic model class or a JSON-schema dict, checked.
+
+    Raises :class:`UsageError` naming ``NAME`` when no notebook variable has that name, when it
+    holds something else, or when it is not a valid schema, before anything is stored or sent.
+    """
+    from .errors import InvalidRequest
+    from .schemas import resolve
+
+    if not name.isidentifier():
+        raise UsageError(f"--schema {name!r}: give the name of a notebook variable holding a model class or a dict")
+    space = next((ns for ns in namespaces if name in ns), None)
+    if space is None:
+        raise UsageError(
+            f"--schema {name}: no variable named {name} in the notebook; define it first, "
+            "e.g. class Invoice(BaseModel): ... or a dict {'type': 'object', 'properties': {...}}"
+        )
+    value = space[name]
+    if not isinstance(value, Mapping) and not (isinstance(value, type) and _is_pydantic_class(value)):
+        what = f"the class {value.__name__}" if isinstance(value, type) else f"a {type(value).__name__}"
+        raise UsageError(f"--schema {name}: {name} is {what}, not a pydantic model class or a JSON-schema dict")
+    try:
+        resolve(value)
+    except InvalidRequest as exc:
+        raise UsageError(f"--schema {name}: {exc}") from None
+    return value
+
+
+def _is_pydantic_class(cls: type) -> bool:
+    pydantic = sys.modules.get("pydantic")  # a pydantic class means pydantic is already imported
+    return pydantic is not None and issubclass(cls, pydantic.BaseModel)
+
+
 # ---- displays ---------------------------------------------------------------------------------------
 
 
@@ -211,6 +252,15 @@ def body_bundle(text: str, fmt: str, response: Response | None = None) -> dict[s
             return {"text/plain": text}
         return {"text/html": safe_markdown_html(text), "text/plain": text}
     return {"text/plain": text}
+
+
+def parsed_bundle(parsed: Any) -> dict[str, Any]:
+    """The MIME bundle of a validated structured answer: its JSON, pretty as text and as ``application/json``."""
+    data = parsed.model_dump(mode="json") if hasattr(parsed, "model_dump") else parsed
+    bundle: dict[str, Any] = {"text/plain": json.dumps(data, indent=2, ensure_ascii=False)}
+    if isinstance(data, (dict, list)):  # what front ends render as a JSON tree
+        bundle["application/json"] = data
+    return bundle
 
 
 def note_bundle(line: str) -> dict[str, str]:
@@ -301,6 +351,9 @@ class LlamaMagics(Magics):
     @argument("-p", "--prompt", metavar="REF",
               help="run a saved prompt (a name or pmpt_ id, optional @version); the cell body is then the input")
     @argument("--save", metavar="NAME", help="store the body as prompt NAME (a changed body becomes a new version)")
+    @argument("--schema", metavar="NAME", help="a notebook variable holding a pydantic model class or a "
+              "JSON-schema dict: the answer is JSON following it (saved with the body's prompt version; "
+              "with -p, for this call)")
     @argument("--var", action="append", metavar="NAME=VALUE", help="a variable's value (repeatable); "
               "others come from the notebook's variables")
     @argument("-i", "--input", metavar="TEXT", help="the user input sent with the prompt")
@@ -361,32 +414,48 @@ class LlamaMagics(Magics):
             check_name(args.save)
         given = parse_vars(args.var)
         spaces = self._namespaces(local_ns)
+        schema = schema_variable(args.schema, spaces) if args.schema is not None else None
         client = get_client()
         if args.over is not None:
-            self._grid(client, args, cell, given, spaces)
+            self._grid(client, args, cell, given, spaces, schema)
             return
         chosen = self._chosen(client, args, cell)
         values = self._values(chosen, given, spaces, columns=())
         if values.sources:
             display(note_bundle(values.summary()), raw=True)
-        # One call checks every value, stores the body as a prompt, and sends it.
-        result = client.responses.create(
-            input=chosen.input,
-            model=args.model,
-            variables=values.values,
-            instructions=args.instructions,
-            max_output_tokens=args.max_tokens,
-            temperature=args.temperature,
-            stream=not args.no_stream,
-            **chosen.call_arguments(),
-        )
-        if args.no_stream:
+        invalid: OutputInvalid | None = None
+        try:
+            # One call checks every value, stores the body as a prompt (with its schema), and sends it.
+            result = client.responses.create(
+                input=chosen.input,
+                model=args.model,
+                variables=values.values,
+                instructions=args.instructions,
+                max_output_tokens=args.max_tokens,
+                temperature=args.temperature,
+                stream=not args.no_stream,
+                **({"schema": schema} if schema is not None else {}),
+                **chosen.call_arguments(),
+            )
+        except OutputInvalid as exc:  # the answer is shown and bound all the same, then the cell fails
+            if exc.response is None:
+                raise
+            invalid, result = exc, exc.response
+        if args.no_stream or invalid is not None:
             response = result
             display(body_bundle(response.output_text, args.format, response), raw=True)
         else:
             response = show_stream(self.shell, result, args.format)
+            invalid = result.error if isinstance(result.error, OutputInvalid) else None
         self._bind(response, args.out)
+        parsed = response.output_parsed
+        if parsed is not None:
+            display(parsed_bundle(parsed), raw=True)
         display(note_bundle(footer(response, chosen.name)), raw=True)
+        if invalid is not None:
+            if args.debug:
+                raise invalid
+            raise UsageError(f"{invalid} (the response is in {args.out or LAST})")
         if response.status == "failed":
             message = response.error.message if response.error else "generation failed"
             if args.debug:
@@ -423,9 +492,18 @@ class LlamaMagics(Magics):
         return collect_values([name for name in names if name not in taken], given, *spaces)
 
     def _grid(
-        self, client: Client, args: Any, cell: str, given: Mapping[str, str], spaces: tuple[Mapping[str, Any], ...]
+        self,
+        client: Client,
+        args: Any,
+        cell: str,
+        given: Mapping[str, str],
+        spaces: tuple[Mapping[str, Any], ...],
+        schema: Any = None,
     ) -> None:
-        """``--over DF``: the prompt for every row of DF via ``client.grid``; displays and binds the DataFrame."""
+        """``--over DF``: the prompt for every row of DF via ``client.grid``; displays and binds the DataFrame.
+
+        With ``--schema`` the body is saved with it, and the grid adds a column per field (``client.grid(schema=)``).
+        """
         space = next((ns for ns in spaces if args.over in ns), None)
         if space is None:
             raise UsageError(f"--over {args.over}: no variable named {args.over} in the notebook")
@@ -434,7 +512,7 @@ class LlamaMagics(Magics):
         values = self._values(chosen, given, spaces, columns=_columns(rows))
         # The model and the values common to every row are checked before the body is stored.
         client.responses.check_variables(values.values, model=args.model)
-        prompt = chosen.prompt or client.prompts.save(chosen.name, chosen.template or "")
+        prompt = chosen.prompt or client.prompts.save(chosen.name, chosen.template or "", schema=schema)
         if values.sources:
             display(note_bundle(values.summary()), raw=True)
             rows = _with_constants(rows, values.values)
@@ -450,6 +528,7 @@ class LlamaMagics(Magics):
             models=[args.model] if args.model else None,
             concurrency=args.concurrency,
             progress=not args.no_progress,
+            **({"schema": schema} if schema is not None else {}),
             **{k: v for k, v in options.items() if v is not None},
         )
         self._bind(frame, args.out)

@@ -1,6 +1,9 @@
 """JSON Schema: is a schema valid, and what is wrong with a value (jsonschema is imported here only, lazily).
 
-Shared by the ``json_schema`` check of ``llamabook.checks`` and structured-output validation.
+Shared by the ``json_schema`` check of ``llamabook.checks`` and structured-output validation:
+:func:`resolve` turns what a user gives as ``schema=`` (a pydantic model class or a JSON-schema dict)
+into a :class:`ResolvedSchema`, :func:`text_format` gives its wire ``text=`` and :func:`parse` reads
+an output against it.
 The schema's own ``$schema`` picks the draft (2020-12 when it names none); ``format`` is checked
 (dates, e-mail addresses, …), and a ``$ref`` is resolved within the schema only: nothing is fetched.
 """
@@ -9,7 +12,9 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidRequest
@@ -36,6 +41,105 @@ def validate(instance: Any, schema: Mapping[str, Any]) -> list[str]:
         raise InvalidRequest(f"The JSON Schema has a $ref that cannot be resolved within it: {exc}") from None
     errors.sort(key=lambda error: (len(error.absolute_path), error.json_path, error.message))  # the top first
     return [f"{error.json_path}: {error.message}" for error in errors]
+
+
+@dataclass(frozen=True)
+class ResolvedSchema:
+    """A user's ``schema=`` made ready to send and to check outputs against.
+
+    ``name`` is the pydantic class name (or ``"output"`` for a dict), ``json_schema`` the JSON Schema
+    (checked valid) and ``model`` the pydantic class, or ``None`` when the schema was a dict.
+    """
+
+    name: str
+    json_schema: dict[str, Any]
+    model: type | None = None
+
+
+#: What the wire ``format.name`` may hold (OpenAI: letters, digits, ``_`` and ``-``, up to 64).
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def resolve(schema: Any) -> ResolvedSchema:
+    """Turn a pydantic model class or a JSON-schema dict into a :class:`ResolvedSchema`.
+
+    Raises :class:`~llamabook.InvalidRequest` before anything is sent for a dict that is not a valid
+    JSON Schema, a pydantic model that cannot produce one (naming the class), or anything else.
+    A :class:`ResolvedSchema` is returned as is.
+    """
+    if isinstance(schema, ResolvedSchema):
+        return schema
+    if isinstance(schema, type) and _is_pydantic_model(schema):
+        json_schema = _model_schema(schema)
+        name = schema.__name__ if _NAME.fullmatch(schema.__name__) else "output"
+        return ResolvedSchema(name=name, json_schema=json_schema, model=schema)
+    if isinstance(schema, Mapping):
+        check_schema(schema)
+        return ResolvedSchema(name="output", json_schema=json.loads(_as_json(schema)), model=None)
+    what = schema.__name__ if isinstance(schema, type) else type(schema).__name__
+    raise InvalidRequest(
+        f"schema= takes a pydantic model class (class Invoice(BaseModel): ...) or a JSON-schema dict "
+        f"such as {{'type': 'object', 'properties': {{...}}}}, not {what}"
+    )
+
+
+def text_format(resolved: ResolvedSchema) -> dict[str, Any]:
+    """The wire ``text=`` for a schema: ``{"format": {"type": "json_schema", "name", "schema", "strict": True}}``."""
+    return {
+        "format": {"type": "json_schema", "name": resolved.name, "schema": resolved.json_schema, "strict": True}
+    }
+
+
+def parse(text: str, resolved: ResolvedSchema) -> tuple[Any, list[str]]:
+    """Read an output ``text`` under ``resolved``: ``(value, [])`` when valid, else ``(None, errors)``.
+
+    ``value`` is an instance of the pydantic model (``model_validate``) or, for a dict schema, the
+    decoded JSON value. ``errors`` are lines starting with a JSONPath (``"$: not valid JSON: ..."``
+    for text that is not JSON at all).
+    """
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        return None, [f"$: not valid JSON: {exc}"]
+    errors = validate(value, resolved.json_schema)
+    if errors:
+        return None, errors
+    if resolved.model is None:
+        return value, []
+    from pydantic import ValidationError
+
+    try:
+        return resolved.model.model_validate(value), []  # type: ignore[attr-defined]
+    except ValidationError as exc:  # e.g. a validator in the model the JSON Schema can't say
+        return None, [_pydantic_error(error) for error in exc.errors()]
+
+
+def _is_pydantic_model(cls: type) -> bool:
+    import sys
+
+    pydantic = sys.modules.get("pydantic")  # a pydantic class means pydantic is already imported
+    return pydantic is not None and issubclass(cls, pydantic.BaseModel)
+
+
+def _model_schema(model: type) -> dict[str, Any]:
+    from pydantic.errors import PydanticUserError
+
+    try:
+        json_schema = model.model_json_schema()  # type: ignore[attr-defined]
+    except PydanticUserError as exc:
+        raise InvalidRequest(
+            f"The pydantic model {model.__name__} can't produce a JSON Schema: {exc.message}. "
+            "Give its fields JSON types (str, int, float, bool, lists, nested models, enums, Literal)."
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - e.g. a forward reference that never resolves
+        raise InvalidRequest(f"The pydantic model {model.__name__} can't produce a JSON Schema: {exc}") from None
+    check_schema(json_schema)
+    return json_schema
+
+
+def _pydantic_error(error: Mapping[str, Any]) -> str:
+    path = "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.get("loc", ()))
+    return f"{path}: {error.get('msg', 'invalid')}"
 
 
 def _as_json(schema: Any) -> str:

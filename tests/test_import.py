@@ -37,7 +37,7 @@ PUBLIC_API = {
     "AsyncClient", "AsyncResponseStream", "CassetteMiss", "Client", "EmbeddedEngine", "EngineError",
     "EngineUnavailable", "File", "FileNotFound", "FileTooLarge", "InputError", "InputFile", "InputImage",
     "InputText", "InvalidRequest", "InvalidVariable", "LabelMove", "LlamabookError", "MissingVariables", "Model",
-    "ModelNotFound", "ModelRejectedInput", "NotFound", "ObjectList", "OpenAICompatibleEngine", "OutputFormatUnsupported", "Prompt", "PromptDiff",
+    "ModelNotFound", "ModelRejectedInput", "NotFound", "ObjectList", "OpenAICompatibleEngine", "OutputFormatUnsupported", "OutputInvalid", "Prompt", "PromptDiff",
     "PromptNotFound", "PromptRef", "PromptReference", "Response", "ResponseNotFound", "ResponseStream",
     "UndeclaredVariables", "UnknownVariables", "UnsupportedInput", "VersionConflict", "VersionNotFound",
     "__version__", "Comparison", "checks", "compare", "scores",

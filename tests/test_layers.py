@@ -25,15 +25,16 @@ LAYERS: list[list[str]] = [
     ["llamabook.scoring", "llamabook.comparison"],
     ["llamabook.batch"],
     ["llamabook.checks"],
-    ["llamabook.frames"],
+    ["llamabook.frames", "llamabook.schema_columns"],
     ["llamabook.resources"],
     ["llamabook.backends"],
     ["llamabook.store"],
     ["llamabook.engines"],
     ["llamabook.rendering", "llamabook.inputs", "llamabook.media_fallback", "llamabook.diffs"],
     ["llamabook.templates", "llamabook.media"],
-    ["llamabook.cassette", "llamabook.error_translation", "llamabook.config", "llamabook.throttle", "llamabook.schemas"],
+    ["llamabook.cassette", "llamabook.error_translation", "llamabook.config", "llamabook.throttle"],
     ["llamabook.types"],
+    ["llamabook.schemas"],  # below types: Response.output_parsed re-parses with it
     ["llamabook.errors", "llamabook._version", "llamabook._lazy", "llamabook._presenters"],
 ]
 

@@ -29,7 +29,7 @@ PERSON = {
     "type": "object",
     "properties": {
         "name": {"type": "string", "maxLength": 20},
-        "age": {"type": "integer", "minimum": 0, "maximum": 150},
+        "age": {"type": "integer"},
         "tags": {"type": "array", "items": {"type": "string", "maxLength": 12}, "maxItems": 3},
     },
     "required": ["name", "age", "tags"],
@@ -86,8 +86,13 @@ def test_prepare_checks_text_too(quick_client: lb.Client, scripted: ScriptedEngi
     assert scripted.calls == []
 
 
+def yes(messages: Any) -> str:
+    """A scripted answer that follows VERDICT (the scripted engine ignores schemas; the client validates)."""
+    return '{"verdict": "yes"}'
+
+
 def test_the_async_client_checks_text_and_echoes_it(tmp_path: Path) -> None:
-    scripted = ScriptedEngine()
+    scripted = ScriptedEngine(answer=yes)
 
     async def run() -> lb.Response:
         async with lb.AsyncClient(tmp_path / "home", engine=scripted) as client:
@@ -107,6 +112,7 @@ def test_the_async_client_checks_text_and_echoes_it(tmp_path: Path) -> None:
 def test_a_json_schema_reaches_the_engine_and_the_response_echoes_text(
     quick_client: lb.Client, scripted: ScriptedEngine
 ) -> None:
+    scripted.answer = yes
     text = json_schema(VERDICT, "verdict")
     response = quick_client.responses.create(input="Is the sky blue?", text=text)
     assert scripted.calls[-1].options.json_schema == VERDICT
@@ -145,7 +151,7 @@ def test_the_http_bodies_pass_text_through_as_given_and_leave_it_out_by_default(
 
 def test_the_cassette_keys_a_generation_by_its_schema_and_keeps_old_keys(tmp_path: Path) -> None:
     cassette = tmp_path / "schemas.jsonl"
-    scripted = ScriptedEngine()
+    scripted = ScriptedEngine(answer=yes)
     with lb.Client(tmp_path / "a", engine=scripted, cassette=cassette, record="new") as client:
         client.responses.create(input="Is the sky blue?")
         client.responses.create(input="Is the sky blue?", text=json_schema(VERDICT))
@@ -205,8 +211,11 @@ def test_the_embedded_model_builds_a_grammar_once_per_schema_and_refuses_one_it_
     assert schema_grammar(llm, VERDICT) is schema_grammar(llm, json.loads(json.dumps(VERDICT)))
     reordered = {**PERSON, "properties": dict(reversed(list(PERSON["properties"].items())))}
     assert schema_grammar(llm, reordered) is not schema_grammar(llm, PERSON)  # key order is output order
-    with pytest.raises(lb.InvalidRequest, match="cannot constrain its output to this JSON Schema"):
+    with pytest.raises(lb.InvalidRequest, match="Not a valid JSON Schema"):
         client.responses.create(input="Is the sky blue?", text=json_schema({"type": "colour"}))
+    with pytest.raises(lb.InvalidRequest, match="'minimum' at #/properties/age"):  # valid, but no grammar can hold it
+        client.responses.create(input="Is the sky blue?", text=json_schema({**PERSON, "properties": {
+            **PERSON["properties"], "age": {"type": "integer", "minimum": 0}}}))
     assert list(client.responses.list()) == []  # refused before anything was stored
 
 

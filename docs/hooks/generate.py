@@ -57,6 +57,8 @@ ADVICE: dict[str, str] = {
     "OutputFormatUnsupported": "Leave `text=` out and check the output yourself (`lb.checks.json_schema`), or use a "
     "model whose inference provider supports `response_format` `json_schema`; a judge falls back to a plain "
     "yes/no answer by itself.",
+    "OutputInvalid": "Read `.errors` (field paths) and `.raw`; make the prompt or schema clearer, or the fields "
+    "optional. If `.cut_off`, raise `max_output_tokens`. `.response` is the stored response with the raw text.",
     "EngineUnavailable": "Install the missing extra (e.g. `pip install 'llamabook[embedded]'`) or start / "
     "reach the server named in the message, then retry.",
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..cassette import Recorder
 from ..types import DeletedObject, File, InputItem, Model, Prompt, Response, StreamEvent
@@ -162,6 +162,9 @@ class Backend(Protocol):
     def list_models(self) -> list[Model]: ...
     def default_model(self) -> str: ...
     def max_file_bytes(self) -> int: ...
+    def check_output_schema(self, schema: dict[str, Any], model: str) -> None:
+        """Raise :class:`~llamabook.InvalidRequest` naming what ``model`` here can't hold its output to in ``schema``."""
+        ...
     def close(self) -> None: ...
 
 

@@ -63,6 +63,197 @@ def default_threads() -> int:
     return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
+#: Keywords that only describe (the converter ignores them, and so may we).
+_ANNOTATIONS = frozenset({
+    "title", "description", "default", "examples", "$comment", "deprecated", "readOnly", "writeOnly",
+    "$schema", "$id", "$anchor", "$defs", "definitions", "discriminator", "contentMediaType", "contentEncoding",
+})
+#: The string formats llama.cpp's converter writes a grammar for.
+_GRAMMAR_FORMATS = ("date", "time", "date-time", "uuid", "uuid1", "uuid2", "uuid3", "uuid4", "uuid5")
+_TYPES = ("string", "number", "integer", "boolean", "null", "array", "object")
+
+
+def grammar_limits(schema: dict[str, Any]) -> list[str]:
+    """What in ``schema`` llama.cpp's grammar converter (llama-cpp-python 0.3.36) can't hold output to.
+
+    One line per problem, naming the keyword and where it is (a JSON pointer such as
+    ``#/properties/total``); ``[]`` when every output the grammar allows validates. The walk follows
+    the converter's own choices: it ignores number bounds (``minimum``, ``maximum``,
+    ``exclusiveMinimum``, ``exclusiveMaximum``, ``multipleOf``), ``not``, ``if``/``then``/``else``,
+    ``uniqueItems``, ``contains``, ``minProperties``/``maxProperties``, ``patternProperties``,
+    ``propertyNames``, ``dependentRequired``/``dependentSchemas``, ``unevaluated*``, string formats
+    other than date, time, date-time and uuid (when the validator checks them), and any keyword next
+    to ``$ref``, ``anyOf``/``oneOf`` or a list of types; it fails on a schema with no ``type`` that is
+    not an object shape (pydantic's ``Any``), a boolean schema, a ``$ref`` that is not local
+    (``#/...``), and a ``pattern`` that is not anchored ``^...$`` or uses lookarounds.
+    """
+    problems: list[str] = []
+    _walk(schema, schema, "#", problems, set(), _checked_formats())
+    if not problems:
+        problems.extend(_converter_failure(schema))
+    return problems
+
+
+def check_grammar_schema(schema: dict[str, Any]) -> None:
+    """Raise :class:`InvalidRequest` naming what :func:`grammar_limits` finds, before anything is generated."""
+    problems = grammar_limits(schema)
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise InvalidRequest(
+            f"{MODEL_ID} decodes with a llama.cpp grammar made from the JSON Schema, and that grammar can't "
+            f"express: {shown}. Leave these out of the schema (and check them on output_parsed yourself), "
+            "or use a server backend."
+        )
+
+
+def _checked_formats() -> frozenset[str]:
+    try:
+        from jsonschema import Draft202012Validator
+    except ImportError:  # pragma: no cover - nothing checks formats, so none can fail
+        return frozenset()
+    return frozenset(Draft202012Validator.FORMAT_CHECKER.checkers)
+
+
+def _walk(node: Any, root: dict[str, Any], where: str, problems: list[str], seen: set[str], formats: frozenset[str]) -> None:
+    """Follow the branch llama.cpp's ``SchemaConverter.visit`` takes for ``node``; note what it drops."""
+    if not isinstance(node, dict):
+        problems.append(f"a boolean schema ({json.dumps(node)}) at {where}: write it as a schema dict")
+        return
+
+    def unhonoured(honoured: set[str], why: str) -> None:
+        for key in node:
+            if key in honoured or key in _ANNOTATIONS or (key == "format" and node[key] not in formats):
+                continue
+            problems.append(f"{key!r} at {where} ({why})")
+
+    def walk(child: Any, at: str) -> None:
+        _walk(child, root, at, problems, seen, formats)
+
+    kind = node.get("type")
+    fmt = node.get("format")
+    if "$ref" in node:
+        unhonoured({"$ref"}, "ignored next to $ref")
+        ref = node["$ref"]
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            problems.append(f"the $ref {ref!r} at {where} (only local refs such as '#/$defs/Item')")
+        elif ref not in seen:
+            seen.add(ref)
+            target: Any = root
+            for part in ref[2:].split("/"):
+                target = target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, dict) else None
+            if target is None:
+                problems.append(f"the $ref {ref!r} at {where} (it points nowhere)")
+            else:
+                walk(target, ref)
+    elif "oneOf" in node or "anyOf" in node:
+        key = "oneOf" if node.get("oneOf") else "anyOf"
+        unhonoured({key}, f"ignored next to {key}")
+        for i, alternative in enumerate(node.get(key) or []):
+            walk(alternative, f"{where}/{key}/{i}")
+    elif isinstance(kind, list):
+        unhonoured({"type"}, "ignored next to a list of types")
+    elif "const" in node:
+        unhonoured({"const", "type"}, "ignored next to const")
+    elif "enum" in node:
+        unhonoured({"enum", "type"}, "ignored next to enum")
+    elif kind in (None, "object") and (
+        "properties" in node or ("additionalProperties" in node and node["additionalProperties"] is not True)
+    ):
+        unhonoured({"type", "properties", "required", "additionalProperties"}, "not enforced on objects")
+        properties = node.get("properties") or {}
+        for name, sub in properties.items():
+            walk(sub, f"{where}/properties/{name}")
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict):
+            walk(extra, f"{where}/additionalProperties")
+        elif extra is not False and extra is not None:  # True never reaches here
+            problems.append(f"'additionalProperties' at {where} (a boolean or a schema dict)")
+        missing = [name for name in node.get("required", []) if name not in properties]
+        if missing and not isinstance(extra, dict):
+            problems.append(f"'required' at {where} names {missing}, which 'properties' does not define")
+    elif kind in (None, "object") and "allOf" in node:
+        unhonoured({"type", "allOf"}, "ignored next to allOf")
+        for i, part in enumerate(node["allOf"]):
+            _walk_all_of_part(part, root, f"{where}/allOf/{i}", problems, seen, formats)
+    elif kind in (None, "array") and ("items" in node or "prefixItems" in node):
+        items = node.get("items") or node.get("prefixItems")
+        if isinstance(items, list):  # a tuple: exactly these items
+            key = "items" if node.get("items") else "prefixItems"
+            honoured = {"type", key} | ({"items"} if node.get("items") is False else set())
+            count, low, high = len(items), node.get("minItems", 0), node.get("maxItems")
+            if low <= count and (high is None or high >= count):
+                honoured |= {"minItems", "maxItems"}
+            unhonoured(honoured, f"a tuple is exactly its {count} items")
+            for i, item in enumerate(items):
+                walk(item, f"{where}/{key}/{i}")
+        else:
+            honoured = {"type", "items", "minItems", "maxItems"}
+            unhonoured(honoured, "not enforced on arrays" if "prefixItems" not in node else "ignored next to items")
+            walk(items, f"{where}/items")
+    elif kind in (None, "string") and "pattern" in node:
+        unhonoured({"type", "pattern"}, "ignored next to pattern")
+        problems.extend(_pattern_failure(node["pattern"], where))
+    elif kind in (None, "string") and isinstance(fmt, str) and fmt in _GRAMMAR_FORMATS:
+        unhonoured({"type", "format"}, f"ignored next to format {fmt!r}")
+    elif kind == "string" and ("minLength" in node or "maxLength" in node):
+        unhonoured({"type", "minLength", "maxLength"}, "not enforced on strings")
+    elif kind == "object" or not node:
+        unhonoured({"type"}, "not enforced on objects")
+    elif kind in _TYPES:
+        unhonoured({"type"}, f"not enforced on {kind}s" if kind not in ("null", "boolean") else "ignored")
+    else:
+        problems.append(f"a schema with no 'type' at {where} (such as pydantic's Any): give it a type")
+
+
+def _walk_all_of_part(
+    part: Any, root: dict[str, Any], where: str, problems: list[str], seen: set[str], formats: frozenset[str]
+) -> None:
+    """An ``allOf`` part: the converter merges the ``properties`` of each (or of each ``anyOf`` choice)."""
+    if isinstance(part, dict) and "anyOf" in part:
+        for i, choice in enumerate(part["anyOf"]):
+            _walk_all_of_part(choice, root, f"{where}/anyOf/{i}", problems, seen, formats)
+        return
+    if isinstance(part, dict) and isinstance(part.get("$ref"), str) and part["$ref"].startswith("#/"):
+        target: Any = root
+        for key in part["$ref"][2:].split("/"):
+            target = target.get(key) if isinstance(target, dict) else None
+        where, part = part["$ref"], target
+    if not isinstance(part, dict) or "properties" not in part:
+        problems.append(f"'allOf' part at {where} (only parts with 'properties' are merged)")
+        return
+    extra = sorted(set(part) - {"type", "properties", "required"} - _ANNOTATIONS)
+    problems.extend(f"{key!r} at {where} (ignored in an allOf part)" for key in extra)
+    for name, sub in part["properties"].items():
+        _walk(sub, root, f"{where}/properties/{name}", problems, seen, formats)
+
+
+def _pattern_failure(pattern: Any, where: str) -> list[str]:
+    if not isinstance(pattern, str) or not (pattern.startswith("^") and pattern.endswith("$")):
+        return [f"the pattern {pattern!r} at {where} (the grammar needs it anchored: '^...$')"]
+    try:
+        from llama_cpp.llama_grammar import json_schema_to_gbnf
+    except ImportError:  # pragma: no cover - the embedded engine can't run anyway
+        return []
+    try:
+        json_schema_to_gbnf(json.dumps({"type": "string", "pattern": pattern}))
+    except Exception as exc:  # noqa: BLE001 - the converter asserts on syntax it lacks
+        return [f"the pattern {pattern!r} at {where} ({exc or type(exc).__name__})"]
+    return []
+
+
+def _converter_failure(schema: dict[str, Any]) -> list[str]:
+    """The converter's own error for a schema the walk let through (a safety net)."""
+    try:
+        from llama_cpp.llama_grammar import json_schema_to_gbnf
+    except ImportError:  # pragma: no cover
+        return []
+    try:
+        json_schema_to_gbnf(json.dumps(schema))
+    except Exception as exc:  # noqa: BLE001
+        return [f"this schema ({type(exc).__name__}: {exc})"]
+    return []
+
+
 def schema_grammar(llm: Any, schema: dict[str, Any]) -> Any:
     """The ``llama_cpp.LlamaGrammar`` that keeps output to ``schema``, built once per schema.
 
@@ -84,12 +275,24 @@ def schema_grammar(llm: Any, schema: dict[str, Any]) -> Any:
     return grammar
 
 
+#: llama-cpp-python 0.3.36's string character rule lets raw control characters (a newline) into a
+#: string, which JSON forbids; llama.cpp's own converter excludes them, as this does.
+_LOOSE_CHAR = r'char ::= [^"\\] | '
+_JSON_CHAR = r'char ::= [^"\\\x7F\x00-\x1F] | '
+
+
+def json_chars_only(gbnf: str) -> str:
+    """``gbnf`` (from ``json_schema_to_gbnf``) with its string characters kept to what JSON allows unescaped."""
+    lines = gbnf.split("\n")
+    return "\n".join(_JSON_CHAR + line[len(_LOOSE_CHAR) :] if line.startswith(_LOOSE_CHAR) else line for line in lines)
+
+
 def _build_grammar(llm: Any, schema_text: str) -> Any:
     import llama_cpp
-    from llama_cpp.llama_grammar import LlamaGrammar
+    from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
 
     try:
-        grammar = LlamaGrammar.from_json_schema(schema_text, verbose=False)
+        grammar = LlamaGrammar.from_string(json_chars_only(json_schema_to_gbnf(schema_text)), verbose=False)
     except Exception as exc:  # the converter asserts (e.g. "Unrecognized schema") or fails on odd shapes
         raise InvalidRequest(
             f"{MODEL_ID} cannot constrain its output to this JSON Schema ({type(exc).__name__}: {exc}). "

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..backends.base import Backend
 from ..diffs import PromptDiff, diff_prompts, label_for
 from ..errors import InvalidRequest, PromptNotFound, VersionNotFound
+from ..schemas import ResolvedSchema, resolve
 from ..templates import placeholders
 from ..types import LabelMove, ObjectList, Prompt
 from ..types.refs import PromptRef, check_label, check_name, version_number
 
 if TYPE_CHECKING:
-    from ..store import LabelStore, NameStore
+    from ..store import LabelStore, NameStore, PromptSchemaStore
 
 
 def _names(variables: Iterable[str] | None) -> list[str]:
@@ -31,6 +32,11 @@ def _names(variables: Iterable[str] | None) -> list[str]:
     if len(set(names)) != len(names):
         raise InvalidRequest(f"variables lists a name twice: {names}")
     return names
+
+
+def _schema_key(json_schema: dict[str, Any] | None) -> str | None:
+    """What makes two schemas the same for the save rule (key order aside)."""
+    return None if json_schema is None else json.dumps(json_schema, sort_keys=True)
 
 
 def _version(version: int) -> int:
@@ -73,7 +79,7 @@ class Prompts:
     Wherever a prompt is asked for, a reference is accepted: ``"pmpt_…"``, ``"pmpt_…@2"``,
     a name (``"tutor"``), ``"tutor@2"`` or a label (``"tutor@production"``), or a :class:`Prompt`.
     Names and labels are kept in the home database, per backend (a server's Prompts API has
-    neither; its default pointer stays the server's).
+    neither; its default pointer stays the server's). So is a version's default output schema.
     """
 
     def __init__(self, backend: Backend) -> None:
@@ -81,6 +87,9 @@ class Prompts:
         store = backend.store
         self._names: NameStore | None = store.names(backend.scope) if store is not None else None
         self._labels: LabelStore | None = store.labels(backend.scope) if store is not None else None
+        self._schemas: PromptSchemaStore | None = store.schemas(backend.scope) if store is not None else None
+        # the pydantic classes versions were saved with in this process: parsed outputs are their instances
+        self._models: dict[tuple[str, int], type] = {}
 
     # ---- the save rule -----------------------------------------------------------------------
     def save(
@@ -90,8 +99,9 @@ class Prompts:
         variables: Iterable[str] | None = None,
         *,
         base_version: int | None = None,
+        schema: Any = None,
     ) -> Prompt:
-        """The prompt version holding exactly ``template``: reused if stored, else stored now.
+        """The prompt version holding exactly ``template`` (and ``schema``): reused if stored, else stored now.
 
         With a ``name`` (or a ``pmpt_…`` id): a new prompt under that name; the version whose
         template and variables are these, if the prompt has one; else a new version, made the
@@ -100,11 +110,17 @@ class Prompts:
         notebook cell or grid again reuses one prompt instead of piling them up).
         ``variables`` defaults to the template's ``{{placeholders}}``. ``base_version`` is the
         version an edit was made on: if the prompt has a newer one, :class:`VersionConflict`.
+
+        ``schema`` (a pydantic model class or a JSON-schema dict) is the version's default output
+        schema: a response from it without a schema of its own is constrained to it. It is part of
+        what is matched: the same template with another schema (or without one) is another version.
+        It is kept in the home database, per backend (the Prompts API has no such field).
         """
         text = _template(template)
         names = _names(placeholders(text) if variables is None else variables)
+        wanted = self._check_schema(schema)
         if name is None:
-            return self._by_content(text, names)
+            return self._by_content(text, names, wanted)
         ref = PromptRef.parse(name)
         if ref.version is not None or ref.label is not None:
             raise InvalidRequest(f"save() takes a name or a prompt id without '@' (it makes the versions), not {name!r}")
@@ -116,25 +132,69 @@ class Prompts:
                 raise
             history = None  # the named prompt was deleted since: the name goes to a new prompt
         if prompt_id is None or history is None:
-            created = self._backend.create_prompt(text, names)
+            created = self._with_schema(self._backend.create_prompt(text, names), wanted)
             if ref.name is not None and self._names is not None:
                 self._names.set(ref.name, created.prompt_id)
             return self._named(created)
-        for stored in history:
-            if stored.prompt == text and stored.variables == names:
-                return self._named(stored)
+        for stored in self._named_all(history):
+            if stored.prompt == text and stored.variables == names and self._same_schema(stored, wanted):
+                return self._remember(stored, wanted)
         on = base_version if base_version is not None else (history[-1].version if history else 1)
-        return self._named(self._backend.update_prompt(prompt_id, text, _version(on), names, True))
+        updated = self._backend.update_prompt(prompt_id, text, _version(on), names, True)
+        return self._named(self._with_schema(updated, wanted))
 
     def find_or_create(self, prompt: str, variables: Iterable[str] | None = None) -> Prompt:
         """``save(None, prompt, variables)``: the prompt whose default version is this template, or a new one."""
         return self.save(None, prompt, [] if variables is None else variables)
 
-    def _by_content(self, template: str, names: list[str]) -> Prompt:
-        for stored in self._backend.list_prompts():
-            if stored.prompt == template and stored.variables == names:
-                return self._named(stored)
-        return self._named(self._backend.create_prompt(template, names))
+    def _by_content(self, template: str, names: list[str], wanted: ResolvedSchema | None) -> Prompt:
+        for stored in self._named_all(self._backend.list_prompts()):
+            if stored.prompt == template and stored.variables == names and self._same_schema(stored, wanted):
+                return self._remember(stored, wanted)
+        return self._named(self._with_schema(self._backend.create_prompt(template, names), wanted))
+
+    # ---- default output schemas -----------------------------------------------------------------
+    def default_schema(self, ref: str | Prompt | PromptRef) -> ResolvedSchema | None:
+        """The default output schema of the prompt version ``ref`` names, or None when it has none.
+
+        Its ``model`` is the pydantic class it was saved with when that happened in this client;
+        else (a schema read back from the home) None, and outputs parse to dicts.
+        """
+        if self._schemas is None:
+            return None
+        prompt_id, version = self.locate(ref)
+        if version is None:
+            version = self._backend.get_prompt(prompt_id, None).version
+        stored = self._schemas.get(prompt_id, version)
+        if stored is None:
+            return None
+        model = self._models.get((prompt_id, version))
+        return ResolvedSchema(name=stored.name, json_schema=stored.json_schema, model=model)
+
+    def _check_schema(self, schema: Any) -> ResolvedSchema | None:
+        if schema is None:
+            return None
+        resolved = resolve(schema)
+        if self._schemas is None:
+            raise InvalidRequest(
+                "A prompt's default schema is kept in the home database: give the client a home directory, "
+                "or pass schema= to responses.create instead"
+            )
+        return resolved
+
+    def _same_schema(self, prompt: Prompt, wanted: ResolvedSchema | None) -> bool:
+        return _schema_key(prompt.schema) == _schema_key(wanted.json_schema if wanted is not None else None)
+
+    def _with_schema(self, prompt: Prompt, wanted: ResolvedSchema | None) -> Prompt:
+        """Give a just-stored version its schema (a new version has none yet)."""
+        if wanted is not None and self._schemas is not None:
+            self._schemas.set(prompt.prompt_id, prompt.version, wanted.name, wanted.json_schema)
+        return self._remember(prompt, wanted)
+
+    def _remember(self, prompt: Prompt, wanted: ResolvedSchema | None) -> Prompt:
+        if wanted is not None and wanted.model is not None:
+            self._models[(prompt.prompt_id, prompt.version)] = wanted.model
+        return prompt
 
     # ---- references --------------------------------------------------------------------------
     def locate(self, ref: str | Prompt | PromptRef) -> tuple[str, int | None]:
@@ -259,6 +319,8 @@ class Prompts:
             self._names.forget_prompt(prompt_id)
         if self._labels is not None:
             self._labels.forget_prompt(prompt_id)
+        if self._schemas is not None:
+            self._schemas.forget_prompt(prompt_id)
 
     # ---- names on the returned prompts ---------------------------------------------------------
     def _named(self, prompt: Prompt) -> Prompt:
@@ -267,7 +329,10 @@ class Prompts:
     def _named_all(self, prompts: list[Prompt]) -> list[Prompt]:
         by_prompt = self._names.by_prompt() if self._names is not None else {}
         labels = self._labels.of_prompts() if self._labels is not None else {}
+        schemas = self._schemas.of_prompts() if self._schemas is not None else {}
         for prompt in prompts:
             prompt.name = ", ".join(by_prompt.get(prompt.prompt_id, ())) or None
             prompt.labels = list(labels.get((prompt.prompt_id, prompt.version), ()))
+            stored = schemas.get((prompt.prompt_id, prompt.version))
+            prompt.schema = stored.json_schema if stored is not None else None
         return prompts

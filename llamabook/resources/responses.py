@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..backends.base import Backend, ResponseRequest
-from ..errors import EngineError, InvalidRequest, LlamabookError, ModelNotFound, PromptNotFound, UnsupportedInput
+from ..errors import (
+    EngineError,
+    InvalidRequest,
+    LlamabookError,
+    ModelNotFound,
+    OutputInvalid,
+    PromptNotFound,
+    UnsupportedInput,
+)
+from .. import schemas
+from ..schemas import ResolvedSchema
 from .. import media_fallback
 from ..inputs import Classified, classify, materialize
 from ..media import MediaBlob, MediaOptions, file_as_text, sniff_mime
@@ -32,13 +42,20 @@ from .prompts import Prompts
 
 
 class ResponseStream:
-    """Iterate to get stream events; ``.response`` holds the final response once done."""
+    """Iterate to get stream events; ``.response`` holds the final response once done.
 
-    def __init__(self, events: Iterator[StreamEvent]) -> None:
+    With a schema, the final response's ``output_parsed`` is set when its output validates; when it
+    doesn't (or was cut off), ``.error`` is the :class:`~llamabook.OutputInvalid` and
+    ``.response.output_parsed`` is None: the stream itself does not raise.
+    """
+
+    def __init__(self, events: Iterator[StreamEvent], schema: ResolvedSchema | None = None) -> None:
         self._events = events
+        self._schema = schema
         self.response: Response | None = None
         self.text = ""
-        #: why the response failed, when the engine raised in this process
+        #: why the response failed, when the engine raised in this process, or the
+        #: :class:`~llamabook.OutputInvalid` of an output that doesn't follow the schema
         self.error: BaseException | None = None
 
     def __iter__(self) -> Iterator[StreamEvent]:
@@ -48,6 +65,8 @@ class ResponseStream:
             elif event.type in TERMINAL_EVENTS:
                 self.response = event.response  # type: ignore[union-attr]
                 self.error = getattr(event, "_error", None)
+                if self._schema is not None and self.response is not None and self.error is None:
+                    self.error = parse_output(self.response, self._schema)
             yield event
 
     def until_done(self) -> Response:
@@ -100,6 +119,7 @@ class Responses:
         describe_images: bool = False,
         pdf_to_text: bool | None = None,
         text: Mapping[str, Any] | None = None,
+        schema: Any = None,
     ) -> Response | ResponseStream:
         """Generate a response.
 
@@ -118,12 +138,25 @@ class Responses:
         constrains the answer to JSON following ``schema`` (the embedded model decodes with a
         grammar made from it), ``{"format": {"type": "json_object"}}`` to a JSON object, and
         ``{"format": {"type": "text"}}`` (the default) leaves it free. The response echoes it.
+        ``schema`` is the shorthand: a pydantic model class or a JSON-schema dict, sent as that
+        ``json_schema`` format (named after the class, or ``"output"``); give it or a json_schema
+        ``text``, not both. A schema that isn't valid JSON Schema, a pydantic model that can't make
+        one, or (on the embedded model) a feature its grammar can't express raises
+        :class:`InvalidRequest`, naming it, before anything is stored.
+
+        With a schema (from ``schema`` or ``text``) the output is parsed and validated:
+        ``response.output_parsed`` is the pydantic instance (or the dict) when it is valid; otherwise
+        :class:`~llamabook.OutputInvalid` is raised, saying which fields failed, with the stored
+        response (raw text kept) as its ``.response``. An answer cut off at ``max_output_tokens`` is
+        an ``OutputInvalid`` with ``cut_off=True``, never half-parsed. With ``stream=True`` nothing is
+        raised: the stream's ``.error`` is the ``OutputInvalid`` and ``.response.output_parsed`` None.
 
         Returns the :class:`Response`, or a :class:`ResponseStream` of events with ``stream=True``.
         A generation failure raises its typed error (an :class:`EngineError`, or what a server said
         was wrong, such as :class:`FileNotFound`) whose ``.response`` is the failed response, kept
         in the home database even when the server did not store it.
         """
+        resolved = schemas.resolve(schema) if schema is not None else None
         request = self.prepare(
             input,
             model=model,
@@ -142,11 +175,15 @@ class Responses:
             describe_images=describe_images,
             pdf_to_text=pdf_to_text,
             text=text,
+            schema=resolved,
         )
-        events = ResponseStream(self._backend.stream_response(request))
+        resolved = resolved or self._output_schema(request)
+        events = ResponseStream(self._backend.stream_response(request), resolved)
         if stream:
             return events
         response = events.until_done()
+        if isinstance(events.error, OutputInvalid):
+            raise events.error
         if response.status == "failed":
             # The engine's own error when there is one (EngineUnavailable for a dropped connection
             # stays retryable), else one made from the stored message.
@@ -169,9 +206,14 @@ class Responses:
         describe_images: bool = False,
         pdf_to_text: bool | None = None,
         text: Mapping[str, Any] | None = None,
+        schema: Any = None,
         **options: Any,
     ) -> ResponseRequest:
-        """Check and type everything, store a ``template``, upload media, and return the request (nothing generated)."""
+        """Check and type everything, store a ``template``, upload media, and return the request (nothing generated).
+
+        ``schema`` (a pydantic model class or a JSON-schema dict) becomes the request's ``text``
+        format, as in :meth:`create`; the schema is checked here, for the model too.
+        """
         if template is not None and prompt is not None:
             raise InvalidRequest("Give prompt= (a stored prompt) or template= (a text to store and run), not both")
         if name is not None and template is None:
@@ -179,9 +221,12 @@ class Responses:
         if input is None and prompt is None and template is None:
             raise InvalidRequest("Give input=, prompt=, template=, or input with one of them")
         _check_options(input, options)
-        text_format = check_text(text)
+        text_format = output_format(text, schema)
         model_info = self._model(model)
         model_id = model_info.id
+        output_schema = request_schema(text_format)
+        if output_schema is not None:  # before a template is stored or a file uploaded
+            self._backend.check_output_schema(output_schema.json_schema, model_id)
         reference = None
         template_text = None
         if prompt is not None or template is not None:
@@ -191,6 +236,10 @@ class Responses:
                     check_name(name)
             else:
                 draft = self._resolve_prompt(prompt)
+                default = self._default_schema(draft) if text is None and schema is None else None
+                if default is not None:  # the version's own schema, as the call gives none
+                    self._backend.check_output_schema(default.json_schema, model_id)
+                    text_format = schemas.text_format(default)
             merged = _merge(draft.given, variables)
             limit = self._backend.max_file_bytes()
             classified = {key: classify(key, value, max_bytes=limit) for key, value in merged.items()}
@@ -198,7 +247,9 @@ class Responses:
                 check_supplied(draft.declared, classified, strict=strict, prompt_id=draft.prompt_id or None)
             _check_capabilities(classified.values(), model_info.accepts, model_id, describe_images, pdf_to_text)
             if template is not None:  # every value is known to be good: store the template now
-                stored = self._prompts.save(name, template, draft.declared)
+                # saved with the schema it runs with: that is this version's default schema
+                keep = schemas.resolve(schema) if schema is not None else output_schema
+                stored = self._prompts.save(name, template, draft.declared, schema=keep)
                 draft = _Resolved(stored.prompt_id, str(stored.version), stored.variables, stored.template, {})
             typed = {key: materialize(item, self._files.upload_once) for key, item in classified.items()}
             reference = PromptReference(id=draft.prompt_id, version=draft.version, variables=typed or None)
@@ -246,6 +297,21 @@ class Responses:
         if found is None:
             raise ModelNotFound(f"Model {model_id!r} is not available here; choose one of {[m.id for m in models]}")
         return found
+
+    def _default_schema(self, draft: _Resolved) -> ResolvedSchema | None:
+        """The default output schema of the prompt version a request runs, if it has one."""
+        if not draft.prompt_id or draft.version is None:  # a prompt passed through by reference
+            return None
+        return self._prompts.default_schema(f"{draft.prompt_id}@{draft.version}")
+
+    def _output_schema(self, request: ResponseRequest) -> ResolvedSchema | None:
+        """The schema a prepared request's output is parsed with: its prompt version's own (with the
+        pydantic class it was saved with, when known here) if that is the one sent, else the wire one."""
+        sent = request_schema(request.text)
+        if sent is None or request.prompt is None:
+            return sent
+        default = self._default_schema(_Resolved(request.prompt.id, request.prompt.version, None, None, {}))
+        return default if default is not None and default.json_schema == sent.json_schema else sent
 
     def _read_file(self, file_id: str) -> tuple[bytes, str]:
         return self._backend.file_content(file_id), self._backend.get_file(file_id).filename
@@ -362,6 +428,53 @@ def _check_options(input: Any, options: Mapping[str, Any]) -> None:
     metadata = options.get("metadata")
     if metadata is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise InvalidRequest(f"metadata must map str keys to str values, not {metadata!r}")
+
+
+def output_format(text: Mapping[str, Any] | None, schema: Any = None) -> dict[str, Any] | None:
+    """The request's ``text`` from ``text=`` or the ``schema=`` shorthand (not both), checked.
+
+    A json_schema format's schema must be valid JSON Schema: :class:`InvalidRequest` otherwise.
+    """
+    checked = check_text(text)
+    if schema is None:
+        if checked is not None and checked["format"].get("type") == "json_schema":
+            schemas.check_schema(checked["format"]["schema"])
+        return checked
+    if checked is not None:
+        raise InvalidRequest(
+            "Give schema= (a pydantic model or a JSON-schema dict) or text= (the wire format), not both: "
+            "schema= becomes text={'format': {'type': 'json_schema', ...}}"
+        )
+    return schemas.text_format(schemas.resolve(schema))
+
+
+def request_schema(text: Mapping[str, Any] | None) -> ResolvedSchema | None:
+    """The schema a request's ``text`` holds its output to (a json_schema format), or None."""
+    fmt = (text or {}).get("format") or {}
+    if fmt.get("type") != "json_schema":
+        return None
+    return ResolvedSchema(name=str(fmt.get("name") or "output"), json_schema=dict(fmt["schema"]))
+
+
+def parse_output(response: Response, schema: ResolvedSchema) -> OutputInvalid | None:
+    """Parse and validate a finished response's output: set ``output_parsed``, or return the error.
+
+    A failed or stopped response is left alone (None: its own error tells). A cut-off one is
+    invalid whatever its text, never half-parsed.
+    """
+    response.set_output_parsed(None)
+    if response.cut_off:
+        return OutputInvalid(
+            ["$: cut off at max_output_tokens before the output ended"], response.output_text, cut_off=True,
+            response=response,
+        )  # fmt: skip
+    if response.status != "completed":
+        return None
+    value, errors = schemas.parse(response.output_text, schema)
+    if errors:
+        return OutputInvalid(errors, response.output_text, response=response)
+    response.set_output_parsed(value)
+    return None
 
 
 TEXT_WIRE_FORM = (

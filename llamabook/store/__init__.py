@@ -1,8 +1,8 @@
 """The home database: the one owner of ``<home>/llamabook.db`` and ``<home>/files/``.
 
 Every table and every SQL statement lives in this package: prompts and their versions,
-files (metadata here, bytes in the blob store), responses, prompt names and labels, the
-grid's run log, and what the home keeps of a server's files and responses.
+files (metadata here, bytes in the blob store), responses, prompt names, labels and default
+output schemas, the grid's run log, and what the home keeps of a server's files and responses.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .prompts import PromptStore
 from .remote import RemoteRecords
 from .responses import ResponseStore
 from .runs import RunLog
+from .schemas import PromptSchemaStore, StoredSchema
 
 DB_FILE = "llamabook.db"
 
@@ -55,6 +56,10 @@ class Store:
         """The prompt labels of one backend ("local", or a server's base URL)."""
         return LabelStore(self.db, scope)
 
+    def schemas(self, scope: str) -> PromptSchemaStore:
+        """The default output schemas of one backend's prompt versions ("local", or a server's base URL)."""
+        return PromptSchemaStore(self.db, scope)
+
     def remote(self, server: str) -> RemoteRecords:
         """What this home keeps of the server at ``server``."""
         return RemoteRecords(self.db, server)
@@ -63,4 +68,15 @@ class Store:
         self.db.close()
 
 
-__all__ = ["Database", "LabelStore", "NameStore", "PromptStore", "RemoteRecords", "RunLog", "Store", "sha256_hex"]
+__all__ = [
+    "Database",
+    "LabelStore",
+    "NameStore",
+    "PromptSchemaStore",
+    "PromptStore",
+    "RemoteRecords",
+    "RunLog",
+    "Store",
+    "StoredSchema",
+    "sha256_hex",
+]

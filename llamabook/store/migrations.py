@@ -119,4 +119,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX prompt_label_moves_prompt ON prompt_label_moves(scope, prompt_id, seq);
     """,
+    # 8: a prompt version's default output schema (a JSON Schema; the Prompts API has no such field)
+    """
+    CREATE TABLE prompt_schemas (
+        scope TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        schema_json TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (scope, prompt_id, version)
+    );
+    """,
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from .base import NotebookRepr, WireModel
 from .ids import PROMPT_ID
@@ -22,6 +22,8 @@ class Prompt(NotebookRepr, WireModel):
     name: str | None = Field(default=None, exclude=True)
     #: the labels pointing at this version (``client.prompts.set_label``); not a server field
     labels: list[str] = Field(default_factory=list, exclude=True)
+    # a private attribute behind the ``schema`` property: a field of that name would shadow BaseModel.schema
+    _schema: dict[str, Any] | None = PrivateAttr(default=None)
 
     @field_validator("prompt_id")
     @classmethod
@@ -29,6 +31,19 @@ class Prompt(NotebookRepr, WireModel):
         if not PROMPT_ID.match(value):
             raise ValueError("prompt_id must be 'pmpt_' followed by 48 lowercase hex characters")
         return value
+
+    @property
+    def schema(self) -> dict[str, Any] | None:  # type: ignore[override]
+        """This version's default output schema (a JSON Schema), kept in the home; not a server field.
+
+        Set by ``client.prompts.save(..., schema=...)``; a response from this version without a
+        schema of its own is constrained to it.
+        """
+        return self._schema
+
+    @schema.setter
+    def schema(self, value: dict[str, Any] | None) -> None:
+        self._schema = value
 
     @property
     def template(self) -> str:

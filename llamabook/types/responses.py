@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Union
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from .base import NotebookRepr, WireModel
 from .variables import PromptReference
@@ -96,6 +96,37 @@ class Response(NotebookRepr, WireModel):
     text: dict[str, Any] = Field(default_factory=lambda: {"format": {"type": "text"}})
     usage: Usage | None = None
     trace: ResponseTrace | None = Field(default=None, exclude=True)
+    #: set by ``responses.create`` (the pydantic instance), else re-parsed on first read; not a wire field
+    _output_parsed: Any = PrivateAttr(default=None)
+    _output_parsed_known: bool = PrivateAttr(default=False)
+
+    @property
+    def output_parsed(self) -> Any:
+        """The output as a value when it validates against the request's JSON schema, else None.
+
+        ``responses.create(schema=Model)`` sets it to an instance of the pydantic model. A response
+        read back (``retrieve``, ``list``) is re-parsed from ``output_text`` against its
+        ``text["format"]["schema"]``, as a dict. None for free text, a cut-off answer or an invalid one.
+        """
+        if not self._output_parsed_known:
+            self._output_parsed, self._output_parsed_known = self._parse_output(), True
+        return self._output_parsed
+
+    def set_output_parsed(self, value: Any) -> None:
+        """Keep ``value`` (e.g. the pydantic instance) as :attr:`output_parsed`, or None for an invalid output."""
+        self._output_parsed, self._output_parsed_known = value, True
+
+    def _parse_output(self) -> Any:
+        fmt = (self.text or {}).get("format") or {}
+        if fmt.get("type") != "json_schema" or self.status != "completed" or not isinstance(fmt.get("schema"), dict):
+            return None
+        from ..schemas import ResolvedSchema, parse
+
+        try:
+            value, errors = parse(self.output_text, ResolvedSchema(str(fmt.get("name") or "output"), fmt["schema"]))
+        except (ImportError, ValueError):  # no jsonschema here, or a schema it refuses
+            return None
+        return None if errors else value
 
     @property
     def output_text(self) -> str:

@@ -311,6 +311,28 @@ def usage_parts(response: Response) -> list[str]:
     return [part for part in (tokens_label(response), latency_label(response)) if part is not None]
 
 
+def parsed_rows(response: Response) -> list[tuple[str, str]] | None:
+    """A structured output's fields as (field, value) rows (values other than text as JSON); None when unparsed.
+
+    From ``response.output_parsed``: set when the output validated against the request's schema
+    (also re-read for a stored response with a ``json_schema`` text format).
+    """
+    try:
+        value = response.output_parsed
+    except Exception:  # a stored schema that no longer reads: show the text as it is
+        return None
+    if value is None:
+        return None
+    if hasattr(value, "model_dump"):  # a pydantic instance
+        value = value.model_dump(mode="json")
+    if not isinstance(value, Mapping):
+        return [("value", json.dumps(value, ensure_ascii=False, default=str))]
+    return [
+        (str(name), item if isinstance(item, str) else json.dumps(item, ensure_ascii=False, default=str))
+        for name, item in value.items()
+    ]
+
+
 def response_context(response: Response, files: list[Attachment] | None = None) -> dict[str, Any]:
     """What the response templates show, computed once."""
     messages = [
@@ -323,6 +345,7 @@ def response_context(response: Response, files: list[Attachment] | None = None) 
         "usage": response.usage,
         "latency": latency_label(response),
         "output_html": _safe(safe_markdown_html(response.output_text)),
+        "parsed_rows": parsed_rows(response),
         "messages": messages,
         "attachments": files if files is not None else attachments(response),
         "usage_rows": usage_rows(response),
@@ -553,6 +576,7 @@ __all__ = [
     "human_size",
     "prompt_html",
     "prompt_text",
+    "parsed_rows",
     "record_html",
     "repr_html",
     "repr_mimebundle",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from ..batch import RESULT_COLUMNS
 from ..errors import InvalidRequest
 from ..frames import none_if_missing
 from ..inputs import is_dataframe
+from ..schema_columns import fields_of
 from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
 from .response_view import ResponseView
 
@@ -54,7 +56,8 @@ class RunsTable(widgets.VBox):
 
     Each line has an open button (``#<position>``), its status in colour (marked "cut off" when
     the grid's ``cut_off`` column says the answer stopped at ``max_output_tokens``), the row's own
-    columns, version, model, output, tokens, latency and error; text cells show at most two
+    columns, version, model, output, a grid's schema fields (``schema=``, each a column, lists and
+    objects as JSON), tokens, latency and error; text cells show at most two
     lines, the whole text is their tooltip. **failed only** filters the lines. Opening a line
     shows its :class:`ResponseView` right under it, read through ``client``; a call that made
     no response (or without a client) shows the line's values.
@@ -74,9 +77,15 @@ class RunsTable(widgets.VBox):
         self.open_buttons: dict[int, widgets.Button] = {}
         #: The view of the last opened response.
         self.view: ResponseView | None = None
-        self.own_columns = [c for c in self.df.columns if c not in RESULT_COLUMNS and c not in ("row", "cut_off")]
-        #: Cells of one line: open button, status, own columns, SHOWN.
-        self._line_cells = 2 + len(self.own_columns) + len(SHOWN)
+        #: A schema grid's field columns, shown after output_text (``valid`` is in the status).
+        self.field_columns = fields_of(self.df)
+        hidden = {"row", "cut_off", "valid", *RESULT_COLUMNS, *self.field_columns}
+        self.own_columns = [c for c in self.df.columns if c not in hidden]
+        at = SHOWN.index("output_text") + 1
+        #: The result columns of a line, after the row's own columns.
+        self.shown = (*SHOWN[:at], *self.field_columns, *SHOWN[at:])
+        #: Cells of one line: open button, status, own columns, shown.
+        self._line_cells = 2 + len(self.own_columns) + len(self.shown)
         self.error = ErrorArea()
         self.failed_only = styled(
             widgets.Checkbox(value=False, description="failed only", indent=False, layout=widgets.Layout(width="auto")),
@@ -88,7 +97,10 @@ class RunsTable(widgets.VBox):
         for button in (self.prev_button, self.next_button):
             button.layout.width = "3em"
         self.page_label = styled(widgets.Label(""), "llamabook-page")
-        columns = ["auto", "auto", *([OWN_WIDTH] * len(self.own_columns)), *(WIDTHS.get(c, "auto") for c in SHOWN)]
+        columns = [
+            "auto", "auto", *([OWN_WIDTH] * len(self.own_columns)),
+            *(WIDTHS.get(c, OWN_WIDTH if c in self.field_columns else "auto") for c in self.shown),
+        ]  # fmt: skip
         self.table = styled(
             widgets.GridBox(
                 layout=widgets.Layout(grid_template_columns=" ".join(columns), grid_gap="2px 8px", align_items="center")
@@ -187,7 +199,7 @@ class RunsTable(widgets.VBox):
         pages = max(1, math.ceil(len(positions) / self.page_size))
         self.page = min(max(self.page, 0), pages - 1)
         shown = positions[self.page * self.page_size : (self.page + 1) * self.page_size]
-        header = ["", "status", *self.own_columns, *SHOWN]
+        header = ["", "status", *self.own_columns, *self.shown]
         cells: list[widgets.Widget] = [
             widgets.HTML(views.text_cell(name)).add_class("llamabook-runs-header") for name in header
         ]
@@ -228,11 +240,12 @@ class RunsTable(widgets.VBox):
             "tokens": tokens,
             "latency_s": f"{latency:.2f} s" if latency is not None else None,
             "error": record.get("error"),
+            **{name: _field_text(record.get(name)) for name in self.field_columns},
         }
-        cells += [
-            _text_cell(values[name], name, clamp=name in CLAMPED, status="failed" if name == "error" else None)
-            for name in SHOWN
-        ]
+        for name in self.shown:
+            field = name in self.field_columns
+            status = "failed" if name == "error" else None
+            cells.append(_text_cell(values[name], "field" if field else name, clamp=field or name in CLAMPED, status=status))
         return cells
 
     def _record(self, position: int) -> dict[str, Any]:
@@ -281,6 +294,17 @@ def _text_cell(value: Any, name: str, *, clamp: bool, status: str | None = None)
     # the end of a text shorter than CELL_CHARS. (An HTML widget's own tooltip is never shown.)
     cell.value = CLAMP.format(lines=LINES, html=views.render("cell.html", text=short, full=text or None, status=status))
     return cell
+
+
+def _field_text(value: Any) -> str | None:
+    """A schema field's cell as text: scalars as they are, lists and structs (and numpy arrays of them) as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
 
 
 def _is_true(value: Any) -> bool:

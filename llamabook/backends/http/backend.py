@@ -188,6 +188,9 @@ class HttpBackend(PromptCalls):
         self._transport.call(lambda sdk: sdk.files.delete(file_id), file_id=file_id)
         return DeletedObject(id=file_id, object="file", deleted=True)
 
+    def check_output_schema(self, schema: dict[str, Any], model: str) -> None:
+        """Nothing to check here: the server (or its inference provider) says what it can't enforce."""
+
     def max_file_bytes(self) -> int:
         return MAX_FILE_BYTES
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from ...cassette import Recorder
 from ...engines.base import Engine, Generation, GenerationOptions
+from ...engines.embedded import EmbeddedEngine, check_grammar_schema
 from ...engines.recorded import RecordedEngine
 from ...errors import FileTooLarge, InvalidRequest, ModelNotFound
 from ...types.files import MAX_FILE_BYTES
@@ -117,6 +118,15 @@ class LocalBackend(PromptCalls):
 
     def delete_file(self, file_id: str) -> DeletedObject:
         return self.files.delete(file_id)
+
+    def check_output_schema(self, schema: dict[str, Any], model: str) -> None:
+        """The embedded model decodes with a grammar: refuse, naming them, the schema features it can't express.
+
+        Other engines (an OpenAI-compatible server, a test engine) are not held to a grammar here.
+        """
+        found, _ = self.resolve_model(model)
+        if found.engine == EmbeddedEngine.name:
+            check_grammar_schema(schema)
 
     def max_file_bytes(self) -> int:
         return self._max_file_bytes

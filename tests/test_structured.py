@@ -1,0 +1,325 @@
+"""Structured outputs in the Responses resource: schema= / text=, output_parsed, OutputInvalid, grammar limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Literal
+
+import pydantic
+import pytest
+
+import llamabook as lb
+from llamabook import schemas
+from llamabook.engines.embedded import EmbeddedEngine, grammar_limits
+from scripted_engine import ScriptedEngine
+from servers import Server
+
+LLAMA_CPP_KEY = "sk-test-secret"  # tests/conftest.py's key for the llama-cpp server
+
+
+class Item(pydantic.BaseModel):
+    name: str = pydantic.Field(max_length=20)
+    qty: int
+
+
+class Invoice(pydantic.BaseModel):
+    number: str = pydantic.Field(max_length=12)
+    total: float
+    paid: bool
+    currency: Literal["EUR", "USD"]
+    items: list[Item] = pydantic.Field(max_length=2)
+
+
+class NoSchema(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+    call: Callable[[int], int]
+
+
+GOOD = {"number": "A-17", "total": 12.5, "paid": True, "currency": "EUR", "items": [{"name": "pen", "qty": 2}]}
+INVOICE_TEXT = "Invoice A-17 to Ada: 2 pens, total 12.50 EUR, paid."
+
+
+def answering(text: str) -> Callable[[list[dict[str, object]]], str]:
+    return lambda messages: text
+
+
+@pytest.fixture
+def json_client(tmp_path: Path, scripted: ScriptedEngine) -> Iterator[lb.Client]:
+    scripted.answer = answering(json.dumps(GOOD))
+    with lb.Client(tmp_path / "home", engine=scripted) as c:
+        yield c
+
+
+# ---- schemas.resolve / text_format / parse ------------------------------------------------------
+
+
+def test_resolve_a_model_and_a_dict() -> None:
+    resolved = schemas.resolve(Invoice)
+    assert resolved.name == "Invoice" and resolved.model is Invoice
+    assert resolved.json_schema["required"] == ["number", "total", "paid", "currency", "items"]
+    as_dict = schemas.resolve({"type": "object", "properties": {"a": {"type": "integer"}}})
+    assert as_dict.name == "output" and as_dict.model is None
+    wire = schemas.text_format(resolved)["format"]
+    assert wire == {"type": "json_schema", "name": "Invoice", "schema": resolved.json_schema, "strict": True}
+
+
+def test_parse_gives_an_instance_or_the_errors_with_paths() -> None:
+    resolved = schemas.resolve(Invoice)
+    value, errors = schemas.parse(json.dumps(GOOD), resolved)
+    assert isinstance(value, Invoice) and value.items[0].qty == 2 and errors == []
+    bad = {**GOOD, "total": "lots", "items": [{"name": "pen"}]}
+    value, errors = schemas.parse(json.dumps(bad), resolved)
+    assert value is None
+    assert "$.total: 'lots' is not of type 'number'" in errors and "$.items[0]: 'qty' is a required property" in errors
+    value, errors = schemas.parse('{"number": "A', resolved)
+    assert value is None and errors[0].startswith("$: not valid JSON")
+
+
+@pytest.mark.parametrize(
+    ("schema", "says"),
+    [
+        ({"type": "nope"}, "Not a valid JSON Schema"),
+        (NoSchema, "NoSchema can't produce a JSON Schema"),
+        (int, "not int"),
+        ("Invoice", "not str"),
+    ],
+)
+def test_resolve_refuses_what_is_not_a_schema(schema: object, says: str) -> None:
+    with pytest.raises(lb.InvalidRequest, match=says):
+        schemas.resolve(schema)
+
+
+# ---- create(schema=...) on the scripted engine ---------------------------------------------------
+
+
+def test_schema_shorthand_sets_output_parsed_and_the_wire_format(json_client: lb.Client, scripted: ScriptedEngine) -> None:
+    response = json_client.responses.create(INVOICE_TEXT, schema=Invoice)
+    assert isinstance(response.output_parsed, Invoice) and response.output_parsed.total == 12.5
+    assert response.text["format"]["name"] == "Invoice" and response.text["format"]["strict"] is True
+    assert scripted.calls[0].options.json_schema == schemas.resolve(Invoice).json_schema
+    assert "output_parsed" not in response.model_dump() and "_output_parsed" not in response.model_dump_json()
+    stored = json_client.responses.retrieve(response.id)  # read back: re-parsed, as a dict
+    assert stored.output_parsed == GOOD
+    assert json_client.responses.list()[0].output_parsed == GOOD
+
+
+def test_a_json_schema_text_format_is_validated_too(json_client: lb.Client) -> None:
+    schema = schemas.resolve(Invoice).json_schema
+    text = {"format": {"type": "json_schema", "name": "inv", "schema": schema, "strict": True}}
+    response = json_client.responses.create(INVOICE_TEXT, text=text)
+    assert response.output_parsed == GOOD  # a dict: no model class was given
+
+
+def test_free_text_has_no_output_parsed(quick_client: lb.Client) -> None:
+    response = quick_client.responses.create("hello")
+    assert response.output_text == "echo: hello" and response.output_parsed is None
+
+
+def test_an_invalid_output_raises_output_invalid_and_keeps_the_raw_text(
+    quick_client: lb.Client, scripted: ScriptedEngine
+) -> None:
+    raw = json.dumps({**GOOD, "total": "lots", "currency": "GBP"})
+    scripted.answer = answering(raw)
+    with pytest.raises(lb.OutputInvalid) as caught:
+        quick_client.responses.create(INVOICE_TEXT, schema=Invoice)
+    error = caught.value
+    assert not error.cut_off and error.raw == raw
+    assert any(e.startswith("$.total:") for e in error.errors) and any(e.startswith("$.currency:") for e in error.errors)
+    assert "$.total" in str(error) and error.response.id in str(error)
+    assert error.response.output_parsed is None
+    stored = quick_client.responses.retrieve(error.response.id)
+    assert stored.output_text == raw and stored.status == "completed" and stored.output_parsed is None
+
+
+def test_prose_instead_of_json_is_invalid(quick_client: lb.Client) -> None:
+    with pytest.raises(lb.OutputInvalid, match="not valid JSON") as caught:
+        quick_client.responses.create("hello", schema={"type": "object"})
+    assert caught.value.raw == "echo: hello"
+
+
+def test_cut_off_output_is_invalid_never_half_parsed(json_client: lb.Client) -> None:
+    with pytest.raises(lb.OutputInvalid, match="cut off at max_output_tokens") as caught:
+        json_client.responses.create(INVOICE_TEXT, schema=Invoice, max_output_tokens=3)
+    error = caught.value
+    assert error.cut_off and error.response.cut_off and error.raw == '{"number": "A-17", "total": '
+    assert error.response.output_parsed is None
+    assert json_client.responses.retrieve(error.response.id).output_parsed is None
+
+
+def test_a_stream_gets_output_parsed_when_valid(json_client: lb.Client) -> None:
+    stream = json_client.responses.create(INVOICE_TEXT, schema=Invoice, stream=True)
+    response = stream.until_done()
+    assert stream.error is None and isinstance(response.output_parsed, Invoice)
+
+
+def test_a_stream_does_not_raise_when_invalid_its_error_says_why(quick_client: lb.Client) -> None:
+    stream = quick_client.responses.create("hello", schema=Invoice, stream=True)
+    response = stream.until_done()
+    assert isinstance(stream.error, lb.OutputInvalid) and stream.error.response is response
+    assert response.output_parsed is None and response.output_text == "echo: hello"
+
+
+def test_the_async_client_takes_schema(tmp_path: Path, scripted: ScriptedEngine) -> None:
+    scripted.answer = answering(json.dumps(GOOD))
+
+    async def run() -> tuple[lb.Response, lb.Response]:
+        async with lb.AsyncClient(tmp_path / "home", engine=scripted) as client:
+            request = await client.responses.prepare(INVOICE_TEXT, schema=Invoice)
+            assert request.text == schemas.text_format(schemas.resolve(Invoice))
+            stream = await client.responses.create(INVOICE_TEXT, schema=Invoice, stream=True)
+            streamed = await stream.until_done()
+            assert stream.error is None
+            return await client.responses.create(INVOICE_TEXT, schema=Invoice), streamed
+
+    response, streamed = asyncio.run(run())
+    assert isinstance(response.output_parsed, Invoice) and isinstance(streamed.output_parsed, Invoice)
+
+
+def test_a_judge_still_reads_a_bare_verdict(tmp_path: Path) -> None:
+    """The judge asks with a json_schema text=: an unconstrained engine's bare "yes" is still a verdict."""
+    from llamabook import checks
+
+    class Answer:
+        output_text = "Dublin."
+
+    with lb.Client(tmp_path / "home", engine=ScriptedEngine(answer=answering("yes"))) as client:
+        outcome = checks.judge("Does the answer name a city?").evaluate({}, Answer(), client)  # type: ignore[arg-type]
+    assert outcome.value is True and outcome.error is None
+
+
+# ---- bad input: refused before any call, nothing stored ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"schema": {"type": "object", "properties": {"a": {"type": "integr"}}}}, "Not a valid JSON Schema"),
+        ({"schema": NoSchema}, "NoSchema can't produce a JSON Schema"),
+        ({"schema": 42}, "schema= takes a pydantic model class"),
+        ({"schema": Invoice, "text": {"format": {"type": "json_object"}}}, "not both"),
+        (
+            {"schema": Invoice, "text": {"format": {"type": "json_schema", "name": "x", "schema": {"type": "object"}}}},
+            "not both",
+        ),
+        ({"text": {"format": {"type": "json_schema", "name": "x", "schema": {"type": 3}}}}, "Not a valid JSON Schema"),
+    ],
+)
+def test_bad_schemas_are_refused_before_anything_is_stored_or_sent(
+    quick_client: lb.Client, scripted: ScriptedEngine, kwargs: dict[str, object], says: str
+) -> None:
+    with pytest.raises(lb.InvalidRequest, match=says):
+        quick_client.responses.create(template="Read {{doc}}", variables={"doc": "x"}, name="reader", **kwargs)
+    assert scripted.calls == [] and quick_client.responses.list() == [] and quick_client.prompts.list() == []
+
+
+def test_grammar_limits_name_what_llama_cpp_cannot_express() -> None:
+    class Bounded(pydantic.BaseModel):
+        count: int = pydantic.Field(ge=0)
+        code: str = pydantic.Field(pattern="[A-Z]+")
+        anything: object
+        tags: set[str]
+
+    found = grammar_limits(Bounded.model_json_schema())
+    assert "'minimum' at #/properties/count (not enforced on integers)" in found
+    assert any("pattern '[A-Z]+' at #/properties/code" in line and "anchored" in line for line in found)
+    assert any("no 'type' at #/properties/anything" in line for line in found)
+    assert "'uniqueItems' at #/properties/tags (not enforced on arrays)" in found
+    assert grammar_limits({"type": "string", "format": "email"}) == ["'format' at # (not enforced on strings)"]
+    assert grammar_limits({"anyOf": [{"type": "string"}], "minLength": 2}) == ["'minLength' at # (ignored next to anyOf)"]
+    assert grammar_limits({"type": "string", "pattern": "^(?=a)b$"})[0].startswith("the pattern '^(?=a)b$' at # (Unsupported")
+    assert any("only local refs" in line for line in grammar_limits({"$ref": "https://example.com/s.json"}))
+    missing = grammar_limits({"type": "object", "required": ["x"], "additionalProperties": False})
+    assert missing == ["'required' at # names ['x'], which 'properties' does not define"]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        Invoice.model_json_schema(),
+        {"type": "object", "properties": {"verdict": {"type": "string", "enum": ["yes", "no"]}}, "required": ["verdict"]},
+        {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 3},
+        {"type": "object", "properties": {"when": {"type": "string", "format": "date"}, "n": {"type": ["integer", "null"]}}},
+        {"type": "object", "properties": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}}},
+        {"type": "object", "additionalProperties": {"type": "number"}},
+    ],
+)
+def test_what_the_grammar_expresses_passes(schema: dict[str, object]) -> None:
+    assert grammar_limits(schema) == []
+
+
+def test_the_embedded_backend_refuses_an_inexpressible_schema_before_storing(
+    tmp_path: Path, engine: EmbeddedEngine
+) -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 1, "maximum": 9}}, "required": ["n"]}
+    with lb.Client(tmp_path / "home", engine=engine) as client:
+        with pytest.raises(lb.InvalidRequest, match=r"'maximum' at #/properties/n.*'minimum' at #/properties/n|'minimum'"):
+            client.responses.create(template="Pick {{x}}", variables={"x": "a number"}, schema=schema)
+        with pytest.raises(lb.InvalidRequest, match="grammar can't express"):
+            client.responses.prepare("Pick one", schema=schema)
+        assert client.responses.list() == [] and client.prompts.list() == []
+
+
+def test_other_engines_are_not_held_to_the_grammar(quick_client: lb.Client, scripted: ScriptedEngine) -> None:
+    scripted.answer = answering('{"n": 4}')
+    schema = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}, "required": ["n"]}
+    assert quick_client.responses.create("Pick", schema=schema).output_parsed == {"n": 4}
+    scripted.answer = answering('{"n": 0}')
+    with pytest.raises(lb.OutputInvalid, match=r"\$\.n: 0 is less than the minimum of 1"):
+        quick_client.responses.create("Pick", schema=schema)
+
+
+# ---- the real embedded model -----------------------------------------------------------------------
+
+
+def test_the_embedded_model_returns_a_valid_invoice_and_the_same_bytes_twice(tmp_path: Path, engine: EmbeddedEngine) -> None:
+    outputs = []
+    for home in ("a", "b"):
+        with lb.Client(tmp_path / home, engine=engine) as client:
+            response = client.responses.create(INVOICE_TEXT, schema=Invoice, max_output_tokens=200)
+            assert isinstance(response.output_parsed, Invoice)
+            assert schemas.validate(json.loads(response.output_text), Invoice.model_json_schema()) == []
+            outputs.append(response.output_text)
+    assert outputs[0] == outputs[1]
+
+
+def test_the_embedded_model_cut_off_is_reported(client: lb.Client) -> None:
+    with pytest.raises(lb.OutputInvalid) as caught:
+        client.responses.create(INVOICE_TEXT, schema=Invoice, max_output_tokens=4)
+    error = caught.value
+    assert error.cut_off and error.raw == client.responses.retrieve(error.response.id).output_text
+    assert error.raw.startswith("{") and error.response.output_parsed is None
+
+
+# ---- servers ----------------------------------------------------------------------------------------
+
+
+def test_llama_cpp_server_through_the_openai_engine_validates(tmp_path: Path, llama_cpp_server: Server) -> None:
+    engine = lb.OpenAICompatibleEngine(llama_cpp_server.url + "/v1", api_key=LLAMA_CPP_KEY)
+    # Enums and numbers: the server's grammar (llama-cpp-python 0.3.36's converter, unpatched) lets raw
+    # control characters into free strings, which JSON forbids; such an output would be OutputInvalid.
+    schema = {
+        "type": "object",
+        "properties": {"city": {"enum": ["Dublin", "Cork", "Galway"]}, "founded": {"type": "integer"}},
+        "required": ["city", "founded"],
+    }
+    with lb.Client(tmp_path / "home", engine=engine) as client:
+        response = client.responses.create(
+            "Name the capital of Ireland.", schema=schema, max_output_tokens=64, temperature=0
+        )
+    assert isinstance(response.output_parsed, dict) and set(response.output_parsed) == {"city", "founded"}
+    assert response.output_parsed["city"] in ("Dublin", "Cork", "Galway")
+
+
+@pytest.mark.parametrize("server_fixture", ["llama_stack_server", "ogx_server"])
+def test_servers_refuse_a_schema_before_any_output(
+    request: pytest.FixtureRequest, tmp_path: Path, server_fixture: str
+) -> None:
+    server: Server = request.getfixturevalue(server_fixture)
+    with lb.Client(tmp_path / "home", base_url=server.url) as client:
+        with pytest.raises(lb.OutputFormatUnsupported) as caught:
+            client.responses.create("Is Dublin a city?", schema=Invoice, max_output_tokens=16, temperature=0)
+    failed = getattr(caught.value, "response", None)
+    assert failed is None or failed.output_text == ""
