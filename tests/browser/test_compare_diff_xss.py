@@ -1,5 +1,6 @@
 """Hostile model output and templates stay text in a real JupyterLab: the comparison, CompareView,
-a prompt diff, and a comparison saved as a file and opened on its own.
+a prompt diff, ResponseView's table of a structured output, and a comparison saved as a file and
+opened on its own.
 
 The grid is a DataFrame shaped as ``client.grid`` returns it, with hostile outputs and a check, so
 no model runs. The positive controls of ``test_xss_inert`` show this page runs such markup.
@@ -43,16 +44,28 @@ old = lb.Prompt(prompt_id="pmpt_" + "b" * 48, prompt="Hi <b>{{{{x}}}}</b> " + HO
 new = lb.Prompt(prompt_id="pmpt_" + "b" * 48, prompt="Hello <i>{{{{y}}}}</i> " + HOSTILE, version=2, variables=["y"])
 diff = diff_prompts(old, new)
 client = lb.Client(tempfile.mkdtemp())
-len(saved) > 0"""
+from llamabook.widgets import ResponseView
+import json
+structured = lb.Response.model_validate({{
+    "id": "resp_structured", "created_at": 1764115200, "status": "completed", "model": "m",
+    "text": {{"format": {{"type": "json_schema", "name": "Out", "schema": {{"type": "object",
+             "properties": {{"who": {{"type": "string"}}, "tags": {{"type": "array", "items": {{"type": "string"}}}}}}}}}}}},
+    "output": [{{"type": "message", "id": "msg_s", "content": [{{"type": "output_text",
+                "text": json.dumps({{"who": HOSTILE, "tags": [HOSTILE]}})}}]}}],
+}})
+structured.output_parsed is not None and len(saved) > 0"""
 
 
 def test_comparison_view_and_diff_are_inert(lab, lab_page: Page, record) -> None:
     page = lab_page
-    name = lab.write_notebook("compare-xss.ipynb", SETUP, "comparison", "CompareView(client, comparison)", "diff")
+    name = lab.write_notebook(
+        "compare-xss.ipynb", SETUP, "comparison", "CompareView(client, comparison)", "diff", "ResponseView(structured)"
+    )
     panel = lab.open_and_run_all(page, name)
     cells = panel.locator(".jp-Cell")
     expect(cells.nth(0).locator(".jp-OutputArea-output")).to_have_text("True")
-    for index, what in ((1, "the comparison repr"), (2, "CompareView"), (3, "the diff repr")):
+    for index, what in ((1, "the comparison repr"), (2, "CompareView"), (3, "the diff repr"),
+                        (4, "ResponseView's parsed table")):  # fmt: skip
         output = cells.nth(index).locator(".jp-OutputArea-output").first
         expect(output).to_contain_text(SCRIPT)  # shown as text where a reader sees it
         expect(output.locator("script")).to_have_count(0)
@@ -62,14 +75,17 @@ def test_comparison_view_and_diff_are_inert(lab, lab_page: Page, record) -> None
     expect(diff).to_contain_text("{{x}}")  # a template's own HTML (<b>, <i>) is text, not markup:
     expect(diff).to_contain_text("</")
     expect(diff.locator("i")).to_have_count(0)
-    record.lap("comparison, CompareView and diff rendered")
+    parsed = cells.nth(4).locator(".llamabook-response-parsed")
+    expect(parsed).to_be_visible()  # the parsed fields as a table, hostile values as text
+    expect(parsed.locator("td", has_text=SCRIPT).first).to_be_visible()
+    record.lap("comparison, CompareView, diff and parsed table rendered")
 
     assert page.evaluate("typeof window.__pwned") == "undefined", f"hostile markup ran: {page.evaluate('window.__pwned')}"
 
     # The saved file, opened on its own page: nothing in it runs or is fetched (the record fixture
     # aborts every non-local request and notes it).
     space: dict = {}
-    exec(SETUP.rsplit("\nclient =", 1)[0], space)  # the same grid and comparison, built here
+    exec(SETUP.split("\nclient =", 1)[0], space)  # the same grid and comparison, built here
     saved = page.context.new_page()
     saved.set_content(space["saved"])
     expect(saved.locator("body")).to_contain_text(SCRIPT)
