@@ -395,7 +395,7 @@ def main() -> None:
     }
     warm = client.responses.create(input=PROMPT, max_output_tokens=args.max_tokens)  # loads the model
     messages = warm.rendered_messages
-    assert (engine.model_path, engine.n_ctx, threads) in embedded._instances, "llamabook used other settings"
+    assert (engine.model_path, engine.n_ctx, threads) in embedded._pools, "llamabook used other settings"
     direct = Llama(model_path=engine.model_path, n_ctx=engine.n_ctx, n_threads=threads, seed=0,
                    verbose=False, logits_all=False)
     sides["direct"] = direct_side(direct, messages, args.max_tokens)

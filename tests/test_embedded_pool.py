@@ -1,0 +1,51 @@
+"""The embedded engine's pool of model contexts: one per core by default, grown only under load,
+and the same bytes from whichever context runs a request."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+import llamabook as lb
+from llamabook.engines import embedded
+from llamabook.engines.embedded import EmbeddedEngine, default_contexts
+
+
+def test_the_pool_size_comes_from_the_argument_the_environment_or_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLAMABOOK_CONTEXTS", "3")
+    assert default_contexts() == 3 and EmbeddedEngine().contexts == 3
+    assert EmbeddedEngine(contexts=2).contexts == 2
+    monkeypatch.delenv("LLAMABOOK_CONTEXTS")
+    monkeypatch.setattr(embedded.os, "cpu_count", lambda: 6)
+    monkeypatch.setattr(embedded, "_available_memory", lambda: 64 * 1024**3)
+    assert default_contexts() == 6 and default_contexts(n_threads=2) == 3
+    monkeypatch.setattr(embedded, "_available_memory", lambda: 2 * embedded.CONTEXT_BYTES * 2)
+    assert default_contexts() == 2  # at most half the available memory
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(lb.InvalidRequest, match="contexts must be"):
+            EmbeddedEngine(contexts=bad)  # type: ignore[arg-type]
+
+
+def test_concurrent_calls_run_on_their_own_contexts_and_give_the_same_bytes(engine: EmbeddedEngine, tmp_path: Path) -> None:
+    pool = EmbeddedEngine(contexts=2).pool()  # the session's model file and settings: the same pool
+    assert pool is engine.pool()
+    with lb.Client(tmp_path / "home", engine=engine) as client:
+        answers: list[str] = []
+        start = threading.Barrier(2)
+
+        def ask() -> None:
+            start.wait()
+            answers.append(client.responses.create(input="Name three colours.", max_output_tokens=24).output_text)
+
+        threads = [threading.Thread(target=ask) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(pool.contexts) == 2, "two calls at once should have run on two contexts"
+        alone = client.responses.create(input="Name three colours.", max_output_tokens=24).output_text
+    assert answers == [alone, alone]  # byte for byte, whichever context ran it
+    used = {id(c) for c in pool.contexts}
+    assert len(used) == 2 and all(c is not None for c in pool.contexts)
