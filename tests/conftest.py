@@ -128,14 +128,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.model)
 
 
-@pytest.fixture
-def quick(quick_client: lb.Client, ip: InteractiveShell) -> Iterator[lb.Client]:
-    """``quick_client`` injected into the magics; notebook variables made by the test are removed."""
+def in_magics(client: lb.Client, ip: InteractiveShell) -> Iterator[lb.Client]:
+    """Use ``client`` in the magics for one test; the notebook variables the test made are removed after."""
     from llamabook import magics
 
     before = set(ip.user_ns)
-    magics.set_client(quick_client)
-    yield quick_client
+    magics.set_client(client)
+    yield client
     magics.set_client(None)
     for name in set(ip.user_ns) - before:
         del ip.user_ns[name]
+
+
+@pytest.fixture
+def quick(quick_client: lb.Client, ip: InteractiveShell) -> Iterator[lb.Client]:
+    """``quick_client`` injected into the magics."""
+    yield from in_magics(quick_client, ip)

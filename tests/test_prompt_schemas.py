@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 import llamabook as lb
 from llamabook import magics
+from conftest import in_magics
 from scripted_engine import ScriptedEngine
 
 TEMPLATE = "Grade this answer: {{answer}}"
@@ -167,13 +168,8 @@ def test_a_template_run_with_a_schema_is_stored_with_it(scored: lb.Client) -> No
 
 @pytest.fixture
 def shell(scored: lb.Client, ip: InteractiveShell) -> Iterator[lb.Client]:
-    """``scored`` in the magics; notebook variables made by the test are removed."""
-    before = set(ip.user_ns)
-    magics.set_client(scored)
-    yield scored
-    magics.set_client(None)
-    for name in set(ip.user_ns) - before:
-        del ip.user_ns[name]
+    """``scored`` in the magics."""
+    yield from in_magics(scored, ip)
 
 
 def run(ip: InteractiveShell, cell: str) -> tuple[BaseException | None, list[dict[str, Any]]]:
