@@ -91,6 +91,9 @@ def start_llama_cpp(workdir: Path, model_path: str, alias: str, api_key: str) ->
         "--host", "127.0.0.1", "--port", str(port),
         "--n_threads", "1", "--n_threads_batch", "1", "--n_ctx", "2048",
         "--api_key", api_key, "--verbose", "False",
+        # its default (True) stops a streaming answer when another request arrives: with concurrent
+        # calls through a Llama Stack / OGX server, the first answers came back empty but "completed"
+        "--interrupt_requests", "False",
     ]  # fmt: skip
     server = _spawn("llama_cpp.server", command, workdir / "llama-cpp.log", f"http://127.0.0.1:{port}")
     server.wait_ready("/v1/models", 90, {"Authorization": f"Bearer {api_key}"})
