@@ -175,6 +175,7 @@ REVIEWED_SQL = {
     ("store/database.py", "statement"),  # a statement of the MIGRATIONS constant
     ("store/prompts.py", "_SELECT"),  # a literal SELECT … JOIN prefix
     ("store/pages.py", "statement"),  # table, tiebreak and columns are the callers' constants; values are bound
+    ("store/runs.py", "marks"),  # "?,?,…": one placeholder per key of a get_many chunk; the keys are bound
 }  # fmt: skip
 SQL_METHODS = {"execute", "executemany", "executescript"}
 
