@@ -181,6 +181,32 @@ class Responses:
         events = ResponseStream(self._backend.stream_response(request), resolved)
         if stream:
             return events
+        return self._finished(events)
+
+    def _pin(self, prompt: Prompt) -> PinnedVersion:
+        """``prompt`` (a version just read from this client's backend) with its default schema, for many calls."""
+        draft = _Resolved(prompt.prompt_id, str(prompt.version), list(prompt.variables), prompt.template, {})
+        return PinnedVersion(draft, self._default_schema(draft))
+
+    def _create_pinned(
+        self, pinned: PinnedVersion, variables: Mapping[str, Any], *, model: str, schema: ResolvedSchema | None = None,
+        **options: Any,
+    ) -> Response:
+        """:meth:`create` (not streamed) of a pinned prompt version: the grid's call.
+
+        The same checks and request as ``create(prompt={"id": …, "version": …}, variables=…)``, without
+        reading the version or its default schema again (versions are immutable).
+        """  # fmt: skip
+        request = self._prepare(
+            options.pop("input", None), model=model, pinned=pinned, variables=variables, schema=schema,
+            describe_images=options.pop("describe_images", False), pdf_to_text=options.pop("pdf_to_text", None),
+            options=options,
+        )  # fmt: skip
+        output = schema or self._output_schema(request, pinned)
+        return self._finished(ResponseStream(self._backend.stream_response(request), output))
+
+    def _finished(self, events: ResponseStream) -> Response:
+        """Consume a (non-streamed) call's events: its response, or its error raised."""
         response = events.until_done()
         if isinstance(events.error, OutputInvalid):
             raise events.error
@@ -214,11 +240,34 @@ class Responses:
         ``schema`` (a pydantic model class or a JSON-schema dict) becomes the request's ``text``
         format, as in :meth:`create`; the schema is checked here, for the model too.
         """
+        return self._prepare(
+            input, model=model, prompt=prompt, variables=variables, template=template, name=name, strict=strict,
+            describe_images=describe_images, pdf_to_text=pdf_to_text, text=text, schema=schema, options=options,
+        )  # fmt: skip
+
+    def _prepare(
+        self,
+        input: str | list[dict[str, Any]] | None,
+        *,
+        model: str | None,
+        options: dict[str, Any],
+        prompt: Any = None,
+        pinned: PinnedVersion | None = None,
+        variables: Mapping[str, Any] | None = None,
+        template: str | None = None,
+        name: str | None = None,
+        strict: bool = True,
+        describe_images: bool = False,
+        pdf_to_text: bool | None = None,
+        text: Mapping[str, Any] | None = None,
+        schema: Any = None,
+    ) -> ResponseRequest:
+        """:meth:`prepare`; with ``pinned``, of that version (``prompt`` None), which is not read again."""
         if template is not None and prompt is not None:
             raise InvalidRequest("Give prompt= (a stored prompt) or template= (a text to store and run), not both")
         if name is not None and template is None:
             raise InvalidRequest("name= names a template= as it is stored; to run a named prompt, pass prompt=name")
-        if input is None and prompt is None and template is None:
+        if input is None and prompt is None and template is None and pinned is None:
             raise InvalidRequest("Give input=, prompt=, template=, or input with one of them")
         _check_options(input, options)
         text_format = output_format(text, schema)
@@ -229,14 +278,16 @@ class Responses:
             self._backend.check_output_schema(output_schema.json_schema, model_id)
         reference = None
         template_text = None
-        if prompt is not None or template is not None:
+        if prompt is not None or template is not None or pinned is not None:
             if template is not None:
                 draft = _Resolved("", None, placeholders(template), template, {})
                 if name is not None:
                     check_name(name)
             else:
-                draft = self._resolve_prompt(prompt)
-                default = self._default_schema(draft) if text is None and schema is None else None
+                draft = pinned.draft if pinned is not None else self._resolve_prompt(prompt)
+                default = None
+                if text is None and schema is None:
+                    default = pinned.default_schema if pinned is not None else self._default_schema(draft)
                 if default is not None:  # the version's own schema, as the call gives none
                     self._backend.check_output_schema(default.json_schema, model_id)
                     text_format = schemas.text_format(default)
@@ -304,13 +355,16 @@ class Responses:
             return None
         return self._prompts.default_schema(f"{draft.prompt_id}@{draft.version}")
 
-    def _output_schema(self, request: ResponseRequest) -> ResolvedSchema | None:
+    def _output_schema(self, request: ResponseRequest, pinned: PinnedVersion | None = None) -> ResolvedSchema | None:
         """The schema a prepared request's output is parsed with: its prompt version's own (with the
         pydantic class it was saved with, when known here) if that is the one sent, else the wire one."""
         sent = request_schema(request.text)
         if sent is None or request.prompt is None:
             return sent
-        default = self._default_schema(_Resolved(request.prompt.id, request.prompt.version, None, None, {}))
+        if pinned is not None:
+            default = pinned.default_schema
+        else:
+            default = self._default_schema(_Resolved(request.prompt.id, request.prompt.version, None, None, {}))
         return default if default is not None and default.json_schema == sent.json_schema else sent
 
     def _read_file(self, file_id: str) -> tuple[bytes, str]:
@@ -358,6 +412,14 @@ class _Resolved:
     declared: list[str] | None  # None: not known here (a prompt passed through by reference)
     template: str | None
     given: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PinnedVersion:
+    """A stored prompt version and its default output schema, resolved once for many calls (a grid's)."""
+
+    draft: _Resolved
+    default_schema: ResolvedSchema | None
 
 
 def _reference_parts(prompt: Any) -> tuple[str | Prompt, Mapping[str, Any]]:
