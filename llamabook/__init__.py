@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ._lazy import lazy_attributes
 from ._presenters import PRESENTERS
 from .errors import (
+    BatchesUnsupported,
     CassetteMiss,
     EngineError,
     EngineUnavailable,
@@ -123,6 +124,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 __all__ = [
     "AsyncClient",
     "AsyncResponseStream",
+    "BatchesUnsupported",
     "CassetteMiss",
     "Client",
     "Comparison",

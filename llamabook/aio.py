@@ -349,13 +349,16 @@ class AsyncClient:
         checks: Mapping[str, Any] | None = None,
         schema: Any = None,
         schema_prefix: str | None = None,
+        executor: str = "threads",
+        path: str | Path | None = None,
+        batch_output: str | Path | Sequence[str | Path] | None = None,
         **options: Any,
     ) -> pandas.DataFrame:
         """:meth:`Client.grid`, awaited on a worker thread (its calls run on its own bounded pool)."""
         return await asyncio.to_thread(
             self.sync.grid, prompt_or_template, rows, versions=versions, models=models, concurrency=concurrency,
             progress=progress, cache=cache, retries=retries, checks=checks, schema=schema,
-            schema_prefix=schema_prefix, **options,
+            schema_prefix=schema_prefix, executor=executor, path=path, batch_output=batch_output, **options,
         )  # fmt: skip
 
     async def aclose(self) -> None:

@@ -134,6 +134,9 @@ class Client:
         checks: Mapping[str, Any] | None = None,
         schema: Any = None,
         schema_prefix: str | None = None,
+        executor: str = "threads",
+        path: str | Path | None = None,
+        batch_output: str | Path | Sequence[str | Path] | None = None,
         **options: Any,
     ) -> pandas.DataFrame:
         """Run a prompt over every row × version × model; one result row each, as a DataFrame.
@@ -163,13 +166,25 @@ class Client:
         ``output_text`` kept, null fields, ``valid`` False). A field named like a grid or row column is
         an :class:`~llamabook.InvalidRequest` before any call, unless ``schema_prefix`` (e.g. ``"x_"``)
         prefixes every field column.
+
+        ``executor`` says where the calls run. ``"threads"`` (the default): here, ``concurrency`` at a
+        time. ``"batch"``: as one job on the server's Batches API (Llama Stack / OGX with batches
+        enabled, or OpenAI): each request is rendered here into the chat messages the server would
+        build, uploaded as JSONL, and the batch is polled with a progress bar; the rows come back with
+        the same columns plus ``batch_id`` and ``custom_id`` (``response_id`` stays null). If the kernel
+        stops while the batch runs, the same call again follows that batch instead of sending a new one.
+        Raises :class:`~llamabook.BatchesUnsupported` before any call where there is no Batches API
+        (the embedded backend). ``"jsonl"``: the same lines are written to ``path`` for another engine
+        (OpenAI's Batch API, ``vllm run-batch``; ``models`` are its names, not checked here) and the rows
+        are ``pending``; the same call with ``batch_output=`` (its output file, or a list with its error
+        file) reads the answers into the frame.
         """
         from .batch import RetryPolicy, run_grid
 
         frame = run_grid(
             self, prompt_or_template, rows, versions=versions, models=models, concurrency=concurrency,
             retry=RetryPolicy(retries=retries), progress=progress, cache=cache, checks=checks, schema=schema,
-            schema_prefix=schema_prefix, **options,
+            schema_prefix=schema_prefix, executor=executor, path=path, batch_output=batch_output, **options,
         )  # fmt: skip
         if self.prices:  # lb.scores(grid) reads them, also after a Parquet round trip
             prices = {model: list(pair) for model, pair in self.prices.items()}

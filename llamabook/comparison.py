@@ -72,6 +72,16 @@ class Cell:
     cut_off: bool
     response_id: str | None
     checks: tuple[CheckMark, ...] = ()
+    #: the batch that ran this call (``grid(executor="batch"/"jsonl")``: no response id), and its line's id
+    batch_id: str | None = None
+    custom_id: str | None = None
+
+    def record(self) -> list[tuple[str, Any]]:
+        """This call's stored result as (name, value) pairs: what a view shows when there is no response to open."""
+        pairs = [("output_text", self.output_text), ("error", self.error), ("cut_off", self.cut_off)]
+        pairs += [("batch_id", self.batch_id), ("custom_id", self.custom_id)]
+        pairs += [(f"check {mark.name}", mark.mark) for mark in self.checks]
+        return [(name, value) for name, value in pairs if value is not None]
 
 
 class Comparison(NotebookRepr):
@@ -196,6 +206,8 @@ def compare(grid: pandas.DataFrame, only_differences: bool = False) -> Compariso
             error=values["error"],
             cut_off=bool(values.get("cut_off")),
             response_id=values["response_id"],
+            batch_id=values.get("batch_id"),
+            custom_id=values.get("custom_id"),
             checks=tuple(
                 CheckMark(name, _check_value(values[column_name]), values.get(f"{column_name}_error"))
                 for name, column_name in checks.items()

@@ -119,6 +119,13 @@ class FileTooLarge(InputError):
         )
 
 
+class BatchesUnsupported(InvalidRequest):
+    """``grid(executor="batch")`` on a backend without a Batches API (the embedded one, or a server without it).
+
+    Raised before anything is uploaded or run.
+    """
+
+
 class NotFound(LlamabookError, LookupError):
     """Base class for an id that matches nothing."""
 
@@ -289,6 +296,7 @@ class CassetteMiss(LlamabookError):
 
 
 __all__ = [
+    "BatchesUnsupported",
     "CassetteMiss",
     "EngineError",
     "EngineUnavailable",

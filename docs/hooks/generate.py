@@ -57,6 +57,9 @@ ADVICE: dict[str, str] = {
     "OutputFormatUnsupported": "Leave `text=` out and check the output yourself (`lb.checks.json_schema`), or use a "
     "model whose inference provider supports `response_format` `json_schema`; a judge falls back to a plain "
     "yes/no answer by itself.",
+    "BatchesUnsupported": "Run the grid with the default `executor=\"threads\"`; or write the requests for another "
+    "engine with `executor=\"jsonl\", path=…`; or enable the server's Batches API (`batches` in its run config's "
+    "`apis`, provider `inline::reference`).",
     "OutputInvalid": "Read `.errors` (field paths) and `.raw`; make the prompt or schema clearer, or the fields "
     "optional. If `.cut_off`, raise `max_output_tokens`. `.response` is the stored response with the raw text.",
     "EngineUnavailable": "Install the missing extra (e.g. `pip install 'llamabook[embedded]'`) or start / "

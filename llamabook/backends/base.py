@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..cassette import Recorder
-from ..types import DeletedObject, File, InputItem, Model, Prompt, Response, StreamEvent
+from ..types import Batch, DeletedObject, File, InputItem, Model, Prompt, Response, StreamEvent
 from ..types.requests import ResponseRequest
 
 if TYPE_CHECKING:
@@ -99,6 +99,15 @@ class PromptCalls:
         self.prompts.delete(prompt_id)
 
 
+class BatchJobs(Protocol):
+    """A server's Batches API: JSONL of requests in, an output and an error file out."""
+
+    def submit(self, jsonl: bytes, filename: str, endpoint: str, metadata: dict[str, str]) -> Batch: ...
+    def retrieve(self, batch_id: str) -> Batch: ...
+    def cancel(self, batch_id: str) -> Batch: ...
+    def content(self, file_id: str) -> bytes: ...
+
+
 class Backend(Protocol):
     """Where prompts, files and responses live."""
 
@@ -165,7 +174,10 @@ class Backend(Protocol):
     def check_output_schema(self, schema: dict[str, Any], model: str) -> None:
         """Raise :class:`~llamabook.InvalidRequest` naming what ``model`` here can't hold its output to in ``schema``."""
         ...
+    def batch_jobs(self) -> BatchJobs:
+        """The server's Batches API; raise :class:`~llamabook.BatchesUnsupported` where there is none."""
+        ...
     def close(self) -> None: ...
 
 
-__all__ = ["Backend", "Capabilities", "PromptCalls", "PromptStoreLike", "ResponseRequest", "SERVER_NAMES", "ServerInfo"]
+__all__ = ["Backend", "BatchJobs", "Capabilities", "PromptCalls", "PromptStoreLike", "ResponseRequest", "SERVER_NAMES", "ServerInfo"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from .batches import GridBatch, GridBatchStore
 from .blobs import BlobStore, sha256_hex
 from .database import Database
 from .files import FileStore
@@ -48,6 +49,10 @@ class Store:
     def runs(self) -> RunLog:
         return RunLog(self.db)
 
+    @cached_property
+    def batches(self) -> GridBatchStore:
+        return GridBatchStore(self.db)
+
     def names(self, scope: str) -> NameStore:
         """The prompt names of one backend ("local", or a server's base URL)."""
         return NameStore(self.db, scope)
@@ -70,6 +75,8 @@ class Store:
 
 __all__ = [
     "Database",
+    "GridBatch",
+    "GridBatchStore",
     "LabelStore",
     "NameStore",
     "PromptSchemaStore",

@@ -131,4 +131,20 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (scope, prompt_id, version)
     );
     """,
+    # 9: a grid's requests sent as one batch (a server's Batches API) or written as JSONL for another engine
+    """
+    CREATE TABLE grid_batches (
+        plan_key TEXT PRIMARY KEY,
+        scope TEXT NOT NULL,
+        executor TEXT NOT NULL,
+        batch_id TEXT,
+        input_file_id TEXT,
+        path TEXT,
+        requests INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        merged_at REAL
+    );
+    CREATE INDEX grid_batches_batch ON grid_batches(batch_id);
+    """,
 ]

@@ -1,6 +1,7 @@
 """Pydantic models of the wire objects (no I/O)."""
 
 from .base import ObjectList, WireModel
+from .batches import FINISHED_BATCH_STATUSES, Batch, BatchCounts
 from .events import (
     STREAM_EVENT_ADAPTER,
     TERMINAL_EVENTS,
@@ -32,6 +33,9 @@ from .responses import (
 from .variables import VARIABLE_ADAPTER, InputFile, InputImage, InputText, PromptReference, Variable
 
 __all__ = [
+    "FINISHED_BATCH_STATUSES",
+    "Batch",
+    "BatchCounts",
     "LLAMA_STACK_PURPOSES",
     "OPENAI_PURPOSES",
     "PURPOSES",

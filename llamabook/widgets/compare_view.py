@@ -43,7 +43,7 @@ class CompareView(widgets.VBox):
         #: The open buttons of the cells shown, by (row, column).
         self.open_buttons: dict[tuple[int, Column], widgets.Button] = {}
         #: The view of the last opened response.
-        self.view: ResponseView | None = None
+        self.view: widgets.Widget | None = None
         #: The (row, column) whose response is shown.
         self.opened: tuple[int, Column] | None = None
         self.error = ErrorArea()
@@ -72,10 +72,16 @@ class CompareView(widgets.VBox):
         cell = self.comparison.cell(row, pair)
         if cell is None:
             raise InvalidRequest(f"No call for row {row!r} in {label}: the rows are {self.comparison.rows}")
+        heading = widgets.HTML(views.text_cell(f"row {row} · {label}"))
+        if cell.custom_id and not cell.response_id:  # a batch's answer has no Responses id: its stored result
+            note = "a batch's answer (no Responses id): shown from its stored result"
+            self.view = styled(widgets.HTML(views.record_html(cell.record(), status=cell.status, note=note)), "llamabook-run-record")
+            replace_children(self.detail, [heading, self.view])
+            self.opened = (row, pair)
+            return
         if not cell.response_id:
             raise InvalidRequest(f"Row {row} in {label} made no response ({cell.error or 'no error recorded'})")
         self.view = ResponseView(self.client.responses.retrieve(cell.response_id), client=self.client)
-        heading = widgets.HTML(views.text_cell(f"row {row} · {label}"))
         replace_children(self.detail, [heading, self.view])
         self.opened = (row, pair)
 
@@ -117,7 +123,7 @@ class CompareView(widgets.VBox):
         assert self.comparison is not None
         cell = self.comparison.cell(row, column)
         parts: list[widgets.Widget] = [widgets.HTML(views.compare_cell_html(cell))]
-        if cell is not None and cell.response_id:
+        if cell is not None and (cell.response_id or cell.custom_id):
             button = styled(
                 widgets.Button(
                     description="open", tooltip="open this call's response", layout=widgets.Layout(width="auto")

@@ -164,7 +164,10 @@ class RunsTable(widgets.VBox):
             self.view = ResponseView(self.client.responses.retrieve(str(response_id)), client=self.client)
             shown: widgets.Widget = self.view
         else:
-            note = "pass client= to open its response" if response_id else "this call made no response"
+            if record.get("custom_id") and not response_id:  # a batch's answer: no Responses id to open
+                note = "a batch's answer (no Responses id): shown from its stored result"
+            else:
+                note = "pass client= to open its response" if response_id else "this call made no response"
             # The row's own columns always (an empty one is often why the call failed), the rest when set.
             rows = [
                 (name, "(empty)" if value is None and name in self.own_columns else value)

@@ -34,6 +34,7 @@ from ...types import (
 from ...types.files import MAX_FILE_BYTES
 from ...types.requests import ResponseRequest
 from ..base import Capabilities, PromptCalls, ServerInfo
+from .batches import ServerBatches
 from .prompts import ServerPrompts
 from .requests import client_rendered_body, expected_messages, request_body
 from .streams import StreamReader
@@ -79,6 +80,7 @@ class HttpBackend(PromptCalls):
         if prompts != "auto":  # chosen now; "auto" asks the server once, on first use (no request at start)
             self._prompts = self._choose_prompts(prompts)
         self._streams = StreamReader(self.base_url, self._model_accepts, self._keep)
+        self._batches = ServerBatches(self._transport, self.upload_file, lambda: str(self.server_info()))
         self.use_cassette(cassette)
 
     @property
@@ -101,6 +103,11 @@ class HttpBackend(PromptCalls):
     def sdk(self) -> Any:
         """The openai SDK client this backend sends with."""
         return self._transport.sdk()
+
+    def batch_jobs(self) -> ServerBatches:
+        """The server's Batches API; :class:`~llamabook.BatchesUnsupported` if it has none."""
+        self._batches.check()
+        return self._batches
 
     def server_info(self) -> ServerInfo:
         """OGX (a 1.x version), Llama Stack (0.x) or another OpenAI-compatible server (no ``/v1/version``).

@@ -12,7 +12,7 @@ from ...cassette import Recorder
 from ...engines.base import Engine, Generation, GenerationOptions
 from ...engines.embedded import EmbeddedEngine, check_grammar_schema
 from ...engines.recorded import RecordedEngine
-from ...errors import FileTooLarge, InvalidRequest, ModelNotFound
+from ...errors import BatchesUnsupported, FileTooLarge, InvalidRequest, ModelNotFound
 from ...types.files import MAX_FILE_BYTES
 from ...media import MediaOptions, adapt_messages, redact_inline_data
 from ...rendering import RenderedPrompt, build_messages, render_prompt
@@ -297,6 +297,14 @@ class LocalBackend(PromptCalls):
 
     def delete_response(self, response_id: str) -> DeletedObject:
         return self.responses.delete(response_id)
+
+    def batch_jobs(self) -> Any:
+        """None here: the embedded backend runs every call in this process."""
+        raise BatchesUnsupported(
+            "The embedded backend has no Batches API: its model runs in this kernel. Run the grid with "
+            "executor='threads' (the default; it spreads calls over the model's contexts), or write the requests "
+            "for another engine with executor='jsonl', path='requests.jsonl'."
+        )
 
     def close(self) -> None:
         self.store.close()
