@@ -227,7 +227,7 @@ class _Runner:
         self._writes: list[tuple[Task, DeferredWrites]] = []
 
     def run(self, tasks: list[Task], concurrency: int, progress: bool, done: int) -> None:
-        bar = _progress_bar(len(tasks) + done, done) if progress else None
+        bar = server_batches.progress_bar(len(tasks) + done, done, "llamabook grid") if progress else None
         todo = deque(tasks)
 
         def worker() -> None:
@@ -577,14 +577,6 @@ def _fingerprint(name: str, value: Any) -> Any:
     if item.variable is not None:
         return item.variable.model_dump(mode="json")
     return {"sha256": hashlib.sha256(item.data or b"").hexdigest(), "kind": item.kind}
-
-
-def _progress_bar(total: int, done: int) -> Any:
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, initial=done, desc="llamabook grid", unit="call")
 
 
 def _frame(
