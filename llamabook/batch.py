@@ -13,7 +13,11 @@
   (:mod:`llamabook.server_batches`); only the checks then run here.
 * Rate limits and server errors (429, 5xx, timeouts, unreachable servers) are retried with
   exponential backoff, honouring Retry-After; a call that still fails becomes a row with its
-  error, never a lost grid. Ctrl-C (KeyboardInterrupt) returns the rows finished so far.
+  error, never a lost grid.
+* Ctrl-C (KeyboardInterrupt) starts no new call, waits for the calls in flight and keeps them
+  (their rows land in the run log), and returns the rows finished so far; the rest are
+  ``cancelled``. A second Ctrl-C drops the calls still in flight instead: nothing of theirs is
+  written, then or later. Running the same grid again makes only the calls that are missing.
 * ``checks=`` (``llamabook.checks``) run on each successful result inside the worker, so judges
   run concurrently too. The run log keeps a judge's verdict (keyed by the question asked, the
   answer and the judge model); on a cached row the other checks are computed again (they cost
@@ -27,11 +31,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
+import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -225,6 +230,10 @@ class _Runner:
         store = client.backend.store
         self._db = store.db if store is not None else None
         self._writes: list[tuple[Task, DeferredWrites]] = []
+        # A finished call lands (its result on the task, its rows handed to the writer) under this
+        # lock, unless the grid has dropped the calls in flight (a second Ctrl-C): then nothing of it.
+        self._landing = threading.Lock()
+        self._dropped = False
 
     def run(self, tasks: list[Task], concurrency: int, progress: bool, done: int) -> None:
         bar = server_batches.progress_bar(len(tasks) + done, done, "llamabook grid") if progress else None
@@ -238,20 +247,11 @@ class _Runner:
                     task = todo.popleft()
                 except IndexError:
                     return
-                if task.result:
-                    self.recheck(task)
-                elif self._db is None:
-                    self.call(task)
-                else:
-                    if older is not None:
-                        older.wait()  # at most one finished call per worker not yet committed
-                    with self._db.deferred() as writes:
-                        self.call(task)
-                    self._writes.append((task, writes))
-                    older, last = last, writes
-                task.finished = True
+                if older is not None:
+                    older.wait()  # at most one finished call per worker not yet committed
+                older, last = last, self.attempt(task)
 
-        # Daemon threads: after Ctrl-C the kernel gets control back while calls in flight finish.
+        # Daemon threads: a call dropped by a second Ctrl-C may still be running as the kernel goes on.
         workers = [
             threading.Thread(target=worker, name=f"llamabook-grid-{number}", daemon=True)
             for number in range(min(concurrency, max(1, len(tasks))))
@@ -272,8 +272,12 @@ class _Runner:
             if bar is not None:
                 bar.update(sum(1 for task in tasks if task.finished) - shown)
         except KeyboardInterrupt:
-            # Keep what finished; calls in flight still land in the run log for the next run.
-            self.stopping.set()
+            self.stopping.set()  # no new call
+            try:
+                self._wait_in_flight(workers)  # their rows land: the next run needn't repeat them
+            except KeyboardInterrupt:
+                with self._landing:
+                    self._dropped = True  # from now on nothing of theirs is written
             for task in tasks:
                 if not task.result:
                     task.result = {"status": "cancelled", "error": "interrupted before this call finished"}
@@ -282,6 +286,60 @@ class _Runner:
             self.flush()
             if bar is not None:
                 bar.close()
+
+    @staticmethod
+    def _wait_in_flight(workers: list[threading.Thread]) -> None:
+        busy = sum(thread.is_alive() for thread in workers)
+        if busy:
+            print(
+                f"llamabook: grid interrupted; finishing the {busy} call(s) in flight so they are kept "
+                "(Ctrl-C again to drop them)",
+                file=sys.stderr,
+            )
+        for thread in workers:
+            while thread.is_alive():
+                thread.join(timeout=0.1)
+
+    def attempt(self, task: Task) -> DeferredWrites | None:
+        """Run one cell (a call, or the checks of a logged row) on a copy, then land it whole or not at all.
+
+        Landing sets the task's result and checks and hands the call's rows (its response, its
+        run-log row, a judge's response) to the home's writer. A call the grid dropped meanwhile
+        lands nothing: its rows are discarded, the task keeps no result.
+        """
+        work = dataclasses.replace(task)
+        if self._db is None:
+            self.step(work)
+            with self._landing:
+                if not self._dropped:
+                    self._land(task, work, None)
+            return None
+        held = False
+        try:
+            with self._db.deferred() as writes:
+                self.step(work)
+                self._landing.acquire()
+                held = True
+                if self._dropped:
+                    writes.discard()
+            if not self._dropped:
+                self._land(task, work, writes)
+        finally:
+            if held:
+                self._landing.release()
+        return writes
+
+    def step(self, task: Task) -> None:
+        if task.result:
+            self.recheck(task)
+        else:
+            self.call(task)
+
+    def _land(self, task: Task, work: Task, writes: DeferredWrites | None) -> None:
+        task.result, task.checks = work.result, work.checks
+        if writes is not None:
+            self._writes.append((task, writes))
+        task.finished = True
 
     def flush(self) -> None:
         """Wait for the calls' rows to be committed; a call whose rows could not be stored fails, as it would inline."""
@@ -322,7 +380,8 @@ class _Runner:
                 return
             except EngineError as exc:
                 if exc.retryable and attempts <= self.retry.retries:
-                    time.sleep(self.retry.delay(attempts - 1, exc))
+                    if self.stopping.wait(self.retry.delay(attempts - 1, exc)):
+                        return  # interrupted while backing off: this cell is cancelled
                     continue
                 failed = getattr(exc, "response", None)
                 task.result = _failure(exc, attempts, failed.id if failed is not None else None)
@@ -398,7 +457,8 @@ def _records(rows: Any) -> list[dict[str, Any]]:
     records = list(rows)
     if not all(isinstance(r, Mapping) for r in records):
         raise InvalidRequest("rows must be a DataFrame or a list of dicts (one dict of variables per row)")
-    return [dict(r) for r in records]
+    # A missing value is missing whatever its form (None, NaN, pd.NA, NaT), as in a DataFrame.
+    return [{k: none_if_missing(v) for k, v in r.items()} for r in records]
 
 
 def _plain_records(frame: Any) -> list[dict[str, Any]] | None:

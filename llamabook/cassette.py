@@ -77,7 +77,8 @@ class Cassette:
         self.path = path
         self._lock = threading.Lock()
         self._queues: dict[str, _Queue] = {}
-        self._secrets: set[str] = set()
+        #: replaced whole (never changed in place), so scrub() can read it while add_secrets() runs
+        self._secrets: frozenset[str] = frozenset()
         self._rewritten = False
         self.stats = CassetteStats()
         self._load()
@@ -162,8 +163,9 @@ class Cassette:
     # ---- secrets -------------------------------------------------------------------------
     def add_secrets(self, secrets: Iterable[str | None]) -> None:
         """Strings that must never be written (an API key); scrubbed from every line."""
+        added = {s for s in secrets if s and len(s) >= 4 and s != "none"}
         with self._lock:
-            self._secrets.update(s for s in secrets if s and len(s) >= 4 and s != "none")
+            self._secrets = self._secrets | added
 
     def scrub(self, text: str) -> str:
         for secret in self._secrets:

@@ -15,9 +15,11 @@ Stable columns, in this order:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._lazy import load
 from .types import File, LabelMove, Model, Prompt, Response, WireModel
 
 if TYPE_CHECKING:
@@ -66,10 +68,19 @@ def to_pandas(items: Sequence[WireModel], kind: type | None = None) -> pandas.Da
 
 
 def none_if_missing(value: Any) -> Any:
-    """A DataFrame cell as a Python value: None for a missing one (NaN, NA, NaT), else the value itself."""
-    try:
-        import pandas as pd
+    """A cell as a Python value: None for a missing one (None, NaN, ``pd.NA``, ``NaT``), else the value itself.
 
+    Works without pandas (a float NaN is missing); pandas is not imported here: a ``pd.NA`` or
+    ``NaT`` can only exist once something else has imported it.
+    """
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):  # numpy's float64 too
+        return None if value != value else value
+    if "pandas" not in sys.modules:
+        return value
+    pd = load("pandas")  # waits, should another thread be importing it right now
+    try:
         return None if pd.api.types.is_scalar(value) and pd.isna(value) else value
     except (TypeError, ValueError):
         return value

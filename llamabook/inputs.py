@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from ._lazy import load
 from .errors import FileTooLarge, InvalidVariable
 from .media import sniff_mime
 from .types import VARIABLE_ADAPTER, File, InputFile, InputImage, InputText, Variable
@@ -123,8 +124,7 @@ def _from_bytes(name: str, data: bytes, filename: str | None, *, source: str, ma
 
 def check_image(name: str, data: bytes, filename: str) -> None:
     """Decode an image once, so a truncated, corrupt or decompression-bomb image fails before upload."""
-    from PIL import Image
-
+    Image = load("PIL.Image")
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._lazy import load
 from .errors import InvalidVariable, UnsupportedInput
 
 #: Reads a stored file: returns (content, filename).
@@ -80,9 +81,7 @@ def describe_image(blob: MediaBlob) -> str:
 
 def image_size(data: bytes) -> tuple[int, int] | None:
     try:
-        from PIL import Image
-
-        with Image.open(io.BytesIO(data)) as image:
+        with load("PIL.Image").open(io.BytesIO(data)) as image:
             return image.size
     except Exception:  # not an image Pillow can read: describe without dimensions
         return None
@@ -113,10 +112,8 @@ def pdf_text(data: bytes) -> tuple[str, int]:
 
 
 def _extract_pdf_text(data: bytes) -> tuple[str, int]:
-    from pypdf import PdfReader
-
     try:
-        reader = PdfReader(io.BytesIO(data))
+        reader = load("pypdf").PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise InvalidVariable("The PDF is encrypted (password-protected): decrypt it first, e.g. with pypdf")
         pages = [page.extract_text() or "" for page in reader.pages]

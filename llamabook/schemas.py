@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._lazy import load
 from .errors import InvalidRequest
 
 
@@ -32,12 +33,11 @@ def validate(instance: Any, schema: Mapping[str, Any]) -> list[str]:
     a field in it), e.g. ``"$.age: 'ten' is not of type 'integer'"``. An invalid schema, or one whose
     ``$ref`` points nowhere, raises :class:`~llamabook.InvalidRequest`.
     """
-    from referencing.exceptions import Unresolvable
-
     validator = _validator(_as_json(schema))
+    unresolvable = load("referencing.exceptions").Unresolvable
     try:
         errors = list(validator.iter_errors(instance))
-    except Unresolvable as exc:
+    except unresolvable as exc:
         raise InvalidRequest(f"The JSON Schema has a $ref that cannot be resolved within it: {exc}") from None
     errors.sort(key=lambda error: (len(error.absolute_path), error.json_path, error.message))  # the top first
     return [f"{error.json_path}: {error.message}" for error in errors]
@@ -106,11 +106,10 @@ def parse(text: str, resolved: ResolvedSchema) -> tuple[Any, list[str]]:
         return None, errors
     if resolved.model is None:
         return value, []
-    from pydantic import ValidationError
-
+    invalid = load("pydantic").ValidationError
     try:
         return resolved.model.model_validate(value), []  # type: ignore[attr-defined]
-    except ValidationError as exc:  # e.g. a validator in the model the JSON Schema can't say
+    except invalid as exc:  # e.g. a validator in the model the JSON Schema can't say
         return None, [_pydantic_error(error) for error in exc.errors()]
 
 
@@ -122,11 +121,10 @@ def _is_pydantic_model(cls: type) -> bool:
 
 
 def _model_schema(model: type) -> dict[str, Any]:
-    from pydantic.errors import PydanticUserError
-
+    user_error = load("pydantic.errors").PydanticUserError
     try:
         json_schema = model.model_json_schema()  # type: ignore[attr-defined]
-    except PydanticUserError as exc:
+    except user_error as exc:
         raise InvalidRequest(
             f"The pydantic model {model.__name__} can't produce a JSON Schema: {exc.message}. "
             "Give its fields JSON types (str, int, float, bool, lists, nested models, enums, Literal)."
@@ -154,18 +152,17 @@ def _as_json(schema: Any) -> str:
 @functools.lru_cache(maxsize=64)
 def _validator(schema_json: str) -> Any:
     """A validator for the schema (JSON text: the cache key), checked against its draft's meta-schema once."""
-    from jsonschema.exceptions import SchemaError
-    from jsonschema.validators import Draft202012Validator, validator_for
-
+    validators = load("jsonschema.validators")
     schema = json.loads(schema_json)
-    cls = validator_for(schema, default=None) if "$schema" in schema else Draft202012Validator
+    cls = validators.validator_for(schema, default=None) if "$schema" in schema else validators.Draft202012Validator
     if cls is None:
         raise InvalidRequest(
             f"The JSON Schema names an unknown $schema {schema.get('$schema')!r}; leave it out (draft 2020-12) "
             "or use a draft's URI such as 'https://json-schema.org/draft/2020-12/schema'"
         )
+    schema_error = load("jsonschema.exceptions").SchemaError
     try:
         cls.check_schema(schema)
-    except SchemaError as exc:
+    except schema_error as exc:
         raise InvalidRequest(f"Not a valid JSON Schema: at {exc.json_path}: {exc.message}") from None
     return cls(schema, format_checker=cls.FORMAT_CHECKER)

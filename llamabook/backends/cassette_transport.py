@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import importlib
 import json
 import re
 import threading
@@ -29,6 +28,7 @@ from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
+from .._lazy import load
 from ..cassette import Recorder, summarize
 from ..error_translation import CASSETTE_MISS_HEADER as MISS_HEADER
 
@@ -37,18 +37,15 @@ _ID = re.compile(r"^[A-Za-z]+[-_][A-Za-z0-9_-]{6,}$")
 
 def httpx_module() -> Any:
     """The httpx flavour the installed ``openai`` SDK is built on (``httpx`` or ``httpx2``)."""
-    import openai
-
+    openai = load("openai")
     base = next(c for c in openai.DefaultHttpxClient.__mro__[1:] if c.__name__ == "Client")
-    return importlib.import_module(base.__module__.split(".")[0])
+    return load(base.__module__.split(".")[0])
 
 
 def recording_http_client(recorder: Recorder, **client_options: Any) -> Any:
     """An SDK HTTP client (``openai.DefaultHttpxClient``) whose transport is the cassette."""
-    import openai
-
     httpx = httpx_module()
-    return openai.DefaultHttpxClient(transport=CassetteTransport(recorder, httpx.HTTPTransport()), **client_options)
+    return load("openai").DefaultHttpxClient(transport=CassetteTransport(recorder, httpx.HTTPTransport()), **client_options)
 
 
 class CassetteTransport:

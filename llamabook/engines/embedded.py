@@ -9,6 +9,7 @@ the options constrains decoding with a llama.cpp grammar made from it.
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib.metadata as metadata
 import json
 import os
@@ -18,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+from .._lazy import load
 from ..errors import EngineError, EngineUnavailable, InvalidRequest
 from ..types.models import Model
 from .base import Generation, GenerationOptions
@@ -109,20 +111,51 @@ class _ContextPool:
 
     def _load(self) -> Any:
         try:
-            from llama_cpp import Llama
-        except ImportError:
+            llama_cpp = load("llama_cpp")
+        except ModuleNotFoundError:
             raise EngineUnavailable(f"The embedded model needs llama-cpp-python: {INSTALL_HINT}") from None
         path, n_ctx, n_threads = self.key
-        return Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=0, verbose=False, logits_all=False)
+        return llama_cpp.Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=0, verbose=False, logits_all=False)
 
     def first(self) -> Any:
-        """The first context (loaded on first use): for what needs a model but generates nothing."""
+        """A loaded context (the first is loaded on first use): for what needs a model but generates nothing.
+
+        The model loads outside the pool's lock, so calls returning their contexts meanwhile don't wait.
+        """
         with self._ready:
-            if not self.contexts:
-                context = self._load()
+            while True:
+                loaded = next((c for c in self.contexts if c is not None), None)
+                if loaded is not None:
+                    return loaded
+                if not self.contexts:
+                    self.contexts.append(None)  # this thread loads it; others wait for it
+                    break
+                self._ready.wait()  # another thread is loading the first context
+        context = self._placed(self._load_or_withdraw())
+        with self._ready:
+            self._idle.append(context)
+            self._ready.notify_all()
+        return context
+
+    def _load_or_withdraw(self) -> Any:
+        """Load a context for a place held (a None in ``contexts``); on failure give the place back."""
+        try:
+            return self._load()
+        except BaseException:
+            with self._ready:
+                self.contexts.remove(None)
+                self._ready.notify_all()
+            raise
+
+    def _placed(self, context: Any) -> Any:
+        """Put a loaded context in the place held for it and wake the threads waiting for one."""
+        with self._ready:
+            if None in self.contexts:
+                self.contexts[self.contexts.index(None)] = context
+            else:  # the pool was closed meanwhile (at exit)
                 self.contexts.append(context)
-                self._idle.append(context)
-            return self.contexts[0]
+            self._ready.notify_all()
+        return context
 
     @contextmanager
     def borrow(self) -> Iterator[Any]:
@@ -133,15 +166,7 @@ class _ContextPool:
             if grow:
                 self.contexts.append(None)  # a place held while it loads, outside the lock
         if grow:
-            try:
-                context = self._load()
-            except BaseException:
-                with self._ready:
-                    self.contexts.remove(None)
-                    self._ready.notify()
-                raise
-            with self._ready:
-                self.contexts[self.contexts.index(None)] = context
+            context = self._placed(self._load_or_withdraw())
         else:
             with self._ready:
                 context = self._idle.pop()
@@ -153,11 +178,12 @@ class _ContextPool:
                 self._ready.notify()
 
     def close(self) -> None:
-        for context in self.contexts:
-            if context is not None:
+        """Free the idle contexts; one still generating (a daemon thread at exit) is left to the process's end."""
+        with self._ready:
+            for context in self._idle:
                 context.close()
-        self.contexts.clear()
-        self._idle.clear()
+            self.contexts.clear()
+            self._idle.clear()
 
 
 #: Keywords that only describe (the converter ignores them, and so may we).
@@ -170,7 +196,7 @@ _GRAMMAR_FORMATS = ("date", "time", "date-time", "uuid", "uuid1", "uuid2", "uuid
 _TYPES = ("string", "number", "integer", "boolean", "null", "array", "object")
 
 
-def grammar_limits(schema: dict[str, Any]) -> list[str]:
+def grammar_limits(schema: dict[str, Any], *, converter: bool = True) -> list[str]:
     """What in ``schema`` llama.cpp's grammar converter (llama-cpp-python 0.3.36) can't hold output to.
 
     One line per problem, naming the keyword and where it is (a JSON pointer such as
@@ -183,17 +209,27 @@ def grammar_limits(schema: dict[str, Any]) -> list[str]:
     to ``$ref``, ``anyOf``/``oneOf`` or a list of types; it fails on a schema with no ``type`` that is
     not an object shape (pydantic's ``Any``), a boolean schema, a ``$ref`` that is not local
     (``#/...``), and a ``pattern`` that is not anchored ``^...$`` or uses lookarounds.
+
+    ``converter=False`` leaves out what needs llama-cpp-python's converter itself (a pattern's
+    syntax, and the converter's own refusal as a safety net): for a replay, which never imports it.
+    Computed once per schema.
     """
+    return list(_limits(json.dumps(schema, sort_keys=True), converter))
+
+
+@functools.lru_cache(maxsize=256)
+def _limits(schema_json: str, converter: bool) -> tuple[str, ...]:
+    schema = json.loads(schema_json)
     problems: list[str] = []
-    _walk(schema, schema, "#", problems, set(), _checked_formats())
-    if not problems:
+    _walk(schema, schema, "#", problems, set(), _checked_formats(), converter)
+    if not problems and converter:
         problems.extend(_converter_failure(schema))
-    return problems
+    return tuple(problems)
 
 
-def check_grammar_schema(schema: dict[str, Any]) -> None:
+def check_grammar_schema(schema: dict[str, Any], *, converter: bool = True) -> None:
     """Raise :class:`InvalidRequest` naming what :func:`grammar_limits` finds, before anything is generated."""
-    problems = grammar_limits(schema)
+    problems = grammar_limits(schema, converter=converter)
     if problems:
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise InvalidRequest(
@@ -205,13 +241,16 @@ def check_grammar_schema(schema: dict[str, Any]) -> None:
 
 def _checked_formats() -> frozenset[str]:
     try:
-        from jsonschema import Draft202012Validator
-    except ImportError:  # pragma: no cover - nothing checks formats, so none can fail
+        validators = load("jsonschema.validators")
+    except ModuleNotFoundError:  # pragma: no cover - nothing checks formats, so none can fail
         return frozenset()
-    return frozenset(Draft202012Validator.FORMAT_CHECKER.checkers)
+    return frozenset(validators.Draft202012Validator.FORMAT_CHECKER.checkers)
 
 
-def _walk(node: Any, root: dict[str, Any], where: str, problems: list[str], seen: set[str], formats: frozenset[str]) -> None:
+def _walk(
+    node: Any, root: dict[str, Any], where: str, problems: list[str], seen: set[str], formats: frozenset[str],
+    converter: bool = True,
+) -> None:
     """Follow the branch llama.cpp's ``SchemaConverter.visit`` takes for ``node``; note what it drops."""
     if not isinstance(node, dict):
         problems.append(f"a boolean schema ({json.dumps(node)}) at {where}: write it as a schema dict")
@@ -224,7 +263,7 @@ def _walk(node: Any, root: dict[str, Any], where: str, problems: list[str], seen
             problems.append(f"{key!r} at {where} ({why})")
 
     def walk(child: Any, at: str) -> None:
-        _walk(child, root, at, problems, seen, formats)
+        _walk(child, root, at, problems, seen, formats, converter)
 
     kind = node.get("type")
     fmt = node.get("format")
@@ -271,7 +310,7 @@ def _walk(node: Any, root: dict[str, Any], where: str, problems: list[str], seen
     elif kind in (None, "object") and "allOf" in node:
         unhonoured({"type", "allOf"}, "ignored next to allOf")
         for i, part in enumerate(node["allOf"]):
-            _walk_all_of_part(part, root, f"{where}/allOf/{i}", problems, seen, formats)
+            _walk_all_of_part(part, root, f"{where}/allOf/{i}", problems, seen, formats, converter)
     elif kind in (None, "array") and ("items" in node or "prefixItems" in node):
         items = node.get("items") or node.get("prefixItems")
         if isinstance(items, list):  # a tuple: exactly these items
@@ -289,7 +328,7 @@ def _walk(node: Any, root: dict[str, Any], where: str, problems: list[str], seen
             walk(items, f"{where}/items")
     elif kind in (None, "string") and "pattern" in node:
         unhonoured({"type", "pattern"}, "ignored next to pattern")
-        problems.extend(_pattern_failure(node["pattern"], where))
+        problems.extend(_pattern_failure(node["pattern"], where, converter))
     elif kind in (None, "string") and isinstance(fmt, str) and fmt in _GRAMMAR_FORMATS:
         unhonoured({"type", "format"}, f"ignored next to format {fmt!r}")
     elif kind == "string" and ("minLength" in node or "maxLength" in node):
@@ -303,12 +342,13 @@ def _walk(node: Any, root: dict[str, Any], where: str, problems: list[str], seen
 
 
 def _walk_all_of_part(
-    part: Any, root: dict[str, Any], where: str, problems: list[str], seen: set[str], formats: frozenset[str]
+    part: Any, root: dict[str, Any], where: str, problems: list[str], seen: set[str], formats: frozenset[str],
+    converter: bool,
 ) -> None:
     """An ``allOf`` part: the converter merges the ``properties`` of each (or of each ``anyOf`` choice)."""
     if isinstance(part, dict) and "anyOf" in part:
         for i, choice in enumerate(part["anyOf"]):
-            _walk_all_of_part(choice, root, f"{where}/anyOf/{i}", problems, seen, formats)
+            _walk_all_of_part(choice, root, f"{where}/anyOf/{i}", problems, seen, formats, converter)
         return
     if isinstance(part, dict) and isinstance(part.get("$ref"), str) and part["$ref"].startswith("#/"):
         target: Any = root
@@ -321,18 +361,20 @@ def _walk_all_of_part(
     extra = sorted(set(part) - {"type", "properties", "required"} - _ANNOTATIONS)
     problems.extend(f"{key!r} at {where} (ignored in an allOf part)" for key in extra)
     for name, sub in part["properties"].items():
-        _walk(sub, root, f"{where}/properties/{name}", problems, seen, formats)
+        _walk(sub, root, f"{where}/properties/{name}", problems, seen, formats, converter)
 
 
-def _pattern_failure(pattern: Any, where: str) -> list[str]:
+def _pattern_failure(pattern: Any, where: str, converter: bool) -> list[str]:
     if not isinstance(pattern, str) or not (pattern.startswith("^") and pattern.endswith("$")):
         return [f"the pattern {pattern!r} at {where} (the grammar needs it anchored: '^...$')"]
-    try:
-        from llama_cpp.llama_grammar import json_schema_to_gbnf
-    except ImportError:  # pragma: no cover - the embedded engine can't run anyway
+    if not converter:
         return []
     try:
-        json_schema_to_gbnf(json.dumps({"type": "string", "pattern": pattern}))
+        grammars = load("llama_cpp.llama_grammar")
+    except ModuleNotFoundError:  # pragma: no cover - the embedded engine can't run anyway
+        return []
+    try:
+        grammars.json_schema_to_gbnf(json.dumps({"type": "string", "pattern": pattern}))
     except Exception as exc:  # noqa: BLE001 - the converter asserts on syntax it lacks
         return [f"the pattern {pattern!r} at {where} ({exc or type(exc).__name__})"]
     return []
@@ -341,11 +383,11 @@ def _pattern_failure(pattern: Any, where: str) -> list[str]:
 def _converter_failure(schema: dict[str, Any]) -> list[str]:
     """The converter's own error for a schema the walk let through (a safety net)."""
     try:
-        from llama_cpp.llama_grammar import json_schema_to_gbnf
-    except ImportError:  # pragma: no cover
+        grammars = load("llama_cpp.llama_grammar")
+    except ModuleNotFoundError:  # pragma: no cover
         return []
     try:
-        json_schema_to_gbnf(json.dumps(schema))
+        grammars.json_schema_to_gbnf(json.dumps(schema))
     except Exception as exc:  # noqa: BLE001
         return [f"this schema ({type(exc).__name__}: {exc})"]
     return []
@@ -385,11 +427,11 @@ def json_chars_only(gbnf: str) -> str:
 
 
 def _build_grammar(llm: Any, schema_text: str) -> Any:
-    import llama_cpp
-    from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
-
+    llama_cpp = load("llama_cpp")
+    grammars = load("llama_cpp.llama_grammar")
     try:
-        grammar = LlamaGrammar.from_string(json_chars_only(json_schema_to_gbnf(schema_text)), verbose=False)
+        gbnf = json_chars_only(grammars.json_schema_to_gbnf(schema_text))
+        grammar = grammars.LlamaGrammar.from_string(gbnf, verbose=False)
     except Exception as exc:  # the converter asserts (e.g. "Unrecognized schema") or fails on odd shapes
         raise InvalidRequest(
             f"{MODEL_ID} cannot constrain its output to this JSON Schema ({type(exc).__name__}: {exc}). "

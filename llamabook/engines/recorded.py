@@ -10,6 +10,7 @@ the model (``llama_cpp`` is not even imported).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
@@ -28,12 +29,17 @@ class RecordedEngine:
         self.recorder = recorder
         self.name = inner.name
         self._models: list[Model] | None = None
+        self._models_lock = threading.Lock()  # the listing is played (or recorded) once, not once per thread
 
     def __repr__(self) -> str:
         return f"RecordedEngine({self.inner!r}, {self.recorder.describe()})"
 
     def models(self) -> list[Model]:
         """The inner engine's models, recorded once per cassette (replayed, they need no server)."""
+        with self._models_lock:
+            return list(self._listed())
+
+    def _listed(self) -> list[Model]:
         if self._models is None:
             material = {"engine": self.name}
             recorded = self.recorder.play("models", material, repeatable=True)
@@ -45,7 +51,7 @@ class RecordedEngine:
                 if self.recorder.mode != "none":
                     listed = {"models": [m.model_dump(mode="json") for m in self._models]}
                     self.recorder.record("models", material, material, listed)
-        return list(self._models)
+        return self._models
 
     def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
         material = {"engine": self.name, "model": model, "messages": messages, "options": _keyed_options(options)}

@@ -174,6 +174,7 @@ class Database:
             return
         works: list[Callable[[sqlite3.Connection], Any]] = []
         job = _Job(_all(works))
+        job.held = works
         self._local.held, self._local.held_job = works, job
         try:
             yield job
@@ -256,7 +257,7 @@ class Database:
 
 
 class _Job:
-    __slots__ = ("work", "wake", "done", "value", "error")
+    __slots__ = ("work", "wake", "done", "value", "error", "held")
 
     def __init__(self, work: Callable[[sqlite3.Connection], Any]) -> None:
         self.work = work
@@ -264,6 +265,12 @@ class _Job:
         self.done = False
         self.value: Any = None
         self.error: BaseException | None = None
+        self.held: list[Callable[[sqlite3.Connection], Any]] | None = None  # a deferred block's writes
+
+    def discard(self) -> None:
+        """Drop what a :meth:`Database.deferred` block has written so far (called inside the block)."""
+        if self.held is not None:
+            self.held.clear()
 
     def wait(self) -> None:
         """Until this job is committed (or has failed: then ``error`` says why)."""

@@ -12,6 +12,7 @@ import re
 import threading
 from typing import Any
 
+from ..._lazy import load
 from ...cassette import Recorder
 from ...error_translation import cassette_miss, from_exception
 from ...errors import EngineError, EngineUnavailable, InvalidRequest, LlamabookError, NotFound
@@ -47,8 +48,8 @@ class Transport:
         with self._lock:
             if self._sdk is None:
                 try:
-                    import openai
-                except ImportError:
+                    openai = load("openai")
+                except ModuleNotFoundError:
                     raise EngineUnavailable("The HTTP backend needs openai: pip install 'llamabook[openai]'") from None
                 options: dict[str, Any] = {}
                 if self.cassette is not None:
@@ -103,8 +104,7 @@ class Transport:
 
     def has_prompts_api(self) -> bool:
         """Whether ``GET /v1/prompts`` exists (a 404 or 405 says it doesn't)."""
-        import openai
-
+        openai = load("openai")
         try:
             self.sdk().get("/prompts", cast_to=object)
         except openai.NotFoundError:
