@@ -139,7 +139,9 @@ def replay_path(home: str, cassette: str) -> tuple[list[Any], list[str]]:
 
 
 def _grid_outcome(grid: Any) -> tuple[list[Any], list[str]]:
-    values = [None if v is None or v != v else bool(v) for v in grid["check_c"].astype(object)]
+    import pandas as pd  # the grid made its frame with it: already imported
+
+    values = [None if pd.isna(v) else bool(v) for v in grid["check_c"].astype(object)]
     errors = [str(e) for e in grid["check_c_error"].dropna()] + [str(e) for e in grid["error"].dropna()]
     return values, errors
 

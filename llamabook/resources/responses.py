@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import re
+import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,12 +44,32 @@ from .listing import check_listing
 from .prompts import Prompts
 
 
+#: Streams not yet finished or closed, stopped at interpreter exit (see _stop_open_streams).
+_open_streams: weakref.WeakSet[ResponseStream] = weakref.WeakSet()
+_open_streams_lock = threading.Lock()
+
+
+@atexit.register
+def _stop_open_streams() -> None:
+    """Stop the streams left open (``for event in stream: break`` at the end of a script) while the
+    interpreter can still store them: each is kept as a stopped response (``incomplete``, reason
+    ``cancelled``), as :meth:`ResponseStream.close` does, instead of a traceback at shutdown."""
+    with _open_streams_lock:
+        left = list(_open_streams)
+    for stream in left:
+        try:
+            stream.close()
+        except Exception:  # noqa: BLE001 - at exit there is no one left to tell; the others still stop
+            pass
+
+
 class ResponseStream:
     """Iterate to get stream events; ``.response`` holds the final response once done.
 
     With a schema, the final response's ``output_parsed`` is set when its output validates; when it
     doesn't (or was cut off), ``.error`` is the :class:`~llamabook.OutputInvalid` and
-    ``.response.output_parsed`` is None: the stream itself does not raise.
+    ``.response.output_parsed`` is None: the stream itself does not raise. A stream left open
+    when the interpreter exits is closed then (stored as stopped).
     """
 
     def __init__(self, events: Iterator[StreamEvent], schema: ResolvedSchema | None = None) -> None:
@@ -57,6 +80,8 @@ class ResponseStream:
         #: why the response failed, when the engine raised in this process, or the
         #: :class:`~llamabook.OutputInvalid` of an output that doesn't follow the schema
         self.error: BaseException | None = None
+        with _open_streams_lock:
+            _open_streams.add(self)
 
     def __iter__(self) -> Iterator[StreamEvent]:
         for event in self._events:
@@ -68,6 +93,11 @@ class ResponseStream:
                 if self._schema is not None and self.response is not None and self.error is None:
                     self.error = parse_output(self.response, self._schema)
             yield event
+        self._forget()
+
+    def _forget(self) -> None:
+        with _open_streams_lock:
+            _open_streams.discard(self)
 
     def until_done(self) -> Response:
         """Consume the rest of the stream and return the final response."""
@@ -79,6 +109,7 @@ class ResponseStream:
 
     def close(self) -> None:
         """Stop generating; the partial response is stored as ``incomplete``."""
+        self._forget()
         close = getattr(self._events, "close", None)
         if close:
             close()
