@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 from ._lazy import lazy_attributes
 from ._presenters import PRESENTERS
 from .errors import (
+    BatchStalled,
     BatchesUnsupported,
     CassetteMiss,
+    CheckErrorWarning,
     EngineError,
     EngineUnavailable,
     FileNotFound,
@@ -124,8 +126,10 @@ def unload_ipython_extension(ipython: Any) -> None:
 __all__ = [
     "AsyncClient",
     "AsyncResponseStream",
+    "BatchStalled",
     "BatchesUnsupported",
     "CassetteMiss",
+    "CheckErrorWarning",
     "Client",
     "Comparison",
     "EmbeddedEngine",

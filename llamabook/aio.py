@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .client import Client
 from .resources.responses import ResponseStream
-from .types import DeletedObject, File, InputItem, LabelMove, Model, ObjectList, Prompt, Response, StreamEvent
+from .types import Batch, DeletedObject, File, InputItem, LabelMove, Model, ObjectList, Prompt, Response, StreamEvent
 
 if TYPE_CHECKING:
     import pandas
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .cassette import Recorder
     from .diffs import PromptDiff
     from .schemas import ResolvedSchema
+    from .store import GridBatch
     from .resources.files import FileInput
     from .types.refs import PromptRef
     from .types.requests import ResponseRequest
@@ -300,6 +301,19 @@ class AsyncModels(_Async):
         return await self._run("default")
 
 
+class AsyncBatches(_Async):
+    """:class:`~llamabook.resources.Batches`, awaitable."""
+
+    async def list(self) -> list[GridBatch]:
+        return await self._run("list")
+
+    async def forget(self, batch_id: str) -> None:
+        return await self._run("forget", batch_id)
+
+    async def cancel(self, batch_id: str) -> Batch:
+        return await self._run("cancel", batch_id)
+
+
 class AsyncClient:
     """The same surface as :class:`Client`, awaitable. Takes the same arguments."""
 
@@ -313,6 +327,7 @@ class AsyncClient:
         self.files = AsyncFiles(sync.files)
         self.responses = AsyncResponses(sync.responses)
         self.models = AsyncModels(sync.models)
+        self.batches = AsyncBatches(sync.batches)
 
     @property
     def server(self) -> ServerInfo:
@@ -352,13 +367,17 @@ class AsyncClient:
         executor: str = "threads",
         path: str | Path | None = None,
         batch_output: str | Path | Sequence[str | Path] | None = None,
+        batch_timeout: float | None = None,
+        batch_stall: float | None = None,
+        resume: bool = True,
         **options: Any,
     ) -> pandas.DataFrame:
         """:meth:`Client.grid`, awaited on a worker thread (its calls run on its own bounded pool)."""
         return await asyncio.to_thread(
             self.sync.grid, prompt_or_template, rows, versions=versions, models=models, concurrency=concurrency,
             progress=progress, cache=cache, retries=retries, checks=checks, schema=schema,
-            schema_prefix=schema_prefix, executor=executor, path=path, batch_output=batch_output, **options,
+            schema_prefix=schema_prefix, executor=executor, path=path, batch_output=batch_output,
+            batch_timeout=batch_timeout, batch_stall=batch_stall, resume=resume, **options,
         )  # fmt: skip
 
     async def aclose(self) -> None:

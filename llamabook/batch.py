@@ -143,13 +143,18 @@ def run_grid(
     executor: str = "threads",
     path: Any = None,
     batch_output: Any = None,
+    batch_timeout: float | None = None,
+    batch_stall: float | None = None,
+    resume: bool = True,
     **options: Any,
 ) -> pandas.DataFrame:
     """See :meth:`llamabook.Client.grid`."""
     unknown = set(options) - set(RESPONSE_OPTIONS)
     if unknown:
         raise InvalidRequest(f"grid() does not take {sorted(unknown)}; response options are {list(RESPONSE_OPTIONS)}")
-    server_batches.check_executor(client.backend, executor, path, batch_output)
+    server_batches.check_executor(
+        client.backend, executor, path, batch_output, batch_timeout=batch_timeout, batch_stall=batch_stall, resume=resume
+    )
     if concurrency < 1:
         raise InvalidRequest(f"concurrency must be at least 1, not {concurrency}")
     records = _records(rows)
@@ -200,7 +205,8 @@ def run_grid(
         fresh = [t for t in tasks if not t.result]
         items = [server_batches.BatchItem(t.key, t.row, t.prompt, t.values, t.model) for t in fresh]
         answered = server_batches.run(
-            client, items, runner.options, executor=executor, log=log, path=path, batch_output=batch_output, progress=progress
+            client, items, runner.options, executor=executor, log=log, path=path, batch_output=batch_output, progress=progress,
+            batch_timeout=batch_timeout, batch_stall=batch_stall, resume=resume,
         )
         for task in fresh:
             task.result = answered[task.key]
@@ -422,7 +428,7 @@ def _success(response: Any, attempts: int) -> dict[str, Any]:
         "status": response.status,
         "cut_off": response.cut_off,
         "error": None,
-        "input_tokens": usage.input_tokens if usage else None,
+        "input_tokens": response.input_tokens,  # None where the server reported no usage, never 0
         "output_tokens": usage.output_tokens if usage else None,
         "latency_s": response.latency_s,
         "response_id": response.id,

@@ -8,15 +8,21 @@ files travel inline as data URLs, since a batch line can't point at this machine
 
 The output side reads both dialects: OpenAI and vLLM's ``run-batch`` give ``response.body`` as a
 JSON object, Llama Stack and OGX as a JSON *string*; errors come as ``error`` objects in the
-error file or as a ``response`` whose ``status_code`` isn't 200.
+error file or as a ``response`` whose ``status_code`` isn't 200. An error goes through the one error
+translator (:mod:`llamabook.error_translation`), so a cause gives the row the same typed error as the
+thread executor's call; Llama Stack and OGX wrap the upstream's answer as ``"Error code: 500 - …"``
+with its traceback, which is read for the status and cut off (no server path reaches a row).
 """
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from .error_translation import message_of, typed_error
 from .errors import InvalidRequest
 from .media import data_url, sniff_mime
 from .rendering import build_messages, render_prompt
@@ -24,6 +30,8 @@ from .types.requests import ResponseRequest
 
 #: The endpoint every line asks for (the one all these Batches APIs accept).
 ENDPOINT = "/v1/chat/completions"
+#: Who answered a line, in its error, when the caller doesn't say (another engine's output file).
+ENGINE = "the batch's engine"
 
 #: ``(file_id) -> (bytes, filename)``: the content of a file a variable names.
 FileReader = Callable[[str], "tuple[bytes, str]"]
@@ -78,23 +86,29 @@ def read_jsonl(data: bytes | str, source: str = "the batch output") -> Iterator[
         yield value
 
 
-def result_of(line: Mapping[str, Any], batch_id: str | None) -> tuple[str, dict[str, Any]] | None:
+def result_of(
+    line: Mapping[str, Any], batch_id: str | None, *, where: str = ENGINE, models: Mapping[str, str] | None = None
+) -> tuple[str, dict[str, Any]] | None:
     """``(custom_id, result)`` of one output or error line, or None for a line with no ``custom_id``.
 
     The result has the grid's result keys: ``output_text``, ``status`` (``completed``,
     ``incomplete`` when cut off, or ``failed``), ``cut_off``, ``error``, token counts, and the
-    line's ``batch_id`` and ``custom_id``; ``response_id`` and ``latency_s`` stay None.
+    line's ``batch_id`` and ``custom_id``; ``response_id`` and ``latency_s`` stay None. A failed
+    line's ``error`` is ``"<TypedError>: message"`` as the error translator gives it for ``where``
+    (the server's base URL) and the request's model (``models``, by ``custom_id``).
     """
     custom_id = line.get("custom_id")
     if not isinstance(custom_id, str):
         return None
     base = {"batch_id": batch_id or _batch_of(line), "custom_id": custom_id, "response_id": None, "latency_s": None, "attempts": 1}
+    model = (models or {}).get(custom_id)
     error = line.get("error")
     response = line.get("response") if isinstance(line.get("response"), Mapping) else None
     if error:
-        return custom_id, {**base, **_failed(_error_text(error))}
+        return custom_id, {**base, **_failed(error, None, where, model)}
     if response is None:
-        return custom_id, {**base, **_failed("the batch line has neither a response nor an error")}
+        unreadable = "BatchRequestFailed: the batch line has neither a response nor an error"
+        return custom_id, {**base, "status": "failed", "error": unreadable, "cut_off": None}
     body = response.get("body")
     if isinstance(body, str):  # Llama Stack / OGX: the body as a JSON string
         try:
@@ -104,7 +118,7 @@ def result_of(line: Mapping[str, Any], batch_id: str | None) -> tuple[str, dict[
     status_code = response.get("status_code", 200)
     if status_code != 200 or not isinstance(body, Mapping) or "choices" not in body:
         detail = body.get("error") or body.get("detail") if isinstance(body, Mapping) else body
-        return custom_id, {**base, **_failed(f"HTTP {status_code}: {_error_text(detail)}")}
+        return custom_id, {**base, **_failed(detail, status_code if isinstance(status_code, int) else None, where, model)}
     return custom_id, {**base, **_completion(body)}
 
 
@@ -126,16 +140,63 @@ def _completion(body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _failed(message: str) -> dict[str, Any]:
-    return {"status": "failed", "error": f"BatchRequestFailed: {message}", "cut_off": None}
+def _failed(detail: Any, status: int | None, where: str, model: str | None) -> dict[str, Any]:
+    """A failed line's result: its error as the translator types it (``status`` None: none was given)."""
+    message, status = _error_message(detail, status)
+    typed = typed_error(message, status, base_url=where, model=model)
+    return {"status": "failed", "error": f"{type(typed).__name__}: {typed}", "cut_off": None}
+
+
+def _error_message(detail: Any, status: int | None) -> tuple[str, int | None]:
+    """The message and status of a line's error, its server traceback and file paths cut off.
+
+    Llama Stack and OGX give ``{"type": "request_failed", "message": "Error code: 500 - <the
+    upstream's answer>"}`` (the openai SDK's text for an upstream error): that status is the one
+    the thread executor's call meets, and the answer is its message.
+    """
+    text = _error_text(detail)
+    wrapped = _WRAPPED.match(str(detail.get("message") or "")) if isinstance(detail, Mapping) else None
+    if wrapped is not None:
+        status, text = int(wrapped.group(1)), _answer_text(wrapped.group(2))
+    return server_text(text), status
+
+
+def _answer_text(answer: str) -> str:
+    """An upstream answer as the SDK printed it: its body's message when it is a Python dict's text."""
+    if answer.startswith("{"):
+        try:
+            body = ast.literal_eval(answer)  # literals only: nothing in it is run
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return answer
+        return message_of(body) or answer
+    return answer
+
+
+def server_text(text: str) -> str:
+    """A server's error text with its traceback cut off and any file path of the server replaced."""
+    cut = _TRACEBACK.search(text)
+    if cut is not None:
+        before, after = text[: cut.start()].strip(), text[cut.start() :]
+        # nothing said before it: a traceback's last unindented line is the exception
+        said = [line for line in after.splitlines() if line.strip() and not line[:1].isspace()]
+        text = before or (said[-1] if len(said) > 1 else "")
+    return _SERVER_PATH.sub("<server file>", text).strip() or "the server gave no message"
 
 
 def _error_text(error: Any) -> str:
     if isinstance(error, Mapping):
         kind = error.get("type") or error.get("code")
-        message = error.get("message") or error.get("detail") or json.dumps(error, default=str)
-        return f"{kind}: {message}" if kind and kind not in str(message) else str(message)
+        message = server_text(str(error.get("message") or error.get("detail") or json.dumps(error, default=str)))
+        return f"{kind}: {message}" if kind and kind not in message else message
     return str(error)
+
+
+#: the openai SDK's text of an upstream error, as Llama Stack / OGX put it in a batch error line
+_WRAPPED = re.compile(r"Error code: (\d{3}) - (.*)", re.DOTALL)
+#: where a Python traceback starts: its header, or its first ``File "…", line N`` frame
+_TRACEBACK = re.compile(r'Traceback \(most recent call last\)|^\s*File "[^"\n]+", line \d+', re.MULTILINE)
+#: a path to a source file (``/…/site-packages/x/app.py``, ``C:\\…\\app.py``)
+_SERVER_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.+-]+)+[\\/][\w.+-]+\.pyc?\b")
 
 
 def _batch_of(line: Mapping[str, Any]) -> str | None:

@@ -16,8 +16,14 @@ too. :func:`judge` asks a model a yes/no question about the answer, through the 
 Each check ``name`` adds the columns ``check_<name>`` (dtype ``boolean``, or ``Float64`` for a
 check that returns numbers) and ``check_<name>_error`` (``string``: why the check could not
 decide, null when it could); a judge adds ``check_<name>_judge_id`` (``string``: the id of the
-judge's own response). A check that raises does not stop the grid: its error is kept, and its
-value is False (null for a numeric check). Rows whose call failed or was cancelled get null checks.
+judge's own response). Rows whose call failed or was cancelled get null checks.
+
+**An error is not a verdict.** A check that raises (or returns something that is not a verdict,
+or a judge whose call fails or whose answer is not a yes/no verdict) does not stop the grid and
+does not count as a fail: its ``check_<name>`` is missing (``<NA>``), never False, and its message
+is in ``check_<name>_error``. :func:`llamabook.scoring.scores` leaves such rows out of the rates
+and counts them, and a grid or :func:`apply` whose checks raised warns once
+(:class:`~llamabook.CheckErrorWarning`) with how many rows each check raised on and its first message.
 """
 
 from __future__ import annotations
@@ -28,7 +34,10 @@ import hashlib
 import inspect
 import json
 import numbers
+import os
 import re
+import sys
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +45,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import schemas
-from .errors import InvalidRequest, OutputFormatUnsupported, OutputInvalid
+from .errors import CheckErrorWarning, InvalidRequest, OutputFormatUnsupported, OutputInvalid
 from .frames import none_if_missing
 from .templates import placeholders, render
 
@@ -165,7 +174,7 @@ class Check:
         """Run the check; whatever it raises or returns that is not a verdict becomes the outcome's error."""
         try:
             return Outcome(_verdict(self(row, result)))
-        except Exception as exc:  # a check's bug or an odd row: this check fails, the grid goes on
+        except Exception as exc:  # a check's bug or an odd row: no verdict here (an error, not a fail), the grid goes on
             return Outcome(None, _describe(exc))
 
 
@@ -321,7 +330,7 @@ class Judge(Check):
         try:
             asked = self.ask(row, result)
             response = _ask_judge(client, asked, self.model)
-        except Exception as exc:  # the judge's call failed: this check fails, the grid goes on
+        except Exception as exc:  # the judge's call failed: no verdict (an error, not a fail), the grid goes on
             failed = getattr(exc, "response", None)
             return Outcome(None, _describe(exc), getattr(failed, "id", None))
         try:
@@ -339,7 +348,7 @@ def _ask_judge(client: JudgeClient, asked: str, model: str | None) -> Any:
 
     A server whose inference provider refuses a JSON schema is asked again without one, and from
     then on (per client) without one: its verdict is still parsed strictly, so an answer that is
-    not one is a failed check with its error.
+    not one is an error (no verdict: ``<NA>``, not a no) with its message.
     """
     options = {"input": asked, "model": model, "temperature": 0, "max_output_tokens": 16}
     if client not in _UNCONSTRAINED:
@@ -447,7 +456,7 @@ def judge(question: str, model: str | None = None) -> Judge:
     ``model`` is the judge's model (default: the client's default model), checked before the grid
     runs. The call is ``client.responses.create(input=…, model=model, temperature=0,
     max_output_tokens=16, text=VERDICT_FORMAT)``: the verdict is constrained to ``{"verdict": "yes"|"no"}``
-    and parsed strictly (:func:`parse_verdict`); anything else is a failed check with that error.
+    and parsed strictly (:func:`parse_verdict`); anything else is an error, not a no: ``<NA>`` with that message.
     """
     if not isinstance(question, str) or not question.strip():
         raise InvalidRequest("judge() takes a yes/no question about the answer, e.g. 'Is the answer polite?'")
@@ -555,18 +564,20 @@ class CheckSet:
         return {o.key: {"value": o.value, "judge_id": o.judge_id} for o in outcomes.values() if o.key and o.error is None}
 
     def add_columns(self, frame: pandas.DataFrame, outcomes: Sequence[Mapping[str, Outcome] | None]) -> pandas.DataFrame:
-        """``frame`` with these checks' columns set (replaced when there), one outcome map per row (None: not checked)."""
+        """``frame`` with these checks' columns set (replaced when there), one outcome map per row (None: not checked).
+
+        A check that raised is ``<NA>`` with its message in ``check_<name>_error`` (an error is not a
+        verdict); when any did, one :class:`~llamabook.CheckErrorWarning` says so (see :func:`error_report`).
+        """
         import pandas as pd
 
         frame = frame.drop(columns=[c for c in self.column_names() if c in frame.columns])
         for name, check in self.checks.items():
             cells = [row.get(name) if row is not None else None for row in outcomes]
-            values = [o.value if o is not None else None for o in cells]
+            values = [o.value if o is not None and o.error is None else None for o in cells]
             # A declared "float" stays Float64 when every row failed; any number makes it Float64 anyway.
             kind = "float" if check.kind == "float" or any(isinstance(v, float) for v in values) else "boolean"
-            if kind == "boolean":  # a check that could not decide did not pass
-                values = [False if o is not None and o.error is not None else v for o, v in zip(cells, values)]
-            else:
+            if kind == "float":
                 values = [None if v is None else float(v) for v in values]
             columns = {
                 f"check_{name}": pd.array(values, dtype="boolean" if kind == "boolean" else "Float64"),
@@ -577,7 +588,45 @@ class CheckSet:
                 columns[f"check_{name}_judge_id"] = pd.array(judge_ids, dtype="string")
             for column_name, array in columns.items():
                 frame[column_name] = array
+        report = error_report(self.checks, outcomes)
+        if report:
+            warnings.warn(report, CheckErrorWarning, stacklevel=_caller_level())
         return frame
+
+
+#: How much of a check's first error message a :class:`~llamabook.CheckErrorWarning` quotes.
+ERROR_QUOTE_CHARS = 200
+
+
+def error_report(names: Iterable[str], outcomes: Sequence[Mapping[str, Outcome] | None]) -> str | None:
+    """The text of the warning for checks that raised, one line per check; None when none did.
+
+    ``2 of 8 checks 'on_topic' raised (no verdict: <NA>, not False); first: ImportError: …; see check_on_topic_error``
+    """
+    checked = [row for row in outcomes if row is not None]
+    lines = []
+    for name in names:
+        errors = [row[name].error for row in checked if name in row and row[name].error is not None]
+        if errors:
+            first = str(errors[0])
+            if len(first) > ERROR_QUOTE_CHARS:
+                first = first[: ERROR_QUOTE_CHARS - 1] + "…"
+            lines.append(
+                f"{len(errors)} of {len(checked)} checks {name!r} raised (no verdict: <NA>, not False); "
+                f"first: {first}; see check_{name}_error"
+            )
+    return "\n".join(lines) or None
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _caller_level() -> int:
+    """``warnings.warn``'s stacklevel naming the first caller outside llamabook (the user's grid or apply line)."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _as_check(name: str, check: Any) -> Check:
@@ -614,6 +663,8 @@ def apply(
     get null checks. Checks that need no model call none. A :func:`judge` needs ``client=`` (the
     client to ask; its verdicts are asked again, ``concurrency`` at a time); without it, or with a
     model the client cannot run, :class:`~llamabook.InvalidRequest` is raised before anything runs.
+    A check that raises is ``<NA>`` with its message in ``check_<name>_error``; if any did, one
+    :class:`~llamabook.CheckErrorWarning` says how often and quotes the first message.
     """
     if not hasattr(grid, "columns") or not {"output_text", "status"} <= set(grid.columns):
         raise InvalidRequest("apply() takes the DataFrame returned by client.grid(…) (it needs output_text and status columns)")

@@ -10,7 +10,7 @@ from . import config
 from .backends.base import Backend, ServerInfo
 from .cassette import Recorder, from_environment, open_cassette
 from .engines.base import Engine
-from .resources import Files, Models, Prompts, Responses
+from .resources import Batches, Files, Models, Prompts, Responses
 
 if TYPE_CHECKING:
     import pandas
@@ -87,6 +87,8 @@ class Client:
         self.files = Files(backend)
         self.responses = Responses(backend, self.files, self.prompts)
         self.models = Models(backend)
+        #: the home's plans of batch grids (``list``, ``forget``) and the server's ``cancel``
+        self.batches = Batches(backend)
 
     @classmethod
     def embedded(cls, home: str | Path | None = None, **options: Any) -> Client:
@@ -137,6 +139,9 @@ class Client:
         executor: str = "threads",
         path: str | Path | None = None,
         batch_output: str | Path | Sequence[str | Path] | None = None,
+        batch_timeout: float | None = None,
+        batch_stall: float | None = None,
+        resume: bool = True,
         **options: Any,
     ) -> pandas.DataFrame:
         """Run a prompt over every row × version × model; one result row each, as a DataFrame.
@@ -174,7 +179,13 @@ class Client:
         the same columns plus ``batch_id`` and ``custom_id`` (``response_id`` stays null). If the kernel
         stops while the batch runs, the same call again follows that batch instead of sending a new one.
         Raises :class:`~llamabook.BatchesUnsupported` before any call where there is no Batches API
-        (the embedded backend). ``"jsonl"``: the same lines are written to ``path`` for another engine
+        (the embedded backend). The wait has limits, in seconds: ``batch_timeout`` (default 24 h) for
+        the whole wait, ``batch_stall`` (default 1 h) for no change in the server's request counts or
+        status; either raises :class:`~llamabook.BatchStalled`, naming the batch, and keeps the plan.
+        A batch the server reports ``cancelled``, ``expired`` or ``failed`` (or leaves ``cancelling``
+        past ``batch_stall``) ends the wait: its rows without an answer are failed rows, and the next
+        run submits them afresh. ``resume=False`` submits afresh even when the home follows a batch of
+        the same requests; ``client.batches.forget(batch_id)`` drops that plan for good. ``"jsonl"``: the same lines are written to ``path`` for another engine
         (OpenAI's Batch API, ``vllm run-batch``; ``models`` are its names, not checked here) and the rows
         are ``pending``; the same call with ``batch_output=`` (its output file, or a list with its error
         file) reads the answers into the frame.
@@ -184,7 +195,8 @@ class Client:
         frame = run_grid(
             self, prompt_or_template, rows, versions=versions, models=models, concurrency=concurrency,
             retry=RetryPolicy(retries=retries), progress=progress, cache=cache, checks=checks, schema=schema,
-            schema_prefix=schema_prefix, executor=executor, path=path, batch_output=batch_output, **options,
+            schema_prefix=schema_prefix, executor=executor, path=path, batch_output=batch_output,
+            batch_timeout=batch_timeout, batch_stall=batch_stall, resume=resume, **options,
         )  # fmt: skip
         if self.prices:  # lb.scores(grid) reads them, also after a Parquet round trip
             prices = {model: list(pair) for model, pair in self.prices.items()}

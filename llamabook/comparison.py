@@ -33,17 +33,33 @@ DOCUMENT = (
 )
 
 
+#: The mark of each :attr:`CheckMark.kind` but a score (shown as its value, ``0.80``).
+MARKS = {"pass": "✓", "fail": "✗", "error": "⚠", "none": "–"}
+
+
 @dataclass(frozen=True)
 class CheckMark:
-    """One check of one call: ``value`` True/False (pass/fail), a float score, or None (not run)."""
+    """One check of one call: ``value`` True/False (pass/fail), a float score, or None (not run);
+    ``error`` is the message of a check that raised (an error, not a verdict: its kind is ``"error"``)."""
 
     name: str
     value: bool | float | None
     error: str | None = None
 
+    @classmethod
+    def of(cls, name: str, value: Any, error: Any = None) -> CheckMark:
+        """From a grid's cells ``check_<name>`` and ``check_<name>_error`` (NA as missing, numpy values too).
+
+        A value that is no check (not True/False or a number) is an :class:`~llamabook.InvalidRequest`.
+        """
+        error = none_if_missing(error)
+        return cls(name, _check_value(none_if_missing(value)), None if error is None else str(error))
+
     @property
     def kind(self) -> str:
-        """``"pass"``, ``"fail"``, ``"score"`` or ``"none"``."""
+        """``"pass"``, ``"fail"``, ``"score"``, ``"error"`` (the check raised, whatever ``value`` says) or ``"none"``."""
+        if self.error is not None:
+            return "error"
         if self.value is None:
             return "none"
         if isinstance(self.value, bool):
@@ -52,8 +68,8 @@ class CheckMark:
 
     @property
     def mark(self) -> str:
-        """``✓``, ``✗``, the score as ``0.80``, or ``–`` when the check did not run."""
-        return {"pass": "✓", "fail": "✗", "none": "–"}.get(self.kind) or f"{self.value:.2f}"
+        """``✓``, ``✗``, the score as ``0.80``, ``⚠`` when the check raised, or ``–`` when it did not run."""
+        return MARKS.get(self.kind) or f"{self.value:.2f}"
 
     def __str__(self) -> str:
         return f"{self.mark} {self.name}"
@@ -80,7 +96,7 @@ class Cell:
         """This call's stored result as (name, value) pairs: what a view shows when there is no response to open."""
         pairs = [("output_text", self.output_text), ("error", self.error), ("cut_off", self.cut_off)]
         pairs += [("batch_id", self.batch_id), ("custom_id", self.custom_id)]
-        pairs += [(f"check {mark.name}", mark.mark) for mark in self.checks]
+        pairs += [(f"check {mark.name}", f"{mark.mark} {mark.error}" if mark.error else mark.mark) for mark in self.checks]
         return [(name, value) for name, value in pairs if value is not None]
 
 
@@ -89,8 +105,9 @@ class Comparison(NotebookRepr):
 
     :attr:`frame` columns: ``row``, the row's own columns, then for each column of :attr:`columns`
     its output (labelled ``v1 model``, see :meth:`label`) and, when the grid has checks, its marks
-    (``v1 model checks``, e.g. ``✓ exact · ✗ short · 0.80 relevance``). A failed call's output is
-    null there; its error is in the HTML and in :meth:`cell`.
+    (``v1 model checks``, e.g. ``✓ exact · ✗ short · 0.80 relevance · ⚠ polite``, ``⚠`` for a check
+    that raised). A failed call's output is null there; its error, and a check's error message, are
+    in the HTML (as text) and in :meth:`cell` (``cell.error``, ``cell.checks[i].error``).
     """
 
     def __init__(
@@ -209,7 +226,7 @@ def compare(grid: pandas.DataFrame, only_differences: bool = False) -> Compariso
             batch_id=values.get("batch_id"),
             custom_id=values.get("custom_id"),
             checks=tuple(
-                CheckMark(name, _check_value(values[column_name]), values.get(f"{column_name}_error"))
+                CheckMark.of(name, values[column_name], values.get(f"{column_name}_error"))
                 for name, column_name in checks.items()
             ),
         )
@@ -228,7 +245,7 @@ def _check_value(value: Any) -> bool | float | None:
     """A check cell as Python: True/False, a float score, or None."""
     if value is None:
         return None
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":  # numpy's bool too
         return bool(value)
     try:
         return float(value)
@@ -236,4 +253,4 @@ def _check_value(value: Any) -> bool | float | None:
         raise InvalidRequest(f"A check holds {value!r}: a check is True/False or a score 0..1") from None
 
 
-__all__ = ["Cell", "CheckMark", "Column", "Comparison", "compare"]
+__all__ = ["MARKS", "Cell", "CheckMark", "Column", "Comparison", "compare"]

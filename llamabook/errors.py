@@ -26,9 +26,13 @@ VersionConflict        ``prompts.update`` was given a version that is not the la
 EngineError            the model failed while generating (nothing half-stored)
 EngineUnavailable      the engine cannot start (package missing, server down)
 ModelRejectedInput     a server's model refused a file or image part it was sent
+BatchStalled           a grid's server batch made no progress (or didn't finish) within its limits
 OutputInvalid          a structured output doesn't validate (or was cut off)
 CassetteMiss           replay only (``record="none"``): the cassette has no such call
 =====================  ==========================================================
+
+One warning, not an exception: :class:`CheckErrorWarning` (a ``UserWarning``), when checks of a
+grid raised on some rows (their verdicts are missing, their messages in ``check_<name>_error``).
 """
 
 from __future__ import annotations
@@ -246,6 +250,40 @@ class OutputFormatUnsupported(EngineError):
         return False
 
 
+class BatchStalled(EngineError):
+    """The wait for a grid's server batch ended at a limit of ``grid(executor="batch")``.
+
+    ``limit`` is ``"batch_stall"`` (the server's request counts and status did not change for
+    that long: a batch left ``in_progress`` by a restarted server, say) or ``"batch_timeout"``
+    (it did not finish in that long). ``batch_id`` names the batch, ``status`` is its last status
+    and ``waited_s`` how long this call waited. The plan stays in the home: the same grid call
+    follows the batch again; ``resume=False`` submits afresh, ``client.batches.forget(batch_id)``
+    drops the plan and ``client.batches.cancel(batch_id)`` asks the server to stop the batch.
+    """
+
+    def __init__(self, batch_id: str, status: str, limit: str, limit_s: float, waited_s: float, done: int, total: int) -> None:
+        self.batch_id = batch_id
+        self.status = status
+        self.limit = limit
+        self.waited_s = waited_s
+        if limit == "batch_stall":
+            what = f"made no progress for {limit_s:g} s (batch_stall={limit_s:g})"
+            cause = " A server restarted while a batch ran leaves it like this for good."
+        else:
+            what = f"did not finish within {limit_s:g} s (batch_timeout={limit_s:g})"
+            cause = ""
+        super().__init__(
+            f"Batch {batch_id} {what}: status {status!r}, {done} of {total} requests done.{cause} Run the same "
+            f"grid with resume=False to submit its requests afresh, or client.batches.forget({batch_id!r}) "
+            f"to drop its plan (and client.batches.cancel({batch_id!r}) to stop it on the server); "
+            "or run it again, with a larger limit, to go on waiting."
+        )
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+
 class OutputInvalid(LlamabookError):
     """A response's output does not validate against the request's schema (``schema=`` or ``text=``).
 
@@ -295,9 +333,19 @@ class CassetteMiss(LlamabookError):
         )
 
 
+class CheckErrorWarning(UserWarning):
+    """Checks of a grid raised: their rows have no verdict (``<NA>``), the messages are in ``check_<name>_error``.
+
+    Warned once per ``client.grid(…, checks=…)`` or ``checks.apply(…)`` call, with how many rows
+    each check raised on and its first message. An error is never counted as a fail.
+    """
+
+
 __all__ = [
+    "BatchStalled",
     "BatchesUnsupported",
     "CassetteMiss",
+    "CheckErrorWarning",
     "EngineError",
     "EngineUnavailable",
     "FileNotFound",

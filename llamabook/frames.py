@@ -8,7 +8,8 @@ Stable columns, in this order:
   ``moved_at`` (datetime64[s, UTC])
 * files: ``id`` (str), ``filename`` (str), ``bytes`` (int64), ``purpose`` (str), ``created_at`` (datetime64[s, UTC]), ``expires_at`` (datetime64[s, UTC])
 * responses: ``id``, ``created_at`` (datetime64[s, UTC]), ``status``, ``model``, ``prompt_id``, ``prompt_version`` (Int64, nullable),
-  ``output_text``, ``input_tokens``, ``output_tokens``, ``total_tokens`` (int64), ``latency_s`` (float64),
+  ``output_text``, ``output_tokens`` (int64), ``input_tokens``, ``total_tokens`` (Int64: null where a server
+  reported no usage), ``latency_s`` (float64),
   ``error_code``, ``error_message``, ``instructions``
 * models: ``id``, ``engine``, ``accepts`` (comma-separated), ``context_length`` (Int64)
 """
@@ -41,7 +42,7 @@ DTYPES: dict[type, dict[str, str]] = {
     File: {"id": "string", "filename": "string", "bytes": "int64", "purpose": "string"},
     Response: {
         "id": "string", "status": "string", "model": "string", "prompt_id": "string", "prompt_version": "Int64",
-        "output_text": "string", "input_tokens": "int64", "output_tokens": "int64", "total_tokens": "int64",
+        "output_text": "string", "input_tokens": "Int64", "output_tokens": "int64", "total_tokens": "Int64",
         "latency_s": "float64", "error_code": "string", "error_message": "string", "instructions": "string",
     },
     Model: {"id": "string", "engine": "string", "accepts": "string", "context_length": "Int64"},

@@ -2,7 +2,8 @@
 
 A check is any ``check_<name>`` column of the grid (not its ``check_<name>_error`` /
 ``check_<name>_judge_id`` companions): a boolean one is pass/fail, a float one a score 0..1.
-pandas and matplotlib are imported on first use.
+A row whose check raised (its ``check_<name>_error`` is set) is an error, not a fail: it is left
+out of the rates and counted in ``errors_<name>``. pandas and matplotlib are imported on first use.
 """
 
 from __future__ import annotations
@@ -40,8 +41,13 @@ def scores(grid: pandas.DataFrame, prices: Prices | None = None) -> pandas.DataF
     Columns: ``version``, ``model``, ``calls``, ``failed`` (calls with status ``failed``);
     ``pass_rate`` (share of passes among all pass/fail check results, nulls left out) and
     ``pass_rate_<name>`` per pass/fail check; ``mean_score`` (mean of all score results) and
-    ``score_<name>`` per score check; ``output_tokens_mean`` / ``output_tokens_total``;
-    ``latency_p50_s`` / ``latency_p95_s`` (pandas quantiles, linear interpolation); ``cost_usd``.
+    ``score_<name>`` per score check; ``errors_<name>`` per check (rows where it raised);
+    ``output_tokens_mean`` / ``output_tokens_total``; ``latency_p50_s`` / ``latency_p95_s``
+    (pandas quantiles, linear interpolation); ``cost_usd``.
+
+    Rates and means are over the rows a check evaluated: a row whose check raised (its
+    ``check_<name>_error`` is set) is an error, not a fail, so it is left out of them (even from
+    an older grid that stored such a check as False) and counted in ``errors_<name>`` instead.
 
     ``prices`` is ``{model: (input_per_million, output_per_million)}`` in USD; without it the
     grid's ``attrs["llamabook"]["prices"]`` is used, and without either ``cost_usd`` is null
@@ -52,7 +58,9 @@ def scores(grid: pandas.DataFrame, prices: Prices | None = None) -> pandas.DataF
     require_columns(grid, NEEDED, "scores()")
     recorded = (grid.attrs.get("llamabook") or {}).get("prices")  # what Client(prices=…) records
     table = check_prices(prices if prices is not None else recorded)
-    checks = {name: _check_values(grid[column], column) for name, column in check_columns(grid.columns).items()}
+    columns = check_columns(grid.columns)
+    errored = {name: _errored(grid, column) for name, column in columns.items()}
+    checks = {name: _evaluated(_check_values(grid[column], column), errored[name]) for name, column in columns.items()}
     passes = [name for name, (kind, _) in checks.items() if kind == "pass"]
     scored = [name for name, (kind, _) in checks.items() if kind == "score"]
     rows = []
@@ -67,6 +75,7 @@ def scores(grid: pandas.DataFrame, prices: Prices | None = None) -> pandas.DataF
             **{f"pass_rate_{name}": _mean(values[name]) for name in passes},
             "mean_score": _mean([v for name in scored for v in values[name]]),
             **{f"score_{name}": _mean(values[name]) for name in scored},
+            **{f"errors_{name}": int(errored[name].loc[group.index].sum()) for name in checks},
         }
         tokens = group["output_tokens"].dropna()
         latency = group["latency_s"].dropna().astype(float)
@@ -79,7 +88,8 @@ def scores(grid: pandas.DataFrame, prices: Prices | None = None) -> pandas.DataF
         )
         rows.append(row)
     middle = ["pass_rate", *(f"pass_rate_{n}" for n in passes), "mean_score", *(f"score_{n}" for n in scored)]
-    dtypes = {**HEAD, **dict.fromkeys(middle, "Float64"), **TAIL}
+    errors = dict.fromkeys((f"errors_{name}" for name in checks), "int64")
+    dtypes = {**HEAD, **dict.fromkeys(middle, "Float64"), **errors, **TAIL}
     frame = pd.DataFrame(rows, columns=list(dtypes))
     return frame.astype(dtypes)
 
@@ -144,15 +154,36 @@ def _check_values(series: pandas.Series, column: str) -> tuple[str, pandas.Serie
         return "score", series.astype("Float64")
     present = [none_if_missing(v) for v in series]
     present = [v for v in present if v is not None]
-    if all(isinstance(v, bool) or type(v).__name__ == "bool_" for v in present):
+    if all(_is_bool(v) for v in present):
         return "pass", series.astype("boolean")
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
         return "score", series.astype("Float64")
-    odd = next(v for v in present if not isinstance(v, (bool, int, float)) and type(v).__name__ != "bool_")
+    odd = next(v for v in present if not isinstance(v, (bool, int, float)) and not _is_bool(v))
     raise InvalidRequest(
         f"The check column {column!r} holds {odd!r} ({type(odd).__name__}): a check is boolean (pass/fail) "
         "or a float score 0..1, with nulls where it did not run"
     )
+
+
+def _is_bool(value: Any) -> bool:
+    """True for Python's and numpy's booleans (numpy 2 names its type ``bool``, 1.x ``bool_``)."""
+    return isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"
+
+
+def _errored(grid: pandas.DataFrame, column: str) -> pandas.Series:
+    """True on the rows where the check of ``column`` raised (its ``<column>_error`` is set)."""
+    import pandas as pd
+
+    error = f"{column}_error"
+    if error in grid.columns:
+        return grid[error].notna().astype(bool)
+    return pd.Series(False, index=grid.index)  # no error column: nothing raised
+
+
+def _evaluated(check: tuple[str, pandas.Series], errored: pandas.Series) -> tuple[str, pandas.Series]:
+    """A check's values with its errors made null: an error is not a verdict, whatever the column holds."""
+    kind, values = check
+    return kind, values.mask(errored)
 
 
 def _mean(values: Any) -> float | None:

@@ -7,8 +7,13 @@ and written as one ``/v1/chat/completions`` line whose ``custom_id`` is the requ
 * ``"batch"``: the lines are uploaded (purpose ``batch``), a batch is created and polled with a
   progress bar, and its output and error files are read back. The plan (which batch holds which
   requests) is kept in the home (``store.batches``) as soon as the batch exists, so running the same
-  grid again after the kernel died polls that batch instead of submitting another. Ctrl-C stops
-  the polling only: the batch goes on, and the next run collects it.
+  grid again after the kernel died polls that batch instead of submitting another (``resume=False``
+  submits afresh). Ctrl-C stops the polling only: the batch goes on, and the next run collects it.
+  The wait has two limits (:class:`BatchLimits`): no change in the batch's status or request
+  counts for ``batch_stall`` seconds, or no end within ``batch_timeout``, raises
+  :class:`~llamabook.BatchStalled` (the plan is kept). A batch that ends ``cancelled``, ``expired``
+  or ``failed``, or stays ``cancelling`` past ``batch_stall``, ends the wait: the rows it answered
+  are kept, the others fail, and the plan is closed so the next run submits them afresh.
 * ``"jsonl"``: the lines are written to ``path`` for another engine (OpenAI's Batch API, vLLM's
   ``run-batch``), and the plan is recorded; the same grid with ``batch_output=`` reads that
   engine's output (and error) files back.
@@ -21,15 +26,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import numbers
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .batch_lines import ENDPOINT, chat_body, read_jsonl, request_line, result_of, to_jsonl
+from .batch_lines import ENDPOINT, chat_body, read_jsonl, request_line, result_of, server_text, to_jsonl
 from . import media_fallback
-from .errors import BatchesUnsupported, InvalidRequest, LlamabookError, MissingVariables, OutputInvalid
+from .errors import (
+    BatchesUnsupported,
+    BatchStalled,
+    EngineError,
+    InvalidRequest,
+    LlamabookError,
+    MissingVariables,
+    NotFound,
+    OutputInvalid,
+)
+from .frames import none_if_missing
 from .media import MediaOptions
 from .schemas import ResolvedSchema, parse
 from .types import Batch, Prompt
@@ -45,6 +62,18 @@ EXECUTORS = ("threads", "batch", "jsonl")
 #: Seconds between polls of a running batch: the first, and the most it grows to.
 POLL_FIRST_S = 0.25
 POLL_MAX_S = 5.0
+#: The default limits of the wait for a server batch, in seconds: the whole wait, and no progress.
+TIMEOUT_S = 24 * 3600.0
+STALL_S = 3600.0
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """How long a grid waits for its server batch, and whether it follows a batch the home kept."""
+
+    timeout_s: float = TIMEOUT_S  #: the whole wait of one grid call
+    stall_s: float = STALL_S  #: no change in the batch's status or request counts
+    resume: bool = True  #: follow the batch of a kept plan (False: submit afresh)
 
 
 class BatchClient(Protocol):
@@ -65,10 +94,14 @@ class BatchItem:
     model: str
 
 
-def check_executor(backend: Backend, executor: str, path: Any, batch_output: Any) -> None:
+def check_executor(
+    backend: Backend, executor: str, path: Any, batch_output: Any, *,
+    batch_timeout: Any = None, batch_stall: Any = None, resume: Any = True,
+) -> None:  # fmt: skip
     """Raise before anything is stored or sent if ``executor`` can't run here or its arguments don't fit."""
     if executor not in EXECUTORS:
         raise InvalidRequest(f"executor must be one of {list(EXECUTORS)}, not {executor!r}")
+    batch_limits(executor, batch_timeout, batch_stall, resume)
     if executor != "jsonl" and (path is not None or batch_output is not None):
         raise InvalidRequest(
             "path= and batch_output= belong to executor='jsonl' (the requests written for another engine, and its output)"
@@ -83,6 +116,26 @@ def check_executor(backend: Backend, executor: str, path: Any, batch_output: Any
         backend.batch_jobs()  # BatchesUnsupported where there is none
 
 
+def batch_limits(executor: str, batch_timeout: Any, batch_stall: Any, resume: Any) -> BatchLimits:
+    """The limits of a grid's wait for its batch; :class:`InvalidRequest` for a bad one, or one given to another executor."""
+    if not isinstance(resume, bool):
+        raise InvalidRequest(f"resume must be True or False, not {resume!r}")
+    if executor != "batch" and (batch_timeout is not None or batch_stall is not None or not resume):
+        raise InvalidRequest(
+            "batch_timeout=, batch_stall= and resume= are about the wait for a server batch: they belong to "
+            "executor='batch' (to call again rather than reuse logged rows, pass cache=False)"
+        )
+    return BatchLimits(_seconds("batch_timeout", batch_timeout, TIMEOUT_S), _seconds("batch_stall", batch_stall, STALL_S), resume)
+
+
+def _seconds(name: str, value: Any, default: float) -> float:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) or value <= 0:
+        raise InvalidRequest(f"{name} is a number of seconds above 0 (e.g. {name}=600), not {value!r}")
+    return float(value)
+
+
 def run(
     client: BatchClient,
     items: Sequence[BatchItem],
@@ -93,8 +146,15 @@ def run(
     path: Any = None,
     batch_output: Any = None,
     progress: bool = True,
+    batch_timeout: float | None = None,
+    batch_stall: float | None = None,
+    resume: bool = True,
 ) -> dict[str, dict[str, Any]]:
-    """Run ``items`` as one batch; a result for every item's key (answered, failed, or still pending)."""
+    """Run ``items`` as one batch; a result for every item's key (answered, failed, or still pending).
+
+    Raises :class:`~llamabook.BatchStalled` when the wait for a server batch reaches a limit.
+    """
+    limits = batch_limits(executor, batch_timeout, batch_stall, resume)
     unique = list({item.key: item for item in items}.values())
     if not unique:
         return {}
@@ -103,10 +163,14 @@ def run(
     plans = store.batches if store is not None else None
     plan_key = _plan_key(backend.scope, executor, [item.key for item in unique])
     schema = options.get("schema")
-    plan = plans.get(plan_key) if plans is not None else None
+    plan = plans.get(plan_key) if plans is not None and limits.resume else None
+    models = {item.key: item.model for item in unique}
+    rows: dict[str, list[int]] = {}  # a request's rows: the cells of the same request share its result
+    for item in items:
+        rows.setdefault(item.key, []).append(item.row)
     results: dict[str, dict[str, Any]] = {}
     # Built on a resume too: a request that can't be made is a failed row whatever the batch did.
-    lines = _lines(client, unique, options, executor, results)
+    lines = _lines(client, unique, options, executor, results, rows)
     if executor == "jsonl":
         if batch_output is None:
             Path(path).write_bytes(to_jsonl(lines))
@@ -114,10 +178,10 @@ def run(
                 plans.start(plan_key, backend.scope, executor, len(lines), path=str(path), status="written")
             pending = f"written to {path}: run it, then call the same grid with batch_output='output.jsonl'"
             return {item.key: results.get(item.key) or {**_pending("pending", pending), "custom_id": item.key} for item in unique}
-        answers = _read_outputs(batch_output, {item.key for item in unique})
+        answers = _read_outputs(batch_output, {item.key for item in unique}, models)
         return _merge(unique, answers, results, None, schema, log, plans, plan_key)
     jobs = backend.batch_jobs()
-    if plan is not None and not plan.merged and plan.batch_id:
+    if plan is not None and not plan.merged and plan.batch_id and _known(jobs, plan.batch_id):
         batch_id = plan.batch_id  # the kernel stopped while this batch ran: follow it again
     elif not lines:
         return results
@@ -127,18 +191,32 @@ def run(
         if plans is not None:
             plans.start(plan_key, backend.scope, executor, len(lines), batch_id=batch.id, input_file_id=batch.input_file_id, status=batch.status)
     try:
-        batch = _follow(jobs, batch_id, len(lines) or len(unique), progress, plans, plan_key)
+        batch = _follow(jobs, batch_id, len(lines) or len(unique), progress, plans, plan_key, limits)
     except KeyboardInterrupt:
         note = f"still running on the server as {batch_id}: run the same grid again to collect it"
         return {item.key: results.get(item.key) or {**_pending("in_progress", note, batch_id), "custom_id": item.key} for item in unique}
-    answers = _read_batch(jobs, batch)
-    missing = _missing_result(batch)
+    answers = _read_batch(jobs, batch, backend.base_url or "the server", models)
+    missing = _missing_result(batch, limits)
     return _merge(unique, answers, results, missing, schema, log, plans, plan_key, batch.status)
 
 
+def _known(jobs: BatchJobs, batch_id: str) -> bool:
+    """Whether the server still knows the batch of a kept plan (one whose state was wiped does not)."""
+    try:
+        jobs.retrieve(batch_id)
+    except NotFound:
+        return False
+    except EngineError as exc:
+        if exc.status_code == 404:
+            return False
+        raise
+    return True
+
+
 def _lines(
-    client: BatchClient, items: Sequence[BatchItem], options: Mapping[str, Any], executor: str, failed: dict[str, dict[str, Any]]
-) -> list[dict[str, Any]]:
+    client: BatchClient, items: Sequence[BatchItem], options: Mapping[str, Any], executor: str, failed: dict[str, dict[str, Any]],
+    rows: Mapping[str, list[int]],
+) -> list[dict[str, Any]]:  # fmt: skip
     """One request line per item; an item whose request can't be made gets its failed result in ``failed``."""
     backend = client.backend
     request_options = {k: v for k, v in options.items() if k != "schema"}
@@ -149,9 +227,10 @@ def _lines(
 
     lines = []
     for item in items:
-        empty = [name for name in item.prompt.variables if name not in item.values]
+        # None, NaN, pd.NA, NaT: a missing value whatever its form, as the thread executor sees it
+        empty = [name for name in item.prompt.variables if none_if_missing(item.values.get(name)) is None]
         if empty:
-            advice = f"Row {item.row} has no value in the column(s) {', '.join(map(repr, empty))}: fill them in or leave the row out."
+            advice = _no_value(rows.get(item.key) or [item.row], empty)
             failed[item.key] = _failure(MissingVariables(empty, item.prompt.prompt_id, advice))
             continue
         try:
@@ -166,6 +245,15 @@ def _lines(
             continue
         lines.append(request_line(item.key, body))
     return lines
+
+
+def _no_value(rows: Sequence[int], names: Sequence[str]) -> str:
+    """The grid's advice for rows with no value in ``names`` (several rows: the same request, one result)."""
+    columns = ", ".join(map(repr, names))
+    if len(rows) == 1:
+        return f"Row {rows[0]} has no value in the column(s) {columns}: fill them in or leave the row out."
+    listed = f"{', '.join(map(str, rows[:-1]))} and {rows[-1]}"
+    return f"Rows {listed} have no value in the column(s) {columns}: fill them in or leave the rows out."
 
 
 def _prepare_for_another_engine(
@@ -183,15 +271,25 @@ def _prepare_for_another_engine(
     return media_fallback.rewrite(request, MediaOptions(accepts, request.model, describe, bool(pdf_to_text)), read_file)
 
 
-def _follow(jobs: BatchJobs, batch_id: str, total: int, progress: bool, plans: Any, plan_key: str) -> Batch:
-    """Poll the batch until it is finished, with a progress bar of its finished requests."""
+def _follow(
+    jobs: BatchJobs, batch_id: str, total: int, progress: bool, plans: Any, plan_key: str, limits: BatchLimits = BatchLimits()
+) -> Batch:
+    """Poll the batch until it is finished (or ``cancelling`` with no change for ``limits.stall_s``), with a
+    progress bar of its finished requests; :class:`BatchStalled` when the wait reaches a limit."""
     bar = progress_bar(total, 0, f"llamabook batch {batch_id}") if progress else None
     wait = POLL_FIRST_S
     shown = 0
     status = None
+    started = changed = time.monotonic()
+    seen: tuple[Any, ...] | None = None
     try:
         while True:
             batch = jobs.retrieve(batch_id)
+            now = time.monotonic()
+            counts = batch.request_counts
+            state = (batch.status, counts.completed if counts else None, counts.failed if counts else None)
+            if state != seen:
+                seen, changed = state, now
             if bar is not None:
                 done = min(batch.done_count, total)
                 bar.update(done - shown)
@@ -202,30 +300,38 @@ def _follow(jobs: BatchJobs, batch_id: str, total: int, progress: bool, plans: A
                 status = batch.status
             if batch.finished:
                 return batch
-            time.sleep(wait)
+            if now - changed >= limits.stall_s:
+                if batch.status == "cancelling":  # cancelled, for all that will ever happen
+                    return batch
+                raise BatchStalled(batch_id, batch.status, "batch_stall", limits.stall_s, now - started, batch.done_count, total)
+            if now - started >= limits.timeout_s:
+                raise BatchStalled(batch_id, batch.status, "batch_timeout", limits.timeout_s, now - started, batch.done_count, total)
+            # never sleep past a limit: a test's limit of a second is kept to the poll
+            time.sleep(max(0.01, min(wait, changed + limits.stall_s - now, started + limits.timeout_s - now)))
             wait = min(wait * 1.5, POLL_MAX_S)
     finally:
         if bar is not None:
             bar.close()
 
 
-def _read_batch(jobs: BatchJobs, batch: Batch) -> dict[str, dict[str, Any]]:
+def _read_batch(jobs: BatchJobs, batch: Batch, where: str, models: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """The answers in a finished batch's files, by ``custom_id``; errors typed as the server's (``where``)."""
     answers: dict[str, dict[str, Any]] = {}
     for file_id in (batch.error_file_id, batch.output_file_id):  # output last: it wins over an error of the same line
         if file_id:
             for line in read_jsonl(jobs.content(file_id), f"batch {batch.id}'s file {file_id}"):
-                found = result_of(line, batch.id)
+                found = result_of(line, batch.id, where=where, models=models)
                 if found is not None:
                     answers[found[0]] = found[1]
     return answers
 
 
-def _read_outputs(given: Any, keys: set[str]) -> dict[str, dict[str, Any]]:
+def _read_outputs(given: Any, keys: set[str], models: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     """The answers in another engine's output (and error) files, by ``custom_id``."""
     answers: dict[str, dict[str, Any]] = {}
     for source in _paths(given):
         for line in read_jsonl(Path(source).read_bytes(), str(source)):
-            found = result_of(line, None)
+            found = result_of(line, None, models=models)
             if found is not None and found[0] in keys:
                 answers[found[0]] = found[1]
     if not answers:
@@ -273,15 +379,21 @@ def _with_schema(answer: dict[str, Any], schema: ResolvedSchema) -> dict[str, An
     return {**answer, "status": "failed", "error": f"OutputInvalid: {invalid}", "valid": False}
 
 
-def _missing_result(batch: Batch) -> dict[str, Any]:
-    """The result of a request the finished batch returned nothing for."""
+def _missing_result(batch: Batch, limits: BatchLimits = BatchLimits()) -> dict[str, Any]:
+    """The result of a request the finished batch (or one left ``cancelling``) returned nothing for."""
+    again = "; the next run of the grid sends it again"
     if batch.status == "cancelled":
-        return {"status": "cancelled", "error": f"BatchCancelled: batch {batch.id} was cancelled before this request finished", "batch_id": batch.id}
-    if batch.status == "expired":
-        return {"status": "failed", "error": f"BatchExpired: batch {batch.id} expired before this request ran", "batch_id": batch.id}
-    if batch.status == "failed":
-        return {"status": "failed", "error": f"BatchFailed: batch {batch.id} failed: {batch.failure_text()}", "batch_id": batch.id}
-    return {"status": "failed", "error": f"BatchRequestFailed: batch {batch.id} returned no answer for this request", "batch_id": batch.id}
+        status, error = "cancelled", f"BatchCancelled: batch {batch.id} was cancelled before this request finished{again}"
+    elif batch.status == "cancelling":
+        said = f"the server left it 'cancelling' with no change for {limits.stall_s:g} s (batch_stall)"
+        status, error = "cancelled", f"BatchCancelled: batch {batch.id} was cancelled: {said}, with no answer for this request{again}"
+    elif batch.status == "expired":
+        status, error = "failed", f"BatchExpired: batch {batch.id} expired before this request ran{again}"
+    elif batch.status == "failed":
+        status, error = "failed", f"BatchFailed: batch {batch.id} failed: {server_text(batch.failure_text())}{again}"
+    else:
+        status, error = "failed", f"BatchRequestFailed: batch {batch.id} returned no answer for this request"
+    return {"status": status, "error": error, "batch_id": batch.id}
 
 
 def _pending(status: str, note: str, batch_id: str | None = None) -> dict[str, Any]:
@@ -322,4 +434,7 @@ def batch_columns(frame: Any, results: Sequence[Mapping[str, Any]]) -> Any:
     return frame
 
 
-__all__ = ["EXECUTORS", "BatchItem", "BatchesUnsupported", "batch_columns", "check_executor", "progress_bar", "run"]
+__all__ = [
+    "EXECUTORS", "BatchItem", "BatchLimits", "BatchStalled", "BatchesUnsupported", "batch_columns", "batch_limits",
+    "check_executor", "progress_bar", "run",
+]  # fmt: skip

@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,12 +39,14 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    """A server process with its log; ``stop()`` terminates it by PID, then kills it."""
+    """A server process with its log; ``stop()`` terminates it by PID, then kills it; ``restart()``."""
 
     name: str
     process: subprocess.Popen[bytes]
     url: str
     log: Path
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] | None = None
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -65,6 +67,18 @@ class Server:
         self.stop()
         raise ServerFailed(f"{self.name} did not answer {path} within {timeout:.0f} s:\n{self.tail()}")
 
+    def restart(self, ready_path: str = "/v1/health", timeout: float = 120) -> None:
+        """Stop the process and start the same command again, on the same port and state (a server restart).
+
+        The object stays the session's server: its ``url`` is unchanged, ``process`` is the new one.
+        """
+        self.stop()
+        with self.log.open("ab") as sink:
+            self.process = subprocess.Popen(
+                self.command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env, cwd=self.log.parent
+            )
+        self.wait_ready(ready_path, timeout)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -80,7 +94,7 @@ def _spawn(name: str, command: list[str], log: Path, url: str, env: dict[str, st
         process = subprocess.Popen(
             command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=log.parent
         )
-    return Server(name, process, url, log)
+    return Server(name, process, url, log, command, env)
 
 
 def start_llama_cpp(workdir: Path, model_path: str, alias: str, api_key: str) -> Server:

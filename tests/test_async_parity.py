@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 
 import llamabook as lb
-from llamabook.aio import AsyncClient, AsyncFiles, AsyncModels, AsyncPrompts, AsyncResponses
+from llamabook.aio import AsyncBatches, AsyncClient, AsyncFiles, AsyncModels, AsyncPrompts, AsyncResponses
 from llamabook.client import Client
-from llamabook.resources import Files, Models, Prompts, Responses
+from llamabook.resources import Batches, Files, Models, Prompts, Responses
 from scripted_engine import ScriptedEngine
 
-PAIRS = [(Client, AsyncClient), (Prompts, AsyncPrompts), (Files, AsyncFiles), (Responses, AsyncResponses), (Models, AsyncModels)]
+PAIRS = [(Client, AsyncClient), (Prompts, AsyncPrompts), (Files, AsyncFiles), (Responses, AsyncResponses), (Models, AsyncModels),
+         (Batches, AsyncBatches)]
 
 #: (sync class, name) → why its twin differs
 DIFFERENT = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -155,31 +156,47 @@ def test_a_function_sees_the_rows_own_columns_and_the_result(pclient: lb.Client)
 # ---- checks that fail, rows that fail ----------------------------------------------------------
 
 
-def test_a_raising_check_is_a_failed_check_with_its_error_and_the_grid_survives(pclient: lb.Client) -> None:
+def check_error_warnings(record: Any) -> list[warnings.WarningMessage]:
+    """The CheckErrorWarnings among the warnings ``pytest.warns`` recorded (it records every warning)."""
+    return [w for w in record if issubclass(w.category, lb.CheckErrorWarning)]
+
+
+def test_a_raising_check_is_missing_not_false_with_its_error_and_the_grid_survives(pclient: lb.Client) -> None:
     def broken(row: dict[str, Any], res: checks.CheckInput) -> bool:
         return {"a": True}[res.output_text]  # KeyError for anything but "a"
 
     def odd(row: dict[str, Any], res: checks.CheckInput) -> Any:
         return "yes"
 
-    grid = pclient.grid(
-        "{{text}}", [{"text": "a"}, {"text": "b"}], progress=False,
-        checks={"broken": broken, "odd": odd, "fine": checks.max_words(1), "score": lambda r, res: 1 / len(res.output_text) - 1},
-    )  # fmt: skip
+    with pytest.warns(lb.CheckErrorWarning) as record:
+        grid = pclient.grid(
+            "{{text}}", [{"text": "a"}, {"text": "b"}], progress=False,
+            checks={"broken": broken, "odd": odd, "fine": checks.max_words(1), "score": lambda r, res: 1 / len(res.output_text) - 1},
+        )  # fmt: skip
     assert (grid["status"] == "completed").all() and len(grid) == 2
-    assert grid["check_broken"].tolist() == [True, False]
+    passed, raised = grid["check_broken"].tolist()
+    assert passed is True and raised is pd.NA  # an error is not a verdict
+    assert str(grid["check_broken"].dtype) == "boolean" and not (grid["check_broken"] == False).any()  # noqa: E712
     assert grid["check_broken_error"].tolist()[0] is pd.NA and grid["check_broken_error"].iloc[1] == "KeyError: 'b'"
-    assert grid["check_odd"].tolist() == [False, False]
+    assert grid["check_odd"].isna().all()  # a value that is not a verdict is an error too
     assert grid["check_odd_error"].str.startswith("TypeError: a check returns True/False or a number, not str").all()
+    (warned,) = check_error_warnings(record)  # one warning for the grid, not one per row or per check
+    assert str(warned.message).splitlines() == [
+        "1 of 2 checks 'broken' raised (no verdict: <NA>, not False); first: KeyError: 'b'; see check_broken_error",
+        "2 of 2 checks 'odd' raised (no verdict: <NA>, not False); first: TypeError: a check returns True/False "
+        "or a number, not str 'yes'; see check_odd_error",
+    ]
+    assert warned.filename == __file__  # it points at the caller's grid line, not at llamabook's insides
     assert grid["check_fine"].tolist() == [True, True] and grid["check_fine_error"].isna().all()
     assert grid["check_score"].tolist() == [0.0, 0.0]
 
 
 def test_a_failing_numeric_check_is_null_with_its_error(pclient: lb.Client) -> None:
-    grid = pclient.grid(
-        "{{text}}", [{"text": "Paris", "other": "Paris"}, {"text": "Rome", "other": None}], progress=False,
-        checks={"like": checks.similar_to(checks.column("other"))},
-    )  # fmt: skip
+    with pytest.warns(lb.CheckErrorWarning, match="1 of 2 checks 'like' raised"):
+        grid = pclient.grid(
+            "{{text}}", [{"text": "Paris", "other": "Paris"}, {"text": "Rome", "other": None}], progress=False,
+            checks={"like": checks.similar_to(checks.column("other"))},
+        )  # fmt: skip
     assert grid["check_like"].iloc[0] == 1.0 and grid["check_like"].iloc[1] is pd.NA
     assert grid["check_like_error"].iloc[1] == "ValueError: this row has no value in column 'other'"
 
@@ -195,20 +212,24 @@ class Length(checks.Check):
 
 def test_a_score_column_is_float_even_when_every_row_failed(pclient: lb.Client) -> None:
     rows = [{"text": "Paris", "other": None, "scale": 0}]
-    grid = pclient.grid(
-        "{{text}}", rows, progress=False, checks={"like": checks.similar_to(checks.column("other")), "mine": Length()}
-    )
+    with pytest.warns(lb.CheckErrorWarning):
+        grid = pclient.grid(
+            "{{text}}", rows, progress=False, checks={"like": checks.similar_to(checks.column("other")), "mine": Length()}
+        )
     assert str(grid["check_like"].dtype) == "Float64" and grid["check_like"].isna().all()
     assert str(grid["check_mine"].dtype) == "Float64" and grid["check_mine_error"].iloc[0] == "ZeroDivisionError: division by zero"
-    assert checks.apply(grid, {"mine": Length()}, client=None)["check_mine"].isna().all()
+    with pytest.warns(lb.CheckErrorWarning, match="1 of 1 checks 'mine' raised"):
+        assert checks.apply(grid, {"mine": Length()}, client=None)["check_mine"].isna().all()
 
 
 def test_rows_whose_call_failed_get_null_checks(quick_client: lb.Client, scripted: ScriptedEngine) -> None:
     scripted.fail("boom")
-    grid = quick_client.grid(
-        "Say {{word}}.", [{"word": "fine"}, {"word": "boom"}], progress=False,
-        checks={"has_say": checks.contains("Say"), "always": lambda row, res: True},
-    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lb.CheckErrorWarning)  # a failed call is no check error: nothing to warn of
+        grid = quick_client.grid(
+            "Say {{word}}.", [{"word": "fine"}, {"word": "boom"}], progress=False,
+            checks={"has_say": checks.contains("Say"), "always": lambda row, res: True},
+        )  # fmt: skip
     assert grid["status"].tolist() == ["completed", "failed"]
     assert grid["check_has_say"].tolist()[0] is True and grid["check_has_say"].iloc[1] is pd.NA
     assert grid["check_always"].iloc[1] is pd.NA and grid["check_always_error"].isna().all()
@@ -217,6 +238,59 @@ def test_rows_whose_call_failed_get_null_checks(quick_client: lb.Client, scripte
 def test_a_grid_with_no_rows_still_has_the_check_columns(quick_client: lb.Client) -> None:
     grid = quick_client.grid("Say {{word}}.", [], progress=False, checks={"j": checks.is_json(), "ask": checks.judge("Ok?")})
     assert grid.empty and grid.columns[-5:].tolist() == ["check_j", "check_j_error", "check_ask", "check_ask_error", "check_ask_judge_id"]
+
+
+# ---- an error is not a verdict -----------------------------------------------------------------
+
+IMPORT_RACE = "cannot import name 'Draft3Validator' from partially initialized module 'jsonschema.validators'"
+
+
+def flaky(row: dict[str, Any], res: checks.CheckInput) -> bool:
+    """Raises on the first two rows (as a half-imported module did in issue 23's judge), True on the others."""
+    if res.output_text in ("Paris 0", "Paris 1"):
+        raise ImportError(IMPORT_RACE)
+    return True
+
+
+def test_a_check_that_raises_on_some_rows_is_missing_there_uncounted_and_warned_once(pclient: lb.Client) -> None:
+    rows = [{"text": f"Paris {i}"} for i in range(8)]
+    with pytest.warns(lb.CheckErrorWarning) as record:
+        grid = pclient.grid(
+            "{{text}}", rows, progress=False, concurrency=8, checks={"on_topic": flaky, "names": checks.contains("Paris")}
+        )
+    assert grid["check_on_topic"].isna().tolist() == [True, True] + [False] * 6  # not FFTTTTTT
+    assert grid["check_on_topic"].dropna().tolist() == [True] * 6
+    assert grid["check_on_topic_error"].dropna().tolist() == [f"ImportError: {IMPORT_RACE}"] * 2
+    (warned,) = check_error_warnings(record)  # once for the grid, not once per row
+    assert str(warned.message) == (
+        f"2 of 8 checks 'on_topic' raised (no verdict: <NA>, not False); first: ImportError: {IMPORT_RACE}; "
+        "see check_on_topic_error"
+    )
+    table = lb.scores(grid)  # over the rows evaluated: 6 of 6 pass, not 6 of 8
+    assert table["pass_rate_on_topic"].tolist() == [1.0] and table["errors_on_topic"].tolist() == [2]
+    assert table["pass_rate_names"].tolist() == [1.0] and table["errors_names"].tolist() == [0]
+    assert table["pass_rate"].tolist() == [1.0]  # 14 passes among the 14 verdicts
+
+    with pytest.warns(lb.CheckErrorWarning) as again:
+        applied = checks.apply(grid, {"on_topic": flaky}, concurrency=4)
+    assert applied["check_on_topic"].isna().sum() == 2 and len(check_error_warnings(again)) == 1
+    assert str(check_error_warnings(again)[0].message).startswith("2 of 8 checks 'on_topic' raised")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lb.CheckErrorWarning)  # no check raised: no warning
+        assert checks.apply(grid, {"on_topic": checks.contains("Paris")})["check_on_topic"].all()
+
+
+def test_the_warning_quotes_a_long_first_message_cut_and_the_column_keeps_it_whole(pclient: lb.Client) -> None:
+    grid = pclient.grid("{{text}}", [{"text": "a"}, {"text": "b"}], progress=False)
+
+    def wordy(row: dict[str, Any], res: checks.CheckInput) -> bool:
+        raise ValueError(res.output_text * 500)
+
+    with pytest.warns(lb.CheckErrorWarning) as record:
+        applied = checks.apply(grid, {"wordy": wordy})
+    assert applied["check_wordy_error"].tolist() == [f"ValueError: {'a' * 500}", f"ValueError: {'b' * 500}"]
+    quoted = str(check_error_warnings(record)[0].message).split("first: ")[1].split("; see")[0]
+    assert len(quoted) == checks.ERROR_QUOTE_CHARS and quoted == "ValueError: " + "a" * 187 + "…"
 
 
 # ---- apply() on a finished grid ----------------------------------------------------------------
@@ -288,11 +362,11 @@ def test_a_judge_asks_through_the_client_and_keeps_its_response_id(pclient: lb.C
     assert str(grid["check_right_judge_id"].dtype) == "string"
 
 
-def test_a_judge_that_answers_garbage_is_a_failed_check_with_a_clear_error(tmp_path: Path) -> None:
+def test_a_judge_that_answers_garbage_is_an_error_not_a_no_with_a_clear_message(tmp_path: Path) -> None:
     engine = ScriptedEngine(answer=parrot_or(lambda asked: "I think so" if "Paris" in asked else "no"))
-    with lb.Client(tmp_path / "home", engine=engine) as client:
+    with lb.Client(tmp_path / "home", engine=engine) as client, pytest.warns(lb.CheckErrorWarning, match="the judge answered 'I think so'"):
         grid = client.grid("{{text}}", [{"text": "Paris"}, {"text": "Rome"}], progress=False, checks={"ok": checks.judge("Is it right?")})
-    assert grid["check_ok"].tolist() == [False, False]
+    assert grid["check_ok"].tolist()[0] is pd.NA and grid["check_ok"].tolist()[1] is False  # no verdict ≠ a "no"
     assert grid["check_ok_error"].iloc[0] == (
         "ValueError: the judge answered 'I think so', not {\"verdict\": \"yes\"} or {\"verdict\": \"no\"} (or a bare yes / no)"
     )
@@ -300,10 +374,11 @@ def test_a_judge_that_answers_garbage_is_a_failed_check_with_a_clear_error(tmp_p
     assert grid["check_ok_judge_id"].notna().all()  # the failed judge's response is kept too
 
 
-def test_a_judge_whose_call_fails_is_a_failed_check(pclient: lb.Client, parrot: ScriptedEngine) -> None:
+def test_a_judge_whose_call_fails_is_an_error_not_a_fail(pclient: lb.Client, parrot: ScriptedEngine) -> None:
     parrot.fail("Is it rude?")
-    grid = pclient.grid("{{text}}", [{"text": "Paris"}], progress=False, checks={"rude": checks.judge("Is it rude?")})
-    assert grid["status"].tolist() == ["completed"] and grid["check_rude"].tolist() == [False]
+    with pytest.warns(lb.CheckErrorWarning, match="first: EngineError: scripted failure"):
+        grid = pclient.grid("{{text}}", [{"text": "Paris"}], progress=False, checks={"rude": checks.judge("Is it rude?")})
+    assert grid["status"].tolist() == ["completed"] and grid["check_rude"].isna().all()
     assert grid["check_rude_error"].iloc[0] == "EngineError: scripted failure on 'Is it rude?'"
     assert pclient.responses.retrieve(grid["check_rude_judge_id"].iloc[0]).status == "failed"
 
@@ -402,14 +477,16 @@ def test_bad_literals_are_refused_when_the_check_is_made(make: Callable[[], Any]
 
 
 def test_parquet_round_trip_with_check_columns(pclient: lb.Client, tmp_path: Path) -> None:
-    grid = pclient.grid(
-        "{{text}}", [{"text": "Paris"}, {"text": "Rome"}], progress=False,
-        checks={"paris": checks.judge("Paris?"), "like": checks.similar_to("Paris"), "bad": lambda r, res: 1 / 0},
-    )  # fmt: skip
+    with pytest.warns(lb.CheckErrorWarning, match="2 of 2 checks 'bad' raised"):
+        grid = pclient.grid(
+            "{{text}}", [{"text": "Paris"}, {"text": "Rome"}], progress=False,
+            checks={"paris": checks.judge("Paris?"), "like": checks.similar_to("Paris"), "bad": lambda r, res: 1 / 0},
+        )  # fmt: skip
     path = tmp_path / "grid.parquet"
     grid.to_parquet(path)
     back = pd.read_parquet(path)
     pd.testing.assert_frame_equal(back, grid)  # dtypes too: boolean, Float64, string
+    assert back["check_bad"].isna().all() and lb.scores(back)["errors_bad"].tolist() == [2]  # errors survive it
     assert str(back["check_paris"].dtype) == "boolean" and str(back["check_like"].dtype) == "Float64"
 
 

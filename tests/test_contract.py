@@ -309,7 +309,7 @@ def test_a_grid_judge_asks_the_same_backend_and_its_verdict_parses(backend: lb.C
         if error is None:
             assert checks.parse_verdict(judged.output_text) is bool(row["check_on_topic"])
         else:
-            assert "not {\"verdict\": \"yes\"}" in error and row["check_on_topic"] == False  # noqa: E712 (a failed check)
+            assert "not {\"verdict\": \"yes\"}" in error and pd.isna(row["check_on_topic"])  # an error, not a verdict
     with pytest.raises(lb.OutputFormatUnsupported if backend.server.kind != "embedded" else AssertionError):
         answer = ask(backend, input="Is Dublin a city? Reply yes or no.", text=checks.VERDICT_FORMAT)
         assert False, f"held to the schema on {backend.server.kind}: {answer.output_text}"

@@ -275,3 +275,18 @@ def test_a_grid_takes_a_named_prompt_and_its_versions(quick_client: lb.Client, s
     assert both["cached"].tolist() == [True, False]
     with pytest.raises(lb.PromptNotFound, match="No prompt named 'nosuch'"):
         quick_client.grid("nosuch", rows, progress=False)
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), pd.NA, pd.NaT], ids=["None", "NaN", "NA", "NaT"])
+@pytest.mark.parametrize("shape", ["list of dicts", "DataFrame"])
+def test_a_missing_value_in_any_form_fails_its_row_and_sends_nothing(
+    quick_client: lb.Client, scripted: ScriptedEngine, missing: object, shape: str
+) -> None:
+    records = [{"city": "Paris"}, {"city": missing}, {"city": "Oslo"}]
+    rows = records if shape == "list of dicts" else pd.DataFrame(records, dtype=object)
+    grid = quick_client.grid("The city of {{city}}?", rows, progress=False)
+    assert grid["status"].tolist() == ["completed", "failed", "completed"]
+    assert grid["error"][1].startswith("MissingVariables: Missing value for variable(s) 'city' of prompt pmpt_")
+    assert grid["error"][1].endswith("Row 1 has no value in the column(s) 'city': fill them in or leave the row out.")
+    assert sorted(call.system[0] for call in scripted.calls) == ["The city of Oslo?", "The city of Paris?"]
+    assert len(scripted.calls) == 2  # nothing was sent for the row with the missing value

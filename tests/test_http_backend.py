@@ -13,6 +13,7 @@ import llamabook as lb
 from llamabook.backends.base import ResponseRequest
 from llamabook.backends.http import HttpBackend
 from llamabook.types import InputText, PromptReference, ResponseFailed
+from llamabook.views import tokens_label
 from servers import Server
 
 MODEL = "llamacpp/smollm2"
@@ -159,3 +160,20 @@ def test_llama_config_reads_which_server_it_is(server_client: lb.Client) -> None
     rows = dict(config_rows(server_client))
     expected = {"ogx": "OGX 1.5.0", "llama-stack": "Llama Stack 0.7.3"}[server_client.server.kind]
     assert rows["server"] == expected and rows["base_url"] == server_client.server.location
+
+
+def test_usage_a_server_did_not_report_is_null_in_the_grid_never_zero(server_client: lb.Client) -> None:
+    """Both servers, with llama-cpp-python behind them, stream ``usage: null``: llamabook counts the
+    output deltas (``usage_source == "deltas"``) but knows no input count, so it shows none, not 0."""
+    response = server_client.responses.create(input="Say hi.", max_output_tokens=8, temperature=0)
+    assert response.trace is not None and response.trace.usage_source == "deltas"
+    assert response.usage is not None and response.usage.output_tokens > 0
+    assert response.input_tokens is None
+    assert response.to_dict()["input_tokens"] is None and response.to_dict()["total_tokens"] is None
+    assert tokens_label(response) == f"? in / {response.usage.output_tokens} out tokens"
+    grid = server_client.grid("Say {{word}}.", [{"word": "hi"}, {"word": "yo"}], progress=False, max_output_tokens=8)
+    assert grid["status"].isin(["completed", "incomplete"]).all(), grid["error"].tolist()
+    assert grid["input_tokens"].isna().all()  # not reported: <NA>, never 0
+    assert (grid["output_tokens"] > 0).all()
+    frame = server_client.responses.list().to_pandas()
+    assert frame["input_tokens"].isna().all() and str(frame["input_tokens"].dtype) == "Int64"

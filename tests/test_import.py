@@ -34,7 +34,7 @@ def test_creating_a_client_stays_light_until_generation() -> None:
 
 #: The public names of ``llamabook``. Adding or removing one is an API change: edit this on purpose.
 PUBLIC_API = {
-    "AsyncClient", "AsyncResponseStream", "BatchesUnsupported", "CassetteMiss", "Client", "EmbeddedEngine", "EngineError",
+    "AsyncClient", "AsyncResponseStream", "BatchStalled", "BatchesUnsupported", "CassetteMiss", "CheckErrorWarning", "Client", "EmbeddedEngine", "EngineError",
     "EngineUnavailable", "File", "FileNotFound", "FileTooLarge", "InputError", "InputFile", "InputImage",
     "InputText", "InvalidRequest", "InvalidVariable", "LabelMove", "LlamabookError", "MissingVariables", "Model",
     "ModelNotFound", "ModelRejectedInput", "NotFound", "ObjectList", "OpenAICompatibleEngine", "OutputFormatUnsupported", "OutputInvalid", "Prompt", "PromptDiff",

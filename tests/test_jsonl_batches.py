@@ -121,7 +121,7 @@ def test_batch_output_reads_both_dialects_and_the_error_file_into_the_threads_fr
     assert list(frame.status) == ["completed", "incomplete", "failed"]
     assert list(frame.output_text.fillna("")) == ["France", "Italy, by", ""]
     assert list(frame.cut_off.fillna(False)) == [False, True, False]
-    assert frame.error[2] == "BatchRequestFailed: rate_limit: slow down"
+    assert frame.error[2] == "EngineError: the batch's engine reported an error: rate_limit: slow down"
     assert list(frame.input_tokens[:2]) == [12, 12] and list(frame.output_tokens[:2]) == [3, 3]
     assert list(frame.check_names_italy[:2]) == [False, True] and frame.check_names_italy.isna()[2]
     assert len(scripted.calls) == 1  # only the threads grid's row ran here
@@ -186,20 +186,40 @@ def test_an_output_of_another_grid_is_refused(quick_client: lb.Client, tmp_path:
         quick_client.grid(TEMPLATE, ROWS, executor="jsonl", path=path, batch_output=other, progress=False)
 
 
+#: Llama Stack 0.7.3's error line for a json_schema text.format llama-cpp-python's server refuses (measured)
+REFUSED_FORMAT = (
+    "Error code: 500 - 1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+    "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': \"'text' or "
+    "'json_object'\"}}\n\n  File \"/srv/venv/lib/python3.11/site-packages/llama_cpp/server/app.py\", line 376, in "
+    "create_chat_completion\n    POST /v1/chat/completions"
+)
+TRACEBACK = 'Traceback (most recent call last):\n  File "/srv/app/worker.py", line 9, in run\n    go()\nKeyError: \'choices\''
+
+
 @pytest.mark.parametrize(
-    ("line", "status", "error"),
+    ("line", "error"),
     [
         ({"custom_id": "a", "response": {"status_code": 400, "body": {"error": {"message": "bad model", "type": "invalid_request_error"}}}},
-         "failed", "BatchRequestFailed: HTTP 400: invalid_request_error: bad model"),
+         "InvalidRequest: The server rejected the request: invalid_request_error: bad model"),
         ({"custom_id": "a", "response": {"status_code": 500, "body": '{"detail": "Internal Server Error"}'}},
-         "failed", "BatchRequestFailed: HTTP 500: Internal Server Error"),
+         "EngineError: http://srv answered 500: Internal Server Error"),
         ({"custom_id": "a", "error": {"type": "ValueError", "message": "Model 'x' not found"}},
-         "failed", "BatchRequestFailed: ValueError: Model 'x' not found"),
+         "ModelNotFound: The server has no model 'm1' (ValueError: Model 'x' not found); see client.models.list()"),
+        ({"custom_id": "a", "error": {"type": "request_failed", "message": REFUSED_FORMAT}},
+         "OutputFormatUnsupported: The server can't hold 'm1' to a JSON schema: its inference provider takes only "
+         "response_format 'text' or 'json_object'. Leave text= out (and check the output yourself, e.g. with "
+         "lb.checks.json_schema), or use a model whose provider supports json_schema."),
+        ({"custom_id": "a", "error": {"type": "request_failed", "message": "Error code: 503 - {'error': {'message': 'busy in /srv/x/app.py'}}"}},
+         "EngineError: http://srv answered 503: busy in <server file>"),
+        ({"custom_id": "a", "error": {"type": "request_failed", "message": TRACEBACK}},
+         "EngineError: http://srv reported an error: request_failed: KeyError: 'choices'"),
     ],
 )  # fmt: skip
-def test_error_lines_of_each_dialect_become_failed_rows(line: dict[str, Any], status: str, error: str) -> None:
-    custom_id, result = result_of(line, "batch_1")  # type: ignore[misc]
-    assert (custom_id, result["status"], result["error"], result["batch_id"]) == ("a", status, error, "batch_1")
+def test_error_lines_of_each_dialect_go_through_the_error_translator(line: dict[str, Any], error: str) -> None:
+    """The same typed error as the thread executor's call for the same cause, with no server traceback or path."""
+    custom_id, result = result_of(line, "batch_1", where="http://srv", models={"a": "m1"})  # type: ignore[misc]
+    assert (custom_id, result["status"], result["error"], result["batch_id"]) == ("a", "failed", error, "batch_1")
+    assert "File \"" not in result["error"] and ".py" not in result["error"]
 
 
 

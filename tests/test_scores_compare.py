@@ -24,7 +24,7 @@ from scripted_engine import ScriptedEngine, text_of  # noqa: E402
 import llamabook as lb  # noqa: E402
 from llamabook.comparison import Comparison, compare  # noqa: E402
 from llamabook.scoring import plot_pass_rate, scores  # noqa: E402
-from llamabook.widgets import CompareView, ResponseView  # noqa: E402
+from llamabook.widgets import CompareView, ResponseView, RunsTable  # noqa: E402
 
 A, B = "test/a", "test/b"
 CITIES = ["Cork", "Dublin", "Galway", None]
@@ -95,8 +95,8 @@ def test_scores_give_one_row_per_version_and_model_with_exact_numbers(grid: pd.D
     table = scores(grid, prices=PRICES)
     assert list(table.columns) == [
         "version", "model", "calls", "failed", "pass_rate", "pass_rate_mentions_cork", "pass_rate_short",
-        "mean_score", "score_quality", "output_tokens_mean", "output_tokens_total", "latency_p50_s",
-        "latency_p95_s", "cost_usd",
+        "mean_score", "score_quality", "errors_mentions_cork", "errors_short", "errors_quality",
+        "output_tokens_mean", "output_tokens_total", "latency_p50_s", "latency_p95_s", "cost_usd",
     ]  # fmt: skip
     assert list(zip(table["version"], table["model"])) == COLUMNS  # the grid's order
     assert table["calls"].tolist() == [4, 4, 4, 4]
@@ -107,6 +107,7 @@ def test_scores_give_one_row_per_version_and_model_with_exact_numbers(grid: pd.D
     assert table["pass_rate"].tolist() == [0.25, 0.5, 0.25, 0.5]  # passes among all pass/fail results: 1/4, 3/6
     assert table["score_quality"].tolist() == [0.5, 0.75, 0.5, 0.25]
     assert table["mean_score"].tolist() == [0.5, 0.75, 0.5, 0.25]
+    assert table[["errors_mentions_cork", "errors_short", "errors_quality"]].eq(0).all().all()  # no check raised
     assert table["output_tokens_mean"].tolist() == [5.0, 1.0, 7.0, 1.0]
     assert table["output_tokens_total"].tolist() == [10, 3, 14, 3]
     assert table["latency_p50_s"].tolist() == pytest.approx([2.0, 4.0, 0.5, 1.0], abs=1e-12)
@@ -117,6 +118,32 @@ def test_scores_give_one_row_per_version_and_model_with_exact_numbers(grid: pd.D
     dtypes = {name: str(dtype) for name, dtype in table.dtypes.items()}
     assert dtypes["version"] == "Int64" and dtypes["calls"] == "int64" and dtypes["pass_rate"] == "Float64"
     assert dtypes["output_tokens_total"] == "Int64" and dtypes["cost_usd"] == "Float64"
+    assert dtypes["errors_short"] == "int64"
+
+
+def raised(grid: pd.DataFrame, check: str, row: int, column: tuple[int, str], message: str, value: object = None) -> None:
+    """Mark the check ``check`` of one call as raised: its message, and ``value`` (None: <NA>, as a grid gives it)."""
+    at = grid.index[(grid["row"] == row) & (grid["version"] == column[0]) & (grid["model"] == column[1])][0]
+    if f"check_{check}_error" not in grid.columns:
+        grid[f"check_{check}_error"] = pd.array([None] * len(grid), dtype="string")
+    grid.loc[at, f"check_{check}_error"] = message
+    grid.loc[at, f"check_{check}"] = pd.NA if value is None else value
+
+
+def test_scores_leave_checks_that_raised_out_of_the_rates_and_count_them(grid: pd.DataFrame) -> None:
+    raised(grid, "short", 0, (1, B), "ImportError: half imported")  # as a grid gives it: <NA>
+    raised(grid, "short", 1, (1, B), "ValueError: odd row", value=False)  # an older grid: an error stored as False
+    raised(grid, "quality", 0, (1, A), "ZeroDivisionError: division by zero", value=0.0)
+    table = scores(grid)
+    # test/b, v1 answered rows 0-2, always short: row 2 is the one verdict left, a pass (a fail for each error: 1/3).
+    assert table["pass_rate_short"].tolist() == [0.0, 1.0, 0.0, 1.0]
+    assert table["errors_short"].tolist() == [0, 2, 0, 0] and table["errors_mentions_cork"].tolist() == [0, 0, 0, 0]
+    assert table["pass_rate"].tolist() == [0.25, 0.25, 0.25, 0.5]  # v1 test/b: 1 pass among 4 verdicts (was 3 of 6)
+    assert table["score_quality"].tolist() == [0.75, 0.75, 0.5, 0.25]  # v1 test/a: 0.75 alone, not (0.0 + 0.75) / 2
+    assert table["errors_quality"].tolist() == [1, 0, 0, 0] and table["calls"].tolist() == [4, 4, 4, 4]
+    plain = scores(grid.drop(columns=["check_short_error", "check_quality_error"]))  # no error columns: nothing raised
+    assert plain["errors_short"].tolist() == [0, 0, 0, 0]
+    assert plain["pass_rate_short"][1] == 0.5  # the <NA> left out as any null; the False, not known as an error, a fail
 
 
 def test_prices_come_from_the_argument_else_the_grid_attrs_else_cost_is_null(grid: pd.DataFrame) -> None:
@@ -242,9 +269,55 @@ def test_the_html_shows_model_and_row_text_inert(two_models: lb.Client) -> None:
     assert f"[system: Weather in {HOSTILE}?] echo:" in text(html)
     urls = [value for _, attrs in tags(html) for name, value in attrs.items() if name in URL_ATTRIBUTES]
     assert urls == []  # the model's URL stays text
-    marks = [attrs for tag, attrs in tags(html) if tag == "span" and "llamabook-check-fail" in attrs.get("class", "")]
-    assert marks[0]["title"] == '<img src=y onerror="alert(2)">'  # a check's error: an escaped tooltip
-    assert "✓ safe" in text(html) and "✗ safe" in text(html) and "– safe" in text(html)
+    marks = [attrs for tag, attrs in tags(html) if tag == "span" and "llamabook-check-error" in attrs.get("class", "")]
+    assert len(marks) == 1 and marks[0]["title"] == '<img src=y onerror="alert(2)">'  # a check's error: an escaped tooltip
+    shown = [text(html[m.start() :]) for m in re.finditer('<div class="llamabook-check-error-message"', html)]
+    assert len(shown) == 1 and shown[0].startswith('⚠ safe raised: <img src=y onerror="alert(2)">')  # its message, as text
+    assert "✓ safe" in text(html) and "⚠ safe" in text(html) and "– safe" in text(html)
+    assert "✗ safe" not in text(html)  # its False came with an error: an error, not a fail
+
+
+HOSTILE_ERROR = 'ValueError: <img src=z onerror="alert(3)">'
+
+
+def test_compare_and_its_views_show_a_check_that_raised_as_an_error_not_a_fail(
+    grid: pd.DataFrame, two_models: lb.Client
+) -> None:
+    raised(grid, "short", 0, (1, A), "ImportError: half imported", value=False)  # an older grid's False: still an error
+    raised(grid, "short", 1, (1, A), HOSTILE_ERROR)
+    comparison = compare(grid)
+    cork = comparison.cell(0, (1, A))
+    mark = cork.checks[1]
+    assert (mark.name, mark.kind, mark.mark, mark.error, str(mark)) == ("short", "error", "⚠", "ImportError: half imported", "⚠ short")
+    assert comparison.frame["v1 test/a checks"].tolist()[:2] == [
+        "✓ mentions_cork · ⚠ short · 0.25 quality", "✗ mentions_cork · ⚠ short · 0.75 quality",
+    ]  # fmt: skip
+    assert comparison.frame["v1 test/b checks"][0] == "✗ mentions_cork · ✓ short · 1.00 quality"  # the others as they were
+    assert ("check short", "⚠ ImportError: half imported") in cork.record()  # what a view shows of a batch's row
+
+    html = comparison._repr_html_()
+    kinds = [attrs["class"] for tag, attrs in tags(html) if tag == "span" and "llamabook-check-" in attrs.get("class", "")]
+    assert kinds.count("llamabook-check-error") == 2 and kinds.count("llamabook-check-fail") == 12 - 2  # 8 + 4 fails, 2 now errors
+    assert "⚠ short raised: ImportError: half imported" in text(html)
+    assert '⚠ short raised: ValueError: <img src=z onerror="alert(3)">' in text(html) and active_parts(html) == []
+
+    view = CompareView(two_models, grid)
+    header = 1 + 1 + len(COLUMNS)
+    first = view.table.children[header + 2].children[0].value  # row 0, v1 test/a
+    assert "⚠ short raised: ImportError: half imported" in text(first) and "llamabook-check-error" in first
+
+    runs = RunsTable(grid)
+    assert runs.check_errors() == 2 and runs.summary.value.endswith(" · 2 check errors")
+    errors = [c for c in runs.table.children if "llamabook-run-check-error" in c._dom_classes]
+    assert [text(c.value) for c in errors] == ["⚠", "⚠"]
+    titles = [attrs.get("title") for c in errors for tag, attrs in tags(c.value) if tag == "span"]
+    assert titles == ["ImportError: half imported", HOSTILE_ERROR]  # the message as an escaped tooltip
+    assert all(active_parts(c.value) == [] for c in errors)
+    fails = [c for c in runs.table.children if "llamabook-run-check-fail" in c._dom_classes]
+    assert len(fails) == 12 - 2 and all(text(c.value) == "✗" for c in fails)  # real fails stay ✗
+    assert len([c for c in runs.table.children if "llamabook-run-check-score" in c._dom_classes]) == 10
+    plain = RunsTable(grid.drop(columns=["check_short_error"]))
+    assert plain.check_errors() == 0 and "check error" not in plain.summary.value
 
 
 def test_save_html_writes_one_self_contained_file(grid: pd.DataFrame, two_models: lb.Client, tmp_path: Path) -> None:

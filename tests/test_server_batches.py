@@ -196,4 +196,7 @@ def test_a_batch_the_server_fails_as_a_whole_fails_every_row_with_its_reason(ser
     assert batch.status == "failed" and batch.output_file_id is None
     missing = server_batches._missing_result(batch)
     assert missing["status"] == "failed"
-    assert missing["error"] == f"BatchFailed: batch {batch.id} failed: Model 'no/such' does not exist or is not supported (line 1)"
+    assert missing["error"] == (
+        f"BatchFailed: batch {batch.id} failed: Model 'no/such' does not exist or is not supported (line 1); "
+        "the next run of the grid sends it again"
+    )

@@ -30,6 +30,8 @@ HELP_COLUMNS = "100"  # argparse wraps help to $COLUMNS
 #: What to do about each llamabook exception (kept here, next to the generated table).
 ADVICE: dict[str, str] = {
     "LlamabookError": "Catch this to handle every llamabook error in one place.",
+    "CheckErrorWarning": "A warning, not in the table: read `check_<name>_error`, fix the check (or what it needs), "
+    "then `checks.apply(grid, …)` again.",
     "InputError": "Fix the arguments named in the message; nothing was stored or sent, so just call again.",
     "InvalidRequest": "Correct the argument the message names (purpose, order, limit, id shape, option…).",
     "UndeclaredVariables": "Add the names to `variables=` when creating the prompt, or remove the placeholders.",
@@ -60,6 +62,9 @@ ADVICE: dict[str, str] = {
     "BatchesUnsupported": "Run the grid with the default `executor=\"threads\"`; or write the requests for another "
     "engine with `executor=\"jsonl\", path=…`; or enable the server's Batches API (`batches` in its run config's "
     "`apis`, provider `inline::reference`).",
+    "BatchStalled": "The plan is kept: run the same grid again (with a larger `batch_stall=` / `batch_timeout=`) to "
+    "go on waiting, or with `resume=False` to submit afresh; `client.batches.forget(batch_id)` drops the plan and "
+    "`client.batches.cancel(batch_id)` stops the batch on the server.",
     "OutputInvalid": "Read `.errors` (field paths) and `.raw`; make the prompt or schema clearer, or the fields "
     "optional. If `.cut_off`, raise `max_output_tokens`. `.response` is the stored response with the raw text.",
     "EngineUnavailable": "Install the missing extra (e.g. `pip install 'llamabook[embedded]'`) or start / "

@@ -1,8 +1,9 @@
-"""The Client's resources: ``prompts``, ``files``, ``responses``, ``models``."""
+"""The Client's resources: ``prompts``, ``files``, ``responses``, ``models``, ``batches``."""
 
+from .batches import Batches
 from .files import Files
 from .models import Models
 from .prompts import Prompts
 from .responses import Responses, ResponseStream
 
-__all__ = ["Files", "Models", "Prompts", "ResponseStream", "Responses"]
+__all__ = ["Batches", "Files", "Models", "Prompts", "ResponseStream", "Responses"]

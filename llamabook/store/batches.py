@@ -69,3 +69,8 @@ class GridBatchStore:
         else:
             rows = conn.execute("SELECT * FROM grid_batches WHERE scope = ? ORDER BY created_at DESC", (scope,)).fetchall()
         return [GridBatch(**dict(row)) for row in rows]
+
+    def forget(self, batch_id: str) -> int:
+        """Drop the plans that follow ``batch_id`` (the next run of their grid submits afresh); how many there were."""
+        with self.db.write() as conn:
+            return conn.execute("DELETE FROM grid_batches WHERE batch_id = ?", (batch_id,)).rowcount

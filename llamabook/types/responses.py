@@ -147,6 +147,14 @@ class Response(NotebookRepr, WireModel):
         return self.status == "incomplete" and (self.incomplete_details or {}).get("reason") in CUT_OFF_REASONS
 
     @property
+    def input_tokens(self) -> int | None:
+        """The input tokens the model counted; None when unknown (no usage, or a server that reported
+        none: ``trace.usage_source == "deltas"``, where ``usage.input_tokens`` is a placeholder 0)."""
+        if self.usage is None or (self.trace is not None and self.trace.usage_source == "deltas"):
+            return None
+        return self.usage.input_tokens
+
+    @property
     def latency_s(self) -> float | None:
         return self.trace.latency_s if self.trace else None
 
@@ -166,9 +174,9 @@ class Response(NotebookRepr, WireModel):
             "prompt_id": self.prompt.id if self.prompt else None,
             "prompt_version": int(prompt_version) if prompt_version else None,
             "output_text": self.output_text,
-            "input_tokens": usage.input_tokens,
+            "input_tokens": self.input_tokens,
             "output_tokens": usage.output_tokens,
-            "total_tokens": usage.total_tokens,
+            "total_tokens": usage.total_tokens if self.input_tokens is not None else None,
             "latency_s": self.latency_s,
             "error_code": self.error.code if self.error else None,
             "error_message": self.error.message if self.error else None,

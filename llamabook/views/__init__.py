@@ -27,7 +27,7 @@ from ..templates import PLACEHOLDER
 if TYPE_CHECKING:
     import jinja2
 
-    from ..comparison import Cell, Comparison
+    from ..comparison import Cell, CheckMark, Comparison
     from ..diffs import PromptDiff
     from ..resources.files import Files
     from ..types import File, Prompt, Response
@@ -265,10 +265,11 @@ def usage_rows(response: Response) -> list[tuple[str, Any]]:
     if response.cut_off:
         rows.insert(1, ("stopped", CUT_OFF_MARK))
     if usage is not None:
+        counted = response.input_tokens is not None  # rows with None are left out: not reported
         rows += [
-            ("input tokens", usage.input_tokens),
+            ("input tokens", response.input_tokens),
             ("output tokens", usage.output_tokens),
-            ("total tokens", usage.total_tokens),
+            ("total tokens", usage.total_tokens if counted else None),
         ]
         if usage.input_tokens_details.cached_tokens:
             rows.append(("cached input tokens", usage.input_tokens_details.cached_tokens))
@@ -296,9 +297,12 @@ def usage_rows(response: Response) -> list[tuple[str, Any]]:
 
 
 def tokens_label(response: Response) -> str | None:
-    """``12 in / 34 out tokens``, or None without usage."""
+    """``12 in / 34 out tokens`` (``? in`` where the server reported no input count), or None without usage."""
     usage = response.usage
-    return f"{usage.input_tokens} in / {usage.output_tokens} out tokens" if usage is not None else None
+    if usage is None:
+        return None
+    counted = response.input_tokens
+    return f"{'?' if counted is None else counted} in / {usage.output_tokens} out tokens"
 
 
 def latency_label(response: Response) -> str | None:
@@ -439,13 +443,29 @@ def file_text(file: File) -> str:
 
 # ---- comparisons --------------------------------------------------------------------------------------
 
-#: Colours of a comparison's check marks, by :attr:`llamabook.comparison.CheckMark.kind`.
-CHECK_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "score": "#0969da", "none": "#6e7781"}
+#: Colours of a comparison's check marks, by :attr:`llamabook.comparison.CheckMark.kind` (an error is
+#: amber, not a fail's red: the check raised, it gave no verdict).
+CHECK_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "score": "#0969da", "error": "#9a6700", "none": "#6e7781"}
+#: Characters of a check's error message a comparison cell shows (the whole message is its tooltip).
+CHECK_ERROR_CHARS = 200
 
 
 def compare_cell_html(cell: Cell | None) -> str:
-    """One call of a comparison: its status (unless completed), output as text, error and check marks."""
-    return render("compare_cell.html", cell=cell, check_colours=CHECK_COLOURS, cut_off_mark=CUT_OFF_MARK)
+    """One call of a comparison: its status (unless completed), output as text, error, check marks, and
+    each raised check's message (as text)."""
+    return render(
+        "compare_cell.html",
+        cell=cell,
+        check_colours=CHECK_COLOURS,
+        cut_off_mark=CUT_OFF_MARK,
+        error_chars=CHECK_ERROR_CHARS,
+    )
+
+
+def check_mark_html(mark: CheckMark, named: bool = True) -> str:
+    """One check mark (``✓``, ``✗``, ``0.80``, ``⚠`` for a check that raised, ``–``), its name when
+    ``named``; a check's error message is its (escaped) tooltip."""
+    return render("check_mark.html", c=mark, check_colours=CHECK_COLOURS, named=named)
 
 
 def comparison_html(comparison: Comparison) -> str:
@@ -467,6 +487,7 @@ def comparison_html(comparison: Comparison) -> str:
         only_differences=comparison.only_differences,
         check_colours=CHECK_COLOURS,
         cut_off_mark=CUT_OFF_MARK,
+        error_chars=CHECK_ERROR_CHARS,
     )
 
 
@@ -564,6 +585,7 @@ __all__ = [
     "CUT_OFF_MARK",
     "Attachment",
     "attachments",
+    "check_mark_html",
     "compare_cell_html",
     "comparison_html",
     "comparison_text",

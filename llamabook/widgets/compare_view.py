@@ -26,7 +26,8 @@ CALL_WIDTH = "minmax(12em, 2fr)"
 
 class CompareView(widgets.VBox):
     """A :class:`~llamabook.comparison.Comparison` as a table: one line per input row, one column per
-    (version, model), each cell the call's output, error and check marks.
+    (version, model), each cell the call's output, error and check marks (``⚠`` for a check that
+    raised, with its message as text: an error, not a ✗).
 
     A cell whose call made a response has an **open** button that shows its :class:`ResponseView`
     under the table (read with ``client.responses.retrieve``); a call that made none shows its

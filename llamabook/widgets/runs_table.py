@@ -11,8 +11,9 @@ import ipywidgets as widgets
 
 from .. import views
 from ..batch import RESULT_COLUMNS
+from ..comparison import CheckMark
 from ..errors import InvalidRequest
-from ..frames import none_if_missing
+from ..frames import check_columns, none_if_missing
 from ..inputs import is_dataframe
 from ..schema_columns import fields_of
 from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
@@ -58,7 +59,10 @@ class RunsTable(widgets.VBox):
     the grid's ``cut_off`` column says the answer stopped at ``max_output_tokens``), the row's own
     columns, version, model, output, a grid's schema fields (``schema=``, each a column, lists and
     objects as JSON), tokens, latency and error; text cells show at most two
-    lines, the whole text is their tooltip. **failed only** filters the lines. Opening a line
+    lines, the whole text is their tooltip. A check column (``check_<name>``) shows its mark:
+    ✓, ✗, a score, ``⚠`` for a check that raised (an error, not a ✗: its message is the tooltip,
+    and in ``check_<name>_error``), – when it did not run; the summary counts the check errors.
+    **failed only** filters the lines. Opening a line
     shows its :class:`ResponseView` right under it, read through ``client``; a call that made
     no response (or without a client) shows the line's values.
     """
@@ -81,6 +85,8 @@ class RunsTable(widgets.VBox):
         self.field_columns = fields_of(self.df)
         hidden = {"row", "cut_off", "valid", *RESULT_COLUMNS, *self.field_columns}
         self.own_columns = [c for c in self.df.columns if c not in hidden]
+        #: The grid's checks, ``{column: name}`` (``check_<name>``, not its companions): shown as marks.
+        self.check_columns = {column: name for name, column in check_columns(self.df.columns).items()}
         at = SHOWN.index("output_text") + 1
         #: The result columns of a line, after the row's own columns.
         self.shown = (*SHOWN[:at], *self.field_columns, *SHOWN[at:])
@@ -231,7 +237,12 @@ class RunsTable(widgets.VBox):
         button.on_click(lambda _: self.open(position))
         self.open_buttons[position] = button
         cells: list[widgets.Widget] = [button, _status_cell(record)]
-        cells += [_text_cell(record.get(name), "own", clamp=True) for name in self.own_columns]
+        cells += [
+            _check_cell(record, name, self.check_columns[name])
+            if name in self.check_columns
+            else _text_cell(record.get(name), "own", clamp=True)
+            for name in self.own_columns
+        ]
         tokens = None
         if record.get("input_tokens") is not None or record.get("output_tokens") is not None:
             tokens = f"{record.get('input_tokens') or 0} / {record.get('output_tokens') or 0}"
@@ -268,7 +279,14 @@ class RunsTable(widgets.VBox):
         if "cut_off" in self.df.columns:
             cut = sum(_is_true(value) for value in self.df["cut_off"])
             parts += [f"{cut} {CUT_OFF}"] if cut else []
+        raised = self.check_errors()
+        parts += [f"{raised} check error{'s' if raised != 1 else ''}"] if raised else []
         return " · ".join(parts)
+
+    def check_errors(self) -> int:
+        """How many checks raised, over every line and check (each is ``⚠``, its message in ``check_<name>_error``)."""
+        errors = [f"{column}_error" for column in self.check_columns if f"{column}_error" in self.df.columns]
+        return int(sum(self.df[column].notna().sum() for column in errors))
 
 
 def _status_cell(record: dict[str, Any]) -> widgets.HTML:
@@ -282,6 +300,17 @@ def _status_cell(record: dict[str, Any]) -> widgets.HTML:
         html += " " + views.render("cell.html", text=CUT_OFF, full=CUT_OFF_TIP, status="incomplete")
         cell.add_class("llamabook-run-cut-off")
     cell.value = html
+    return cell
+
+
+def _check_cell(record: dict[str, Any], column: str, name: str) -> widgets.HTML:
+    """A check's mark (class ``llamabook-run-check``), its error message as tooltip; text if the column holds no check."""
+    try:
+        mark = CheckMark.of(name, record.get(column), record.get(f"{column}_error"))
+    except InvalidRequest:  # a hand-made column named check_…: shown as it is
+        return _text_cell(record.get(column), "own", clamp=True)
+    cell = styled(widgets.HTML(views.check_mark_html(mark, named=False)), "llamabook-run-own", "llamabook-run-check")
+    cell.add_class(f"llamabook-run-check-{mark.kind}")
     return cell
 
 

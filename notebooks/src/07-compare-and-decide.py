@@ -62,13 +62,27 @@ grid = client.grid(
 grid[["country", "version", "output_text", "check_names_capital", "check_short", "check_close", "check_on_topic"]]
 
 # %% [markdown]
+# A check that raises (a bug in it, or a judge whose call failed or whose answer was not a yes/no
+# verdict) gives no verdict: its `check_<name>` is `<NA>`, never `False`, its message is in
+# `check_<name>_error`, and the grid warns once (`lb.CheckErrorWarning`). This cell prints every
+# check error, so a run where a check crashed cannot pass for one where the answers failed it:
+
+# %%
+error_columns = [c for c in grid.columns if c.startswith("check_") and c.endswith("_error")]
+raised = grid.melt(id_vars=["country", "version"], value_vars=error_columns, var_name="check", value_name="message")
+raised = raised.dropna(subset=["message"])
+print(raised.to_string(index=False) if len(raised) else "no check errors")
+
+# %% [markdown]
 # The judge here is the same 135M-parameter model, so its verdicts are cheap but not wise (it says
 # yes to every answer); on a server, pass `checks.judge(..., model="a-larger-model")`.
 #
 # ## Scores per version and model
 #
-# Pass rate per check, mean score, failed calls, tokens, cost (from the prices given to the
-# client, recorded with the grid) and latency (left out here: it differs on every run).
+# Pass rate per check (over the rows it evaluated), mean score, check errors per check
+# (`errors_<name>`: rows where it raised, left out of the rates), failed calls, tokens, cost (from
+# the prices given to the client, recorded with the grid) and latency (left out here: it differs
+# on every run).
 
 # %%
 scored = lb.scores(grid)
