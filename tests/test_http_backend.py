@@ -164,14 +164,15 @@ def test_llama_config_reads_which_server_it_is(server_client: lb.Client) -> None
 
 def test_usage_a_server_did_not_report_is_null_in_the_grid_never_zero(server_client: lb.Client) -> None:
     """Both servers, with llama-cpp-python behind them, stream ``usage: null``: llamabook counts the
-    output deltas (``usage_source == "deltas"``) but knows no input count, so it shows none, not 0."""
-    response = server_client.responses.create(input="Say hi.", max_output_tokens=8, temperature=0)
+    output deltas (``usage_source == "deltas"``) but knows no input count, so it shows none, not 0.
+    (Both servers refuse ``max_output_tokens`` below 16.)"""
+    response = server_client.responses.create(input="Say hi.", max_output_tokens=16, temperature=0)
     assert response.trace is not None and response.trace.usage_source == "deltas"
     assert response.usage is not None and response.usage.output_tokens > 0
     assert response.input_tokens is None
     assert response.to_dict()["input_tokens"] is None and response.to_dict()["total_tokens"] is None
     assert tokens_label(response) == f"? in / {response.usage.output_tokens} out tokens"
-    grid = server_client.grid("Say {{word}}.", [{"word": "hi"}, {"word": "yo"}], progress=False, max_output_tokens=8)
+    grid = server_client.grid("Say {{word}}.", [{"word": "hi"}, {"word": "yo"}], progress=False, max_output_tokens=16)
     assert grid["status"].isin(["completed", "incomplete"]).all(), grid["error"].tolist()
     assert grid["input_tokens"].isna().all()  # not reported: <NA>, never 0
     assert (grid["output_tokens"] > 0).all()
