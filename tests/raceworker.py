@@ -11,7 +11,8 @@ PATH is one of:
 * ``schema``: jsonschema's first use through four doors in turn (validate, grammar limits, a
   schema check, a ``json_schema`` check): unguarded, 4 of 6 processes met a half-imported module;
 * ``load``: ``_lazy.load`` of jsonschema's modules in turn (the guard itself: unguarded, it fails);
-* ``grammar``: ``grammar_limits`` of a schema (jsonschema and llama-cpp-python's converter);
+* ``grammar``: ``grammar_limits`` of a schema (jsonschema and llama-cpp-python's converter), and the
+  llama-cpp-python modules a grammar build loads (the build itself needs the model: not here);
 * ``judge_grid``: a grid whose judge answers arrive 10-30 ms apart from a scripted engine, every verdict yes;
 * ``json_schema_grid``: the same grid with a ``json_schema`` check instead of a judge;
 * ``replay``: a judge grid on the embedded model replayed from CASSETTE, with ``llama_cpp`` made
@@ -86,9 +87,16 @@ def load_path() -> tuple[list[Any], list[str]]:
 
 
 def grammar_path() -> tuple[list[Any], list[str]]:
+    """The grammar's limits, and the modules a grammar build loads, through their different doors in turn."""
+    from llamabook._lazy import load
     from llamabook.engines.embedded import grammar_limits
 
-    return staggered(lambda n: grammar_limits(VERDICT_SCHEMA))
+    doors = [
+        lambda n: grammar_limits(VERDICT_SCHEMA),
+        lambda n: [] if hasattr(load("llama_cpp.llama_grammar"), "LlamaGrammar") else ["no LlamaGrammar"],
+        lambda n: [] if hasattr(load("llama_cpp"), "llama_sampler_init_grammar") else ["no sampler"],
+    ]
+    return staggered(lambda n: doors[n % len(doors)](n))
 
 
 def _server_like_engine() -> Any:
