@@ -1,7 +1,7 @@
 """Run the reliability tests and sum up what they tried: ``make reliability``.
 
 Runs tests/test_bad_inputs.py, test_faults.py, test_crashes.py, test_security.py,
-test_concurrency.py and test_batch_limits.py under pytest (real servers included, started by the fixtures), reads the
+test_concurrency.py, test_batch_limits.py, test_first_use_races.py and test_interrupts.py under pytest (real servers included, started by the fixtures), reads the
 JUnit report — each test records what it counted (faults injected, kills, rows checked) as
 properties — and writes ``bench/results/reliability.json`` and a Markdown table. Exits non-zero
 if any test failed.
@@ -25,7 +25,7 @@ from _common import machine_info, table, write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ["test_bad_inputs.py", "test_faults.py", "test_crashes.py", "test_security.py", "test_concurrency.py",
-         "test_batch_limits.py"]
+         "test_batch_limits.py", "test_first_use_races.py", "test_interrupts.py"]
 
 
 def run_pytest(extra: list[str]) -> tuple[Path, int, float]:
@@ -90,6 +90,7 @@ def summarise(cases: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
         "rows_duplicated": totals["crash_rows_duplicated"],
         "security_checks": sum(by_file["test_security.py"].values()),
         "batch_fault_cases": sum(by_file["test_batch_limits.py"].values()),
+        "interrupt_cases": sum(by_file["test_interrupts.py"].values()),
         "load_rounds": totals["load_rounds"],
         "load_rows_checked": totals["load_rows_checked"],
         "tests": {f: dict(c) for f, c in sorted(by_file.items())},
@@ -123,6 +124,10 @@ def markdown(summary: dict[str, Any]) -> str:
          f"{summary['load_rounds']} rounds ({summary['load_rows_checked']} rows checked)", passed("test_concurrency.py")],
         ["batches: a restarted server, stalls, timeouts, terminal statuses, error lines, missing values, bad limits",
          f"{summary['batch_fault_cases']} cases", passed("test_batch_limits.py")],
+        ["first uses: 16 threads 0-40 ms apart in cold processes (jsonschema, grammar, judge and json_schema grids, "
+         "a replay without llama_cpp)", "7 paths", passed("test_first_use_races.py")],
+        ["interrupts: SIGINTs mid-grid (one keeps the calls in flight, two drop them), streams left open at exit",
+         f"{summary['interrupt_cases']} cases", passed("test_interrupts.py")],
     ]  # fmt: skip
     return table(["what", "result", "tests"], rows) + f"\n\nWall time {summary['wall_s']} s; per file: " + ", ".join(
         f"{name} {s} s" for name, s in summary["seconds_by_file"].items()
