@@ -16,13 +16,11 @@ with its traceback, which is read for the status and cut off (no server path rea
 
 from __future__ import annotations
 
-import ast
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from .error_translation import message_of, typed_error
+from .error_translation import line_error
 from .errors import InvalidRequest
 from .media import data_url, sniff_mime
 from .rendering import build_messages, render_prompt
@@ -142,61 +140,8 @@ def _completion(body: Mapping[str, Any]) -> dict[str, Any]:
 
 def _failed(detail: Any, status: int | None, where: str, model: str | None) -> dict[str, Any]:
     """A failed line's result: its error as the translator types it (``status`` None: none was given)."""
-    message, status = _error_message(detail, status)
-    typed = typed_error(message, status, base_url=where, model=model)
+    typed = line_error(detail, status, base_url=where, model=model)
     return {"status": "failed", "error": f"{type(typed).__name__}: {typed}", "cut_off": None}
-
-
-def _error_message(detail: Any, status: int | None) -> tuple[str, int | None]:
-    """The message and status of a line's error, its server traceback and file paths cut off.
-
-    Llama Stack and OGX give ``{"type": "request_failed", "message": "Error code: 500 - <the
-    upstream's answer>"}`` (the openai SDK's text for an upstream error): that status is the one
-    the thread executor's call meets, and the answer is its message.
-    """
-    text = _error_text(detail)
-    wrapped = _WRAPPED.match(str(detail.get("message") or "")) if isinstance(detail, Mapping) else None
-    if wrapped is not None:
-        status, text = int(wrapped.group(1)), _answer_text(wrapped.group(2))
-    return server_text(text), status
-
-
-def _answer_text(answer: str) -> str:
-    """An upstream answer as the SDK printed it: its body's message when it is a Python dict's text."""
-    if answer.startswith("{"):
-        try:
-            body = ast.literal_eval(answer)  # literals only: nothing in it is run
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            return answer
-        return message_of(body) or answer
-    return answer
-
-
-def server_text(text: str) -> str:
-    """A server's error text with its traceback cut off and any file path of the server replaced."""
-    cut = _TRACEBACK.search(text)
-    if cut is not None:
-        before, after = text[: cut.start()].strip(), text[cut.start() :]
-        # nothing said before it: a traceback's last unindented line is the exception
-        said = [line for line in after.splitlines() if line.strip() and not line[:1].isspace()]
-        text = before or (said[-1] if len(said) > 1 else "")
-    return _SERVER_PATH.sub("<server file>", text).strip() or "the server gave no message"
-
-
-def _error_text(error: Any) -> str:
-    if isinstance(error, Mapping):
-        kind = error.get("type") or error.get("code")
-        message = server_text(str(error.get("message") or error.get("detail") or json.dumps(error, default=str)))
-        return f"{kind}: {message}" if kind and kind not in message else message
-    return str(error)
-
-
-#: the openai SDK's text of an upstream error, as Llama Stack / OGX put it in a batch error line
-_WRAPPED = re.compile(r"Error code: (\d{3}) - (.*)", re.DOTALL)
-#: where a Python traceback starts: its header, or its first ``File "…", line N`` frame
-_TRACEBACK = re.compile(r'Traceback \(most recent call last\)|^\s*File "[^"\n]+", line \d+', re.MULTILINE)
-#: a path to a source file (``/…/site-packages/x/app.py``, ``C:\\…\\app.py``)
-_SERVER_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.+-]+)+[\\/][\w.+-]+\.pyc?\b")
 
 
 def _batch_of(line: Mapping[str, Any]) -> str | None:

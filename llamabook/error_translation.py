@@ -32,8 +32,10 @@ recognised only when the SDK is already imported (otherwise none can exist).
 from __future__ import annotations
 
 import ast
+import json
 import re
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import (
@@ -270,13 +272,21 @@ def message_of(body: Any) -> str:
 def _unwrapped(message: str) -> str:
     """Llama Stack 0.7.3 wraps request validation as the text of a Python dict, ``"{'errors': [...]}"``."""
     if message.startswith("{'errors': ["):
-        try:
-            parsed = ast.literal_eval(message)  # literals only: nothing in it is run
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            return message
-        if isinstance(parsed, dict) and isinstance(parsed.get("errors"), list):
+        parsed = _literal_dict(message)
+        if parsed is not None and isinstance(parsed.get("errors"), list):
             return _validation_text(parsed["errors"])
     return message
+
+
+def _literal_dict(text: str) -> dict[str, Any] | None:
+    """The dict a Python literal's text holds (``"{'a': 1}"``), or None; literals only: nothing in it is run."""
+    if not text.startswith("{"):
+        return None
+    try:
+        parsed = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _validation_text(detail: Any) -> str:
@@ -294,3 +304,55 @@ def retry_after_seconds(value: str | None) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
+
+
+# ---- a batch's error lines ---------------------------------------------------------------
+
+
+def line_error(detail: Any, status: int | None, *, base_url: str | None = None, model: str | None = None) -> LlamabookError:
+    """The typed error of a batch output's error line (``detail``: its ``error``, a dict or text;
+    ``status``: its HTTP status, None when none was given): the same error as the thread executor's
+    call meets for the same cause, with no server traceback or file path in its message.
+
+    Llama Stack and OGX give ``{"type": "request_failed", "message": "Error code: 500 - <the
+    upstream's answer>"}`` (the openai SDK's text for an upstream error): that status is the one
+    the thread executor's call meets, and the answer is its message.
+    """
+    text = _line_text(detail)
+    wrapped = _WRAPPED.match(str(detail.get("message") or "")) if isinstance(detail, Mapping) else None
+    if wrapped is not None:
+        status, text = int(wrapped.group(1)), _answer_text(wrapped.group(2))
+    return typed_error(server_text(text), status, base_url=base_url, model=model)
+
+
+def _answer_text(answer: str) -> str:
+    """An upstream answer as the SDK printed it: its body's message when it is a Python dict's text."""
+    body = _literal_dict(answer)
+    return (message_of(body) or answer) if body is not None else answer
+
+
+def server_text(text: str) -> str:
+    """A server's error text with its traceback cut off and any file path of the server replaced."""
+    cut = _TRACEBACK.search(text)
+    if cut is not None:
+        before, after = text[: cut.start()].strip(), text[cut.start() :]
+        # nothing said before it: a traceback's last unindented line is the exception
+        said = [line for line in after.splitlines() if line.strip() and not line[:1].isspace()]
+        text = before or (said[-1] if len(said) > 1 else "")
+    return _SERVER_PATH.sub("<server file>", text).strip() or "the server gave no message"
+
+
+def _line_text(error: Any) -> str:
+    if isinstance(error, Mapping):
+        kind = error.get("type") or error.get("code")
+        message = server_text(str(error.get("message") or error.get("detail") or json.dumps(error, default=str)))
+        return f"{kind}: {message}" if kind and kind not in message else message
+    return str(error)
+
+
+#: the openai SDK's text of an upstream error, as Llama Stack / OGX put it in a batch error line
+_WRAPPED = re.compile(r"Error code: (\d{3}) - (.*)", re.DOTALL)
+#: where a Python traceback starts: its header, or its first ``File "…", line N`` frame
+_TRACEBACK = re.compile(r'Traceback \(most recent call last\)|^\s*File "[^"\n]+", line \d+', re.MULTILINE)
+#: a path to a source file (``/…/site-packages/x/app.py``, ``C:\\…\\app.py``)
+_SERVER_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.+-]+)+[\\/][\w.+-]+\.pyc?\b")

@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .batch_lines import ENDPOINT, chat_body, read_jsonl, request_line, result_of, server_text, to_jsonl
+from .batch_lines import ENDPOINT, chat_body, read_jsonl, request_line, result_of, to_jsonl
 from . import media_fallback
+from .error_translation import server_text
 from .errors import (
     BatchesUnsupported,
     BatchStalled,
