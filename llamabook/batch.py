@@ -370,7 +370,7 @@ class _Runner:
     def call(self, task: Task) -> None:
         empty = [name for name in task.prompt.variables if name not in task.values]
         if empty:  # this row's cells are empty: say so in the grid's terms, and send nothing
-            advice = f"Row {task.row} has no value in the column(s) {', '.join(map(repr, empty))}: fill them in or leave the row out."
+            advice = server_batches.no_value_advice([task.row], empty)
             task.result = _failure(MissingVariables(empty, task.prompt.prompt_id, advice), 0, None)
             return
         attempts = 0

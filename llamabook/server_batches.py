@@ -231,7 +231,7 @@ def _lines(
         # None, NaN, pd.NA, NaT: a missing value whatever its form, as the thread executor sees it
         empty = [name for name in item.prompt.variables if none_if_missing(item.values.get(name)) is None]
         if empty:
-            advice = _no_value(rows.get(item.key) or [item.row], empty)
+            advice = no_value_advice(rows.get(item.key) or [item.row], empty)
             failed[item.key] = _failure(MissingVariables(empty, item.prompt.prompt_id, advice))
             continue
         try:
@@ -248,7 +248,7 @@ def _lines(
     return lines
 
 
-def _no_value(rows: Sequence[int], names: Sequence[str]) -> str:
+def no_value_advice(rows: Sequence[int], names: Sequence[str]) -> str:
     """The grid's advice for rows with no value in ``names`` (several rows: the same request, one result)."""
     columns = ", ".join(map(repr, names))
     if len(rows) == 1:
