@@ -52,6 +52,7 @@ from .schema_columns import FieldColumn, field_columns
 from .schemas import ResolvedSchema, resolve
 from .templates import placeholders
 from .types import Prompt
+from .types.grid_rows import ROW, placed_after, result_columns, result_dtypes
 from .types.refs import looks_like_ref
 
 if TYPE_CHECKING:
@@ -72,22 +73,9 @@ class GridClient(Protocol):
     responses: Responses
     models: Models
 
-#: Result columns after the row's own columns, with their pandas dtypes.
-RESULT_COLUMNS: dict[str, str] = {
-    "prompt_id": "string",
-    "version": "Int64",
-    "model": "string",
-    "output_text": "string",
-    "status": "string",
-    "cut_off": "boolean",
-    "error": "string",
-    "input_tokens": "Int64",
-    "output_tokens": "Int64",
-    "latency_s": "Float64",
-    "response_id": "string",
-    "cached": "bool",
-    "attempts": "Int64",
-}
+#: Result columns after the row's own columns, with their pandas dtypes (those every grid has, from
+#: :class:`~llamabook.types.grid_rows.GridResult`).
+RESULT_COLUMNS: dict[str, str] = result_dtypes()
 
 RESPONSE_OPTIONS = ("input", "instructions", "temperature", "top_p", "max_output_tokens", "describe_images", "pdf_to_text")
 
@@ -557,7 +545,8 @@ def _schema_fields(
     if prefix is not None and (not isinstance(prefix, str) or not prefix):
         raise InvalidRequest(f"schema_prefix must be a non-empty string such as 'x_', not {prefix!r}")
     fields = field_columns(resolved, prefix or "", given)
-    taken = {"row", "valid", *RESULT_COLUMNS, *(checking.column_names() if checking is not None else ()), *set().union(*records)}
+    grid = [column.name for column in (ROW, *result_columns("always", "schema"))]  # row, valid and the result columns
+    taken = {*grid, *(checking.column_names() if checking is not None else ()), *set().union(*records)}
     clashes = [f.column for f in fields if f.column in taken]
     if clashes:
         advice = (
@@ -653,8 +642,8 @@ def _frame(
     if tasks:
         frame = _columns_frame(tasks)
     else:
-        frame = pd.DataFrame(columns=["row", *RESULT_COLUMNS])
-        for name, dtype in {"row": "int64", **RESULT_COLUMNS}.items():
+        frame = pd.DataFrame(columns=[ROW.name, *RESULT_COLUMNS])
+        for name, dtype in {ROW.name: ROW.dtype, **RESULT_COLUMNS}.items():
             frame[name] = frame[name].astype(dtype)
     if fields is not None:
         frame = _with_fields(frame, tasks, fields)
@@ -707,11 +696,12 @@ def _with_fields(frame: pandas.DataFrame, tasks: Sequence[Task], fields: list[Fi
     """``frame`` with the schema's field columns and ``valid`` right after ``output_text``."""
     import pandas as pd
 
-    valid = [task.result.get("valid") for task in tasks]
+    (valid_column,) = result_columns("schema")
+    valid = [task.result.get(valid_column.name) for task in tasks]
     values = [json.loads(task.result["output_text"]) if ok else {} for task, ok in zip(tasks, valid)]
-    at = list(frame.columns).index("output_text") + 1
+    at = list(frame.columns).index(placed_after(valid_column.name)) + 1
     for offset, column in enumerate(fields):
         frame.insert(at + offset, column.column, column.array([value.get(column.field) for value in values]))
-    frame.insert(at + len(fields), "valid", pd.array(valid, dtype="boolean"))
+    frame.insert(at + len(fields), valid_column.name, pd.array(valid, dtype=valid_column.dtype))
     frame.attrs["llamabook"] = {**frame.attrs.get("llamabook", {}), "fields": [f.column for f in fields]}
     return frame

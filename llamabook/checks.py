@@ -5,9 +5,10 @@ how well (a number, e.g. a similarity from 0 to 1). It is called as ``check(row,
 
 * ``row`` is a dict of the grid row's own columns (those of ``rows``, as the grid shows them:
   scalars as they are, other values as text; a missing value is None);
-* ``result`` is a :class:`CheckInput`: the call's result columns (``output_text``, ``status``,
-  ``cut_off``, ``input_tokens``, ``output_tokens``, ``latency_s``, ``response_id``, ``model``,
-  ``prompt_id``, ``version``, ``cached``, ``attempts``).
+* ``result`` is a :class:`CheckInput`: the call's result columns that a check sees, as
+  :class:`~llamabook.types.grid_rows.GridResult` marks them (``prompt_id``, ``version``, ``model``,
+  ``output_text``, ``status``, ``cut_off``, ``input_tokens``, ``output_tokens``, ``latency_s``,
+  ``response_id``, ``cached``, ``attempts``).
 
 Built-ins take literals, or :func:`column` to read the value from the row instead, e.g.
 ``contains(column("expected"))``. A plain function ``(row, result) -> bool | float`` is a check
@@ -48,6 +49,7 @@ from . import schemas
 from .errors import CheckErrorWarning, InvalidRequest, OutputFormatUnsupported, OutputInvalid
 from .frames import none_if_missing
 from .templates import placeholders, render
+from .types.grid_rows import ROW, ResultColumn, read_by, result_dtypes
 
 if TYPE_CHECKING:
     import pandas
@@ -91,37 +93,48 @@ class JudgeClient(Protocol):
     def models(self) -> _ListsModels: ...
 
 
-@dataclass(frozen=True)
-class CheckInput:
-    """What a check sees of one grid result: the result columns of its grid row."""
+def _optional(kind: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else kind(value)
 
-    output_text: str
-    status: str  # "completed", or "incomplete" (stopped early; cut_off says whether by max_output_tokens)
-    cut_off: bool
-    input_tokens: int | None
-    output_tokens: int | None
-    latency_s: float | None
-    response_id: str | None
-    model: str
-    prompt_id: str
-    version: int | None
-    cached: bool  # the call came from the run log
-    attempts: int | None
 
-    @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> CheckInput:
-        """From a grid row (a dict, or a DataFrame row's values): missing cells become None, numbers plain Python."""
-        cell = {f.name: none_if_missing(values.get(f.name)) for f in dataclasses.fields(cls)}
-        for name in ("input_tokens", "output_tokens", "version", "attempts"):
-            cell[name] = None if cell[name] is None else int(cell[name])
-        cell["latency_s"] = None if cell["latency_s"] is None else float(cell["latency_s"])
-        cell["cut_off"], cell["cached"] = bool(cell["cut_off"]), bool(cell["cached"])
-        cell["output_text"] = cell["output_text"] or ""
-        return cls(**cell)
+def _cell_reader(column: ResultColumn) -> Callable[[Any], Any]:
+    """How :meth:`CheckInput.from_values` turns a cell (missing: None already) into the field's Python value."""
+    if column.name == "output_text":
+        return lambda value: value or ""  # a check always gets text
+    if column.type == "bool":
+        return bool  # a missing cut_off or cached is False
+    return {"int | None": _optional(int), "float | None": _optional(float)}.get(column.type, lambda value: value)
+
+
+#: The result columns a check sees, and how each is read from a grid row.
+_SEEN: tuple[tuple[str, Callable[[Any], Any]], ...] = tuple((c.name, _cell_reader(c)) for c in read_by("checks"))
+
+
+def _from_values(cls: type, values: Mapping[str, Any]) -> Any:
+    """From a grid row (a dict, or a DataFrame row's values): missing cells become None, numbers plain Python."""
+    return cls(**{name: read(none_if_missing(values.get(name))) for name, read in _SEEN})
+
+
+#: What a check sees of one grid result: the result columns of its grid row that are marked ``checks`` in
+#: :class:`~llamabook.types.grid_rows.GridResult`, with their Python types. A frozen dataclass, made with
+#: keyword arguments (or :meth:`CheckInput.from_values`).
+CheckInput = dataclasses.make_dataclass(
+    "CheckInput",
+    [(column.name, column.type) for column in read_by("checks")],
+    frozen=True,
+    kw_only=True,
+    namespace={
+        "__module__": __name__,
+        "__doc__": "What a check sees of one grid result: the result columns of its grid row ("
+        + ", ".join(f"``{name}``" for name, _ in _SEEN)
+        + ").",
+        "from_values": classmethod(_from_values),
+    },
+)
 
 
 #: The columns of a grid frame that are not the row's own (the result columns, and ``row``).
-GRID_COLUMNS = frozenset({"row", "error", *(f.name for f in dataclasses.fields(CheckInput))})
+GRID_COLUMNS = frozenset({ROW.name, *result_dtypes()})
 
 
 @dataclass(frozen=True)

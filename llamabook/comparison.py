@@ -17,6 +17,7 @@ from .batch import RESULT_COLUMNS
 from .errors import InvalidRequest
 from .frames import check_columns, none_if_missing, require_columns
 from .types.base import NotebookRepr
+from .types.grid_rows import read_by
 
 if TYPE_CHECKING:
     import pandas
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
 #: A column of the comparison: (prompt version, model).
 Column = tuple[Any, str]
 
-#: Grid columns :func:`compare` reads.
-NEEDED = ("row", "version", "model", "output_text", "status", "error", "response_id")
+#: Grid columns :func:`compare` reads (those :class:`~llamabook.types.grid_rows.GridResult` marks ``compare``).
+NEEDED = tuple(column.name for column in read_by("compare"))
 #: The page :meth:`Comparison.save_html` writes around the rendered table (no script, no URL).
 DOCUMENT = (
     '<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>llamabook comparison</title>\n'

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidRequest
+from .types.grid_rows import placed_after, result_columns
 
 if TYPE_CHECKING:
     import pandas
@@ -315,7 +316,9 @@ def fields_of(frame: pandas.DataFrame) -> list[str]:
     columns = [str(c) for c in frame.columns]
     if isinstance(recorded, list):
         return [c for c in recorded if c in columns]
-    if "output_text" in columns and "valid" in columns:
-        start, end = columns.index("output_text"), columns.index("valid")
+    (valid,) = (column.name for column in result_columns("schema"))
+    after = placed_after(valid)  # output_text
+    if after in columns and valid in columns:
+        start, end = columns.index(after), columns.index(valid)
         return columns[start + 1 : end] if start < end else []
     return []

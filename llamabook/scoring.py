@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidRequest
 from .frames import check_columns, none_if_missing, require_columns
+from .types.grid_rows import read_by
 
 if TYPE_CHECKING:
     import pandas
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 #: ``{model: (input_per_million, output_per_million)}``, in USD per million tokens.
 Prices = Mapping[str, tuple[float, float]]
 
-#: Grid columns :func:`scores` reads.
-NEEDED = ("version", "model", "status", "input_tokens", "output_tokens", "latency_s")
+#: Grid columns :func:`scores` reads (those :class:`~llamabook.types.grid_rows.GridResult` marks ``scores``).
+NEEDED = tuple(column.name for column in read_by("scores"))
 #: The columns of :func:`scores` around the per-check ones, with their dtypes.
 HEAD = {"version": "Int64", "model": "string", "calls": "int64", "failed": "int64"}
 TAIL = {

@@ -51,6 +51,7 @@ from .frames import none_if_missing
 from .media import MediaOptions
 from .schemas import ResolvedSchema, parse
 from .types import Batch, Prompt
+from .types.grid_rows import placed_after, result_columns
 from .types.requests import ResponseRequest
 
 if TYPE_CHECKING:
@@ -426,12 +427,16 @@ def progress_bar(total: int, done: int, desc: str) -> Any:
 
 
 def batch_columns(frame: Any, results: Sequence[Mapping[str, Any]]) -> Any:
-    """``frame`` with ``batch_id`` and ``custom_id`` after ``response_id`` (the batch executors' columns)."""
+    """``frame`` with ``batch_id`` and ``custom_id`` after ``response_id`` (the batch executors' columns).
+
+    The columns, their dtypes and their place come from :class:`~llamabook.types.grid_rows.GridResult`.
+    """
     import pandas as pd
 
-    at = list(frame.columns).index("response_id") + 1
-    frame.insert(at, "batch_id", pd.array([r.get("batch_id") for r in results], dtype="string"))
-    frame.insert(at + 1, "custom_id", pd.array([r.get("custom_id") for r in results], dtype="string"))
+    added = result_columns("batch")
+    at = list(frame.columns).index(placed_after(added[0].name)) + 1
+    for offset, column in enumerate(added):
+        frame.insert(at + offset, column.name, pd.array([r.get(column.name) for r in results], dtype=column.dtype))
     return frame
 
 

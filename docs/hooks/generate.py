@@ -5,7 +5,8 @@
 * ``errors-tree`` / ``errors-table``: the exception hierarchy of ``llamabook.errors``, with the
   advice below (an exception without advice fails the build, so the page cannot fall behind);
 * ``frame-columns`` / ``grid-columns``: the DataFrame columns and dtypes from
-  ``llamabook.frames`` and ``llamabook.batch.RESULT_COLUMNS``.
+  ``llamabook.frames`` and ``llamabook.types.grid_rows`` (the grid's result columns, with their
+  descriptions; ``tests/test_grid_rows.py`` keeps the page using this table).
 
 An unknown marker fails the build too.
 """
@@ -172,11 +173,23 @@ def frame_columns() -> str:
     return "\n\n".join(parts)
 
 
-def grid_columns() -> str:
-    from llamabook.batch import RESULT_COLUMNS
+#: How the grid-columns table says when a column is there (``ResultColumn.when``).
+WHEN = {"always": "always", "schema": "with `schema=`", "batch": "with `executor=\"batch\"` / `\"jsonl\"`"}
+#: How it names the parts that read a column (``ResultColumn.read_by``), in this order.
+READERS = {"checks": "checks", "scores": "`scores()`", "compare": "`compare()`"}
 
-    rows = ["| column | dtype |", "|---|---|", "| *the row's own columns* | *as given* |", "| `row` | `int64` |"]
-    rows += [f"| `{name}` | `{dtype}` |" for name, dtype in RESULT_COLUMNS.items()]
+
+def grid_columns() -> str:
+    from llamabook.types.grid_rows import ROW, result_columns
+
+    rows = [
+        "| column | dtype | in the frame | what it is | read by |",
+        "|---|---|---|---|---|",
+        "| *the row's own columns* | *as given* | always | the columns of `rows` | |",
+    ]
+    for column in (ROW, *result_columns()):
+        readers = ", ".join(text for reader, text in READERS.items() if reader in column.read_by)
+        rows.append(f"| `{column.name}` | `{column.dtype}` | {WHEN[column.when]} | {column.description} | {readers} |")
     return "\n".join(rows)
 
 
