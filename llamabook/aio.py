@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .backends.base import ServerInfo
     from .cassette import Recorder
     from .diffs import PromptDiff
+    from .engines.base import Engine
     from .schemas import ResolvedSchema
     from .store import GridBatch
     from .resources.files import FileInput
@@ -315,7 +316,8 @@ class AsyncBatches(_Async):
 
 
 class AsyncClient:
-    """The same surface as :class:`Client`, awaitable. Takes the same arguments."""
+    """The same surface as :class:`Client`, awaitable. Takes the same arguments, and has the same
+    constructors: ``AsyncClient.embedded(…)``, ``AsyncClient.connect(base_url, …)``."""
 
     def __init__(self, home: str | Path | None = None, **kwargs: Any) -> None:
         self._wrap(Client(home, **kwargs))
@@ -344,10 +346,48 @@ class AsyncClient:
         return self.sync.use_cassette(cassette, record)
 
     @classmethod
-    def embedded(cls, home: str | Path | None = None, **options: Any) -> AsyncClient:
+    def embedded(
+        cls,
+        home: str | Path | None = None,
+        *,
+        engine: Engine | None = None,
+        engines: Sequence[Engine] | None = None,
+        max_file_bytes: int | None = None,
+        cassette: str | Path | None = None,
+        record: str | None = None,
+        prices: Mapping[str, tuple[float, float]] | None = None,
+    ) -> AsyncClient:
         """:meth:`Client.embedded`: the embedded backend whatever ``$LLAMABOOK_BASE_URL`` says."""
+        return cls._on(Client.embedded(
+            home, engine=engine, engines=engines, max_file_bytes=max_file_bytes, cassette=cassette, record=record,
+            prices=prices,
+        ))  # fmt: skip
+
+    @classmethod
+    def connect(
+        cls,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        home: str | Path | None = None,
+        model_accepts: dict[str, list[str]] | None = None,
+        model: str | None = None,
+        prompts: str = "auto",
+        cassette: str | Path | None = None,
+        record: str | None = None,
+        prices: Mapping[str, tuple[float, float]] | None = None,
+    ) -> AsyncClient:
+        """:meth:`Client.connect`: the server at ``base_url`` (nothing is sent until the first call)."""
+        return cls._on(Client.connect(
+            base_url, api_key=api_key, home=home, model_accepts=model_accepts, model=model, prompts=prompts,
+            cassette=cassette, record=record, prices=prices,
+        ))  # fmt: skip
+
+    @classmethod
+    def _on(cls, sync: Client) -> AsyncClient:
+        """An async client around ``sync``."""
         made = cls.__new__(cls)
-        made._wrap(Client.embedded(home, **options))
+        made._wrap(sync)
         return made
 
     async def grid(

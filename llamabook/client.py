@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,31 +11,41 @@ from . import config
 from .backends.base import Backend, ServerInfo
 from .cassette import Recorder, from_environment, open_cassette
 from .engines.base import Engine
+from .errors import InvalidRequest
 from .resources import Batches, Files, Models, Prompts, Responses
 
 if TYPE_CHECKING:
     import pandas
 
 
-class Client:
-    """The llamabook client.
+#: makes a client's backend, given the cassette's recorder (or None)
+BackendBuilder = Callable[["Recorder | None"], Backend]
 
-    With no arguments it runs on the embedded backend: a SQLite database and file store
-    under ``$LLAMABOOK_HOME`` (default ``~/.llamabook``) and the tiny SmolLM2 model in
-    this process. Pass ``engine=OpenAICompatibleEngine(base_url=..., api_key=...)`` to
-    generate with any OpenAI-compatible server instead, or ``engines=[...]`` for several.
+
+class Client:
+    """The llamabook client: prompts, files, responses and models on one backend.
+
+    Three ways to make one:
+
+    * ``Client.embedded(home, …)``: the embedded backend, a SQLite database and file store under
+      ``home`` (default ``$LLAMABOOK_HOME``, else ``~/.llamabook``) and the tiny SmolLM2 model in this
+      process. Pass ``engine=OpenAICompatibleEngine(base_url=..., api_key=...)`` to generate with any
+      OpenAI-compatible server instead, or ``engines=[...]`` for several.
+    * ``Client.connect(base_url, …)``: a Llama Stack / OGX server (or another Responses server):
+      the same methods return the same types. ``model_accepts`` declares what a server's models
+      take (default: text, image and file), e.g. ``{"llamacpp/smollm2": ["text"]}``. A server
+      without a Prompts API (api.openai.com) keeps prompts in the local store and renders them on
+      the client (``prompts="auto"`` finds out; ``"local"``/``"server"`` force it).
+    * ``Client(backend=…)``: any object that follows :class:`~llamabook.backends.base.Backend`.
+
+    ``Client()`` and ``Client(home, …)`` choose between the first two: ``base_url=`` (or
+    ``$LLAMABOOK_BASE_URL``) means :meth:`connect`, otherwise :meth:`embedded`.
 
     ``cassette="session.jsonl"`` records every model call (on a server: every request) to
     that file and replays it on later runs, with no model or server needed; ``record`` is
     ``"new"`` (replay what is there, record the rest), ``"none"`` (replay only; a miss raises
     :class:`~llamabook.CassetteMiss`) or ``"all"`` (record again). ``$LLAMABOOK_CASSETTE`` applies
     when ``cassette`` is not given, and ``$LLAMABOOK_RECORD`` overrides ``record`` when set.
-
-    Pass ``base_url=`` (or set ``$LLAMABOOK_BASE_URL``) to use a Llama Stack server instead:
-    the same methods return the same types. ``model_accepts`` declares what a server's
-    models take (default: text, image and file), e.g. ``{"llamacpp/smollm2": ["text"]}``.
-    A server without a Prompts API (api.openai.com) keeps prompts in the local store and
-    renders them on the client (``prompts="auto"`` finds out; ``"local"``/``"server"`` force it).
     ``prices={model: (input_per_million, output_per_million)}`` (USD) is recorded with every grid,
     so ``lb.scores(grid)`` can say what it cost.
 
@@ -47,9 +58,9 @@ class Client:
         self,
         home: str | Path | None = None,
         *,
+        backend: Backend | None = None,
         engine: Engine | None = None,
         engines: Sequence[Engine] | None = None,
-        backend: Backend | None = None,
         max_file_bytes: int | None = None,
         base_url: str | None = None,
         api_key: str | None = None,
@@ -60,28 +71,79 @@ class Client:
         record: str | None = None,
         prices: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
+        build: BackendBuilder
+        if backend is not None:
+            _refuse_builder_options(home, prompts, engine, engines, max_file_bytes, base_url, api_key, model_accepts, model)
+            build = partial(_given_backend, backend)
+        elif url := base_url or config.base_url():
+            build = partial(_server_backend, url, home, api_key, model_accepts, model, prompts)
+        else:
+            build = partial(_embedded_backend, home, engine, engines, max_file_bytes)
+        self._start(build, cassette, record, prices)
+
+    @classmethod
+    def embedded(
+        cls,
+        home: str | Path | None = None,
+        *,
+        engine: Engine | None = None,
+        engines: Sequence[Engine] | None = None,
+        max_file_bytes: int | None = None,
+        cassette: str | Path | None = None,
+        record: str | None = None,
+        prices: Mapping[str, tuple[float, float]] | None = None,
+    ) -> Client:
+        """A client on the embedded backend, whatever ``$LLAMABOOK_BASE_URL`` says.
+
+        ``home`` defaults to ``$LLAMABOOK_HOME`` (else ``~/.llamabook``); ``engine=`` / ``engines=``
+        replace the embedded model; ``max_file_bytes`` caps an upload. The other options are as
+        for :class:`Client`.
+        """
+        build = partial(_embedded_backend, home, engine, engines, max_file_bytes)
+        return cls._made(build, cassette, record, prices)
+
+    @classmethod
+    def connect(
+        cls,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        home: str | Path | None = None,
+        model_accepts: dict[str, list[str]] | None = None,
+        model: str | None = None,
+        prompts: str = "auto",
+        cassette: str | Path | None = None,
+        record: str | None = None,
+        prices: Mapping[str, tuple[float, float]] | None = None,
+    ) -> Client:
+        """A client on the server at ``base_url`` (Llama Stack, OGX, or another Responses server).
+
+        ``api_key`` defaults to ``$LLAMABOOK_API_KEY``; ``home`` (default ``$LLAMABOOK_HOME``, else
+        ``~/.llamabook``) keeps what the server doesn't (uploads by content, rendered messages,
+        prompt names); ``model`` is the default model; ``model_accepts`` and ``prompts`` are as for
+        :class:`Client`. Nothing is sent until the first call.
+
+        >>> client = Client.connect("http://127.0.0.1:8321", model="llamacpp/smollm2")
+        """
+        if not base_url:
+            raise InvalidRequest("Client.connect() needs the server's base_url, e.g. http://127.0.0.1:8321")
+        build = partial(_server_backend, base_url, home, api_key, model_accepts, model, prompts)
+        return cls._made(build, cassette, record, prices)
+
+    @classmethod
+    def _made(cls, build: BackendBuilder, cassette: str | Path | None, record: str | None, prices: Any) -> Client:
+        """A client on the backend ``build`` makes (the constructors' common end)."""
+        client = cls.__new__(cls)
+        client._start(build, cassette, record, prices)
+        return client
+
+    def _start(self, build: BackendBuilder, cassette: str | Path | None, record: str | None, prices: Any) -> None:
+        """Check ``prices`` and the cassette first, then build the backend and the resources on it."""
         from .scoring import check_prices  # light: pandas only when scores run
 
         #: ``{model: (input_per_million, output_per_million)}`` in USD, recorded with every grid
         self.prices = check_prices(prices)
-        recorder = from_environment(cassette, record)
-        base_url = base_url or config.base_url()
-        if backend is None and base_url:
-            from .backends.http import HttpBackend
-
-            backend = HttpBackend(
-                base_url,
-                api_key=api_key or config.api_key(),
-                home=Path(home).expanduser() if home else config.home(),
-                model_accepts=model_accepts,
-                default_model=model,
-                prompts=prompts,
-                cassette=recorder,
-            )
-        elif backend is None:
-            backend = _local_backend(home, engine, engines, max_file_bytes, recorder)
-        elif recorder is not None:
-            backend.use_cassette(recorder)
+        backend = build(from_environment(cassette, record))
         self.backend = backend
         self.prompts = Prompts(backend)
         self.files = Files(backend)
@@ -89,18 +151,6 @@ class Client:
         self.models = Models(backend)
         #: the home's plans of batch grids (``list``, ``forget``) and the server's ``cancel``
         self.batches = Batches(backend)
-
-    @classmethod
-    def embedded(cls, home: str | Path | None = None, **options: Any) -> Client:
-        """A client on the embedded backend, whatever ``$LLAMABOOK_BASE_URL`` says (``options`` as for ``Client``)."""
-        if options.get("base_url") or options.get("backend") is not None:
-            raise ValueError("Client.embedded() takes no base_url= or backend=")
-        recorder = from_environment(options.pop("cassette", None), options.pop("record", None))
-        engine, engines, max_file_bytes = options.pop("engine", None), options.pop("engines", None), options.pop("max_file_bytes", None)
-        prices = options.pop("prices", None)
-        if options:
-            raise TypeError(f"Client.embedded() got options for a server: {sorted(options)}")
-        return cls(backend=_local_backend(home, engine, engines, max_file_bytes, recorder), prices=prices)
 
     @property
     def server(self) -> ServerInfo:
@@ -217,13 +267,57 @@ class Client:
         return f"<llamabook.Client backend={self.backend.name} at {where}>"
 
 
-def _local_backend(
+def _given_backend(backend: Backend, recorder: Recorder | None) -> Backend:
+    """``Client(backend=…)``: the backend as given, on the cassette when there is one."""
+    if recorder is not None:
+        backend.use_cassette(recorder)
+    return backend
+
+
+def _refuse_builder_options(home: Any, prompts: str, *options: Any) -> None:
+    """``Client(backend=…)`` builds nothing: options for building a backend would be ignored, so refuse them."""
+    if home is not None or prompts != "auto" or any(option is not None for option in options):
+        raise TypeError(
+            "Client(backend=…) uses that backend as it is: pass only cassette=, record= and prices= with it "
+            "(home=, engine=, base_url=, model= … are for Client.embedded() and Client.connect())"
+        )
+
+
+def _home(home: str | Path | None) -> Path:
+    return Path(home).expanduser() if home else config.home()
+
+
+def _server_backend(
+    base_url: str,
+    home: str | Path | None,
+    api_key: str | None,
+    model_accepts: dict[str, list[str]] | None,
+    model: str | None,
+    prompts: str,
+    recorder: Recorder | None,
+) -> Backend:
+    """The HTTP backend :meth:`Client.connect` uses."""
+    from .backends.http import HttpBackend
+
+    return HttpBackend(
+        base_url,
+        api_key=api_key or config.api_key(),
+        home=_home(home),
+        model_accepts=model_accepts,
+        default_model=model,
+        prompts=prompts,
+        cassette=recorder,
+    )
+
+
+def _embedded_backend(
     home: str | Path | None,
     engine: Engine | None,
     engines: Sequence[Engine] | None,
     max_file_bytes: int | None,
     recorder: Recorder | None,
 ) -> Backend:
+    """The local backend :meth:`Client.embedded` uses: the embedded model unless engines are given."""
     from .backends.local import LocalBackend
     from .types.files import MAX_FILE_BYTES
 
@@ -238,5 +332,4 @@ def _local_backend(
         from .engines.embedded import EmbeddedEngine
 
         chosen = [EmbeddedEngine()]
-    kwargs: dict[str, Any] = {"max_file_bytes": max_file_bytes or MAX_FILE_BYTES, "cassette": recorder}
-    return LocalBackend(Path(home).expanduser() if home else config.home(), chosen, **kwargs)
+    return LocalBackend(_home(home), chosen, max_file_bytes=max_file_bytes or MAX_FILE_BYTES, cassette=recorder)

@@ -705,9 +705,9 @@ def make_client(target: str, home: str | None, model: str | None) -> Client:
     """A client on the embedded backend (``target == "embedded"``) or on the server at ``target``."""
     from .client import Client
 
-    if target != "embedded":
-        return Client(home, base_url=target, model=model)
-    return Client.embedded(home)  # so a $LLAMABOOK_BASE_URL in the environment does not win
+    if target == "embedded":
+        return Client.embedded(home)  # so a $LLAMABOOK_BASE_URL in the environment does not win
+    return Client.connect(target, home=home, model=model)
 
 
 def describe_client(client: Client) -> str:

@@ -30,6 +30,7 @@ DIFFERENT = {
 NOT_AWAITED = {
     (Client, "use_cassette"): "it only swaps the recorder; no I/O happens until the next call",
     (Client, "embedded"): "a constructor (classmethod), as AsyncClient() itself is",
+    (Client, "connect"): "a constructor (classmethod) that sends nothing, as AsyncClient() itself is",
     (Client, "server"): "a property: one short GET /v1/version, asked once and kept",
     (Client, "cassette"): "a property: the recorder in use, no I/O",
 }

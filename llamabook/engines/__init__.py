@@ -1,8 +1,8 @@
 """Text generation for the local backend: the embedded tiny model, or any OpenAI-compatible server."""
 
-from .base import Engine, Generation, GenerationOptions
+from .base import ConstrainedEngine, Engine, Generation, GenerationOptions
 
-__all__ = ["Engine", "Generation", "GenerationOptions"]
+__all__ = ["ConstrainedEngine", "Engine", "Generation", "GenerationOptions"]
 
 
 def __getattr__(name: str):  # engines import their runtimes lazily

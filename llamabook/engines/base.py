@@ -57,3 +57,26 @@ class Engine(Protocol):
     def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
         """Start generating; the returned :class:`Generation` yields text as it comes."""
         ...
+
+
+@runtime_checkable
+class ConstrainedEngine(Engine, Protocol):
+    """An engine that holds its output to a JSON Schema itself (constrained decoding, e.g. a grammar).
+
+    Implementing :meth:`check_output_schema` is how an engine declares it: such an engine can say,
+    before any call, which parts of a schema it can't express. Any other engine is not held to a
+    schema here (an OpenAI-compatible server checks the schema it is sent itself).
+    """
+
+    def check_output_schema(self, schema: dict[str, Any], *, converter: bool = True) -> None:
+        """Raise :class:`~llamabook.InvalidRequest` naming what of ``schema`` this engine can't hold its output to.
+
+        ``converter=False`` leaves out checks that need the engine's runtime (a replay loads no model).
+        """
+        ...
+
+
+def check_output_schema(engine: Engine, schema: dict[str, Any], *, converter: bool = True) -> None:
+    """``engine``'s own check of ``schema`` when it constrains its output; nothing for any other engine."""
+    if isinstance(engine, ConstrainedEngine):
+        engine.check_output_schema(schema, converter=converter)

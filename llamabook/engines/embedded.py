@@ -480,6 +480,14 @@ class EmbeddedEngine:
             Model(id=MODEL_ID, owned_by="HuggingFaceTB", engine=self.name, accepts=["text"], context_length=self.n_ctx)
         ]
 
+    def check_output_schema(self, schema: dict[str, Any], *, converter: bool = True) -> None:
+        """This engine decodes with a grammar: refuse, naming them, the schema features it can't express.
+
+        ``converter=False`` leaves out llama-cpp-python's converter (:func:`grammar_limits`); a request
+        that runs live still meets it when its grammar is built, before anything is stored.
+        """
+        check_grammar_schema(schema, converter=converter)
+
     def pool(self) -> _ContextPool:
         """The process-wide pool of contexts for this model file and settings (one per process)."""
         key = (self.model_path, self.n_ctx, self.n_threads)

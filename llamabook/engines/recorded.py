@@ -18,7 +18,7 @@ from typing import Any
 from ..cassette import Recorder, summarize
 from ..media import redact_inline_data
 from ..types.models import Model
-from .base import Engine, Generation, GenerationOptions
+from .base import Engine, Generation, GenerationOptions, check_output_schema
 
 
 class RecordedEngine:
@@ -52,6 +52,14 @@ class RecordedEngine:
                     listed = {"models": [m.model_dump(mode="json") for m in self._models]}
                     self.recorder.record("models", material, material, listed)
         return self._models
+
+    def check_output_schema(self, schema: dict[str, Any], *, converter: bool = True) -> None:
+        """The inner engine's check when it constrains its output, always without its converter.
+
+        A replay must never load the inner engine's runtime (``llama_cpp``); a call that runs live
+        still meets the converter when the inner engine builds its grammar.
+        """
+        check_output_schema(self.inner, schema, converter=False)
 
     def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
         material = {"engine": self.name, "model": model, "messages": messages, "options": _keyed_options(options)}

@@ -126,13 +126,13 @@ class Prompts:
             raise InvalidRequest(f"save() takes a name or a prompt id without '@' (it makes the versions), not {name!r}")
         prompt_id = self._find(ref)
         try:
-            history = self._backend.list_versions(prompt_id) if prompt_id is not None else None
+            history = self._backend.prompts.versions(prompt_id) if prompt_id is not None else None
         except PromptNotFound:
             if ref.is_id:
                 raise
             history = None  # the named prompt was deleted since: the name goes to a new prompt
         if prompt_id is None or history is None:
-            created = self._with_schema(self._backend.create_prompt(text, names), wanted)
+            created = self._with_schema(self._backend.prompts.create(text, names), wanted)
             if ref.name is not None and self._names is not None:
                 self._names.set(ref.name, created.prompt_id)
             return self._named(created)
@@ -140,7 +140,7 @@ class Prompts:
             if stored.prompt == text and stored.variables == names and self._same_schema(stored, wanted):
                 return self._remember(stored, wanted)
         on = base_version if base_version is not None else (history[-1].version if history else 1)
-        updated = self._backend.update_prompt(prompt_id, text, _version(on), names, True)
+        updated = self._backend.prompts.update(prompt_id, text, _version(on), names, True)
         return self._named(self._with_schema(updated, wanted))
 
     def find_or_create(self, prompt: str, variables: Iterable[str] | None = None) -> Prompt:
@@ -148,10 +148,10 @@ class Prompts:
         return self.save(None, prompt, [] if variables is None else variables)
 
     def _by_content(self, template: str, names: list[str], wanted: ResolvedSchema | None) -> Prompt:
-        for stored in self._named_all(self._backend.list_prompts()):
+        for stored in self._named_all(self._backend.prompts.list()):
             if stored.prompt == template and stored.variables == names and self._same_schema(stored, wanted):
                 return self._remember(stored, wanted)
-        return self._named(self._with_schema(self._backend.create_prompt(template, names), wanted))
+        return self._named(self._with_schema(self._backend.prompts.create(template, names), wanted))
 
     # ---- default output schemas -----------------------------------------------------------------
     def default_schema(self, ref: str | Prompt | PromptRef) -> ResolvedSchema | None:
@@ -164,7 +164,7 @@ class Prompts:
             return None
         prompt_id, version = self.locate(ref)
         if version is None:
-            version = self._backend.get_prompt(prompt_id, None).version
+            version = self._backend.prompts.get(prompt_id, None).version
         stored = self._schemas.get(prompt_id, version)
         if stored is None:
             return None
@@ -226,7 +226,7 @@ class Prompts:
     def get(self, ref: str | Prompt | PromptRef) -> Prompt:
         """The prompt version a reference names (the default version when it names no version)."""
         prompt_id, version = self.locate(ref)
-        return self._named(self._backend.get_prompt(prompt_id, version))
+        return self._named(self._backend.prompts.get(prompt_id, version))
 
     def diff(self, a: str | Prompt | PromptRef, b: str | Prompt | PromptRef) -> PromptDiff:
         """What changed from version ``a`` to ``b`` (any two references, e.g. ``"tutor@1"``, ``"tutor@2"``):
@@ -240,7 +240,7 @@ class Prompts:
         else the default. The move is recorded (:meth:`label_history`); returns the labelled version."""
         check_label(label)
         prompt_id, pinned = self.locate(ref)
-        target = self._backend.get_prompt(prompt_id, _version(version) if version is not None else pinned)
+        target = self._backend.prompts.get(prompt_id, _version(version) if version is not None else pinned)
         self._label_store().move(prompt_id, label, target.version)
         return self._named(target)
 
@@ -273,7 +273,7 @@ class Prompts:
         """
         if name is not None:
             check_name(name)
-        created = self._backend.create_prompt(_template(prompt), _names(variables))
+        created = self._backend.prompts.create(_template(prompt), _names(variables))
         if name is not None and self._names is not None:
             self._names.set(name, created.prompt_id)
         return self._named(created)
@@ -290,31 +290,31 @@ class Prompts:
         """Add a new version. ``version`` must be the latest one (else :class:`VersionConflict`);
         ``variables`` replaces the old list."""
         prompt_id, _ = self.locate(ref)
-        updated = self._backend.update_prompt(prompt_id, _template(prompt), _version(version), _names(variables), set_as_default)
+        updated = self._backend.prompts.update(prompt_id, _template(prompt), _version(version), _names(variables), set_as_default)
         return self._named(updated)
 
     def retrieve(self, prompt_id: str, version: int | None = None) -> Prompt:
         """One version of a prompt by id (the default version when ``version`` is None): the wire-level call."""
-        return self._named(self._backend.get_prompt(prompt_id, None if version is None else _version(version)))
+        return self._named(self._backend.prompts.get(prompt_id, None if version is None else _version(version)))
 
     def list(self) -> ObjectList[Prompt]:
         """The default version of every prompt, newest first, with its ``name``."""
-        return ObjectList(self._named_all(self._backend.list_prompts()), Prompt)
+        return ObjectList(self._named_all(self._backend.prompts.list()), Prompt)
 
     def versions(self, ref: str | Prompt) -> ObjectList[Prompt]:
         """Every version of a prompt, oldest first; ``is_default`` marks the default."""
         prompt_id, _ = self.locate(ref)
-        return ObjectList(self._named_all(self._backend.list_versions(prompt_id)), Prompt)
+        return ObjectList(self._named_all(self._backend.prompts.versions(prompt_id)), Prompt)
 
     def set_default_version(self, ref: str | Prompt, version: int) -> Prompt:
         """Make ``version`` the one used when no version is given."""
         prompt_id, _ = self.locate(ref)
-        return self._named(self._backend.set_default_version(prompt_id, _version(version)))
+        return self._named(self._backend.prompts.set_default(prompt_id, _version(version)))
 
     def delete(self, ref: str | Prompt) -> None:
         """Delete a prompt, all its versions and its names (stored responses keep their record)."""
         prompt_id, _ = self.locate(ref)
-        self._backend.delete_prompt(prompt_id)
+        self._backend.prompts.delete(prompt_id)
         if self._names is not None:
             self._names.forget_prompt(prompt_id)
         if self._labels is not None:

@@ -406,7 +406,7 @@ class Responses:
         ref, given = _reference_parts(prompt)
         prompt_id, version = self._prompts.locate(ref)
         try:
-            stored = self._backend.get_prompt(prompt_id, version)
+            stored = self._backend.prompts.get(prompt_id, version)
         except PromptNotFound:
             if not self._backend.capabilities.passes_unknown_prompts:
                 raise

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...cassette import Recorder
-from ...engines.base import Engine, Generation, GenerationOptions
-from ...engines.embedded import EmbeddedEngine, check_grammar_schema
+from ...engines.base import Engine, Generation, GenerationOptions, check_output_schema
 from ...engines.recorded import RecordedEngine
 from ...errors import BatchesUnsupported, FileTooLarge, InvalidRequest, ModelNotFound
 from ...types.files import MAX_FILE_BYTES
@@ -122,15 +121,15 @@ class LocalBackend(PromptCalls):
         return self.files.delete(file_id)
 
     def check_output_schema(self, schema: dict[str, Any], model: str) -> None:
-        """The embedded model decodes with a grammar: refuse, naming them, the schema features it can't express.
+        """Refuse, naming them, the schema features ``model``'s engine can't hold its output to.
 
-        Other engines (an OpenAI-compatible server, a test engine) are not held to a grammar here.
-        Behind a cassette the converter itself is left out (a replay never imports llama-cpp-python);
-        a request that runs live still meets it when its grammar is built, before anything is stored.
+        Only an engine that constrains its output (the embedded model's grammar) checks anything;
+        other engines (an OpenAI-compatible server, a test engine) are not held to a schema here.
+        Behind a cassette the :class:`RecordedEngine` leaves the converter out (a replay never
+        imports llama-cpp-python).
         """
-        found, _ = self.resolve_model(model)
-        if found.engine == EmbeddedEngine.name:
-            check_grammar_schema(schema, converter=self.cassette is None)
+        _, engine = self.resolve_model(model)
+        check_output_schema(engine, schema)
 
     def max_file_bytes(self) -> int:
         return self._max_file_bytes
