@@ -233,32 +233,33 @@ class _Runner:
         bar = server_batches.progress_bar(len(tasks) + done, done, "llamabook grid") if progress else None
         todo = deque(tasks)
 
-        def worker() -> None:
+        def worker(ended: threading.Event) -> None:
             older: DeferredWrites | None = None  # the deferred rows of this worker's call before last
             last: DeferredWrites | None = None
-            while not self.stopping.is_set():
-                try:
-                    task = todo.popleft()
-                except IndexError:
-                    return
-                if older is not None:
-                    older.wait()  # at most one finished call per worker not yet committed
-                older, last = last, self.attempt(task)
+            try:
+                while not self.stopping.is_set():
+                    try:
+                        task = todo.popleft()
+                    except IndexError:
+                        return
+                    if older is not None:
+                        older.wait()  # at most one finished call per worker not yet committed
+                    older, last = last, self.attempt(task)
+            finally:
+                ended.set()
 
+        # Each worker says when it has ended. Not Thread.is_alive(): a join interrupted by Ctrl-C
+        # marks the thread it waited for as stopped while it still runs (CPython 3.11's bpo-45274 fix).
+        ends = [threading.Event() for _ in range(min(concurrency, max(1, len(tasks))))]
         # Daemon threads: a call dropped by a second Ctrl-C may still be running as the kernel goes on.
-        workers = [
-            threading.Thread(target=worker, name=f"llamabook-grid-{number}", daemon=True)
-            for number in range(min(concurrency, max(1, len(tasks))))
-        ]
-        for thread in workers:
-            thread.start()
+        for number, ended in enumerate(ends):
+            threading.Thread(target=worker, args=(ended,), name=f"llamabook-grid-{number}", daemon=True).start()
         try:
             # Polled rather than signalled per call: waking this thread 1,000 times costs the
-            # workers GIL hand-offs. A join with a timeout stays interruptible by Ctrl-C.
+            # workers GIL hand-offs. A wait with a timeout stays interruptible by Ctrl-C.
             shown = 0
-            for thread in workers:
-                while thread.is_alive():
-                    thread.join(timeout=0.1)
+            for ended in ends:
+                while not ended.wait(timeout=0.1):
                     if bar is not None:
                         finished = sum(1 for task in tasks if task.finished)
                         bar.update(finished - shown)
@@ -268,7 +269,7 @@ class _Runner:
         except KeyboardInterrupt:
             self.stopping.set()  # no new call
             try:
-                self._wait_in_flight(workers)  # their rows land: the next run needn't repeat them
+                self._wait_in_flight(ends)  # their rows land: the next run needn't repeat them
             except KeyboardInterrupt:
                 with self._landing:
                     self._dropped = True  # from now on nothing of theirs is written
@@ -282,17 +283,17 @@ class _Runner:
                 bar.close()
 
     @staticmethod
-    def _wait_in_flight(workers: list[threading.Thread]) -> None:
-        busy = sum(thread.is_alive() for thread in workers)
+    def _wait_in_flight(ends: list[threading.Event]) -> None:
+        busy = sum(not ended.is_set() for ended in ends)
         if busy:
             print(
                 f"llamabook: grid interrupted; finishing the {busy} call(s) in flight so they are kept "
                 "(Ctrl-C again to drop them)",
                 file=sys.stderr,
             )
-        for thread in workers:
-            while thread.is_alive():
-                thread.join(timeout=0.1)
+        for ended in ends:
+            while not ended.wait(timeout=0.1):
+                pass
 
     def attempt(self, task: Task) -> DeferredWrites | None:
         """Run one cell (a call, or the checks of a logged row) on a copy, then land it whole or not at all.

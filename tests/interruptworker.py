@@ -1,6 +1,6 @@
 """A grid to interrupt with real SIGINTs: run by tests/test_interrupts.py.
 
-``python interruptworker.py HOME`` runs a 12-row grid at ``concurrency=3`` on a scripted engine
+``python interruptworker.py HOME`` runs a 24-row grid at ``concurrency=3`` on a scripted engine
 whose answers take about 0.3 s, printing ``call <text>`` as each call starts (the test sends SIGINT
 on cue). When the grid returns it prints one JSON line: the rows' statuses, the calls the engine
 started, the responses and run-log rows in the home right away and again 1.5 s later (so a write
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import llamabook as lb  # noqa: E402
 from scripted_engine import ScriptedEngine, echo  # noqa: E402
 
-ROWS = [{"x": f"item {n}"} for n in range(12)]
+ROWS = [{"x": f"item {n}"} for n in range(24)]
 
 
 def counts(home: Path) -> dict[str, int]:

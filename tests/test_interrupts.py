@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 HERE = Path(__file__).parent
-ROWS = 12
+ROWS = 24
 
 
 def run_until_interrupted(home: Path, signals: int, after_calls: int = 4) -> tuple[dict[str, Any], str]:
@@ -53,12 +53,14 @@ def logged_keys(home: Path) -> list[str]:
 
 
 def test_one_ctrl_c_keeps_the_calls_in_flight_and_a_rerun_makes_only_the_missing_ones(tmp_path: Path) -> None:
+    """Every call that started is kept. (Waiting on ``Thread.is_alive()`` lost one in 2 of 6 runs on a
+    busy machine: a join interrupted by Ctrl-C marks the thread it waited for as stopped while it runs.)"""
     home = tmp_path / "home"
     first, err = run_until_interrupted(home, signals=1)
     completed = first["status"].count("completed")
     assert "finishing the" in err and "call(s) in flight" in err
     assert "Traceback" not in err
-    assert 4 <= completed < ROWS, (first, err)  # the 4 started calls were kept; not all 12 ran
+    assert 4 <= completed < ROWS, (first, err)  # the 4 started calls were kept; not all ran
     assert first["status"].count("cancelled") == ROWS - completed
     assert len(first["calls"]) == completed  # every call started was kept: none lost, none dropped
     # Everything landed before the grid returned, and nothing after.
