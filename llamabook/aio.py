@@ -7,27 +7,21 @@ they never block the event loop, including a running Jupyter kernel's loop.
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import threading
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from .client import Client
-from .resources.responses import ResponseStream
-from .types import Batch, DeletedObject, File, InputItem, LabelMove, Model, ObjectList, Prompt, Response, StreamEvent
+from .resources import Batches, Files, Models, Prompts, Responses
+from .resources.responses import PinnedPrompt, ResponseStream
+from .types import Response, StreamEvent
 
 if TYPE_CHECKING:
-    import pandas
-
     from .backends.base import ServerInfo
     from .cassette import Recorder
-    from .diffs import PromptDiff
-    from .engines.base import Engine
-    from .schemas import ResolvedSchema
-    from .store import GridBatch
-    from .resources.files import FileInput
-    from .types.refs import PromptRef
-    from .types.requests import ResponseRequest
 
 _DONE = object()
 
@@ -94,6 +88,39 @@ class AsyncResponseStream:
             self._stream.close()
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _awaited(method: Callable[Concatenate[Any, _P], _R]) -> Callable[Concatenate[Any, _P], Coroutine[Any, Any, _R]]:
+    """The async twin of a sync method: its parameters and docstring (``help()``, IDEs, type checkers), run
+    on a worker thread by the sync object the twin's owner wraps."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    async def twin(self: Any, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return await asyncio.to_thread(getattr(self._sync, name), *args, **kwargs)
+
+    return twin
+
+
+def _twin_of(
+    method: Callable[Concatenate[Any, _P], Any],
+) -> Callable[[Callable[..., Coroutine[Any, Any, _R]]], Callable[Concatenate[Any, _P], Coroutine[Any, Any, _R]]]:
+    """Give a hand-written twin (one that returns something else) ``method``'s parameters, keeping its own docstring."""
+
+    def give(twin: Callable[..., Coroutine[Any, Any, _R]]) -> Callable[Concatenate[Any, _P], Coroutine[Any, Any, _R]]:
+        twin.__signature__ = _signature(method, inspect.signature(twin).return_annotation)  # type: ignore[attr-defined]
+        return twin
+
+    return give
+
+
+def _signature(method: Callable[..., Any], returns: Any) -> inspect.Signature:
+    """``method``'s signature with another return annotation (what a hand-written twin returns)."""
+    return inspect.signature(method).replace(return_annotation=returns)
+
+
 class _Async:
     def __init__(self, sync: Any) -> None:
         self._sync = sync
@@ -106,213 +133,100 @@ class _Async:
 class AsyncPrompts(_Async):
     """:class:`~llamabook.resources.Prompts`, awaitable."""
 
-    async def save(
-        self,
-        name: str | None,
-        template: str,
-        variables: Iterable[str] | None = None,
-        *,
-        base_version: int | None = None,
-        schema: Any = None,
-    ) -> Prompt:
-        return await self._run("save", name, template, variables, base_version=base_version, schema=schema)
-
-    async def find_or_create(self, prompt: str, variables: Iterable[str] | None = None) -> Prompt:
-        return await self._run("find_or_create", prompt, variables)
-
-    async def default_schema(self, ref: str | Prompt | PromptRef) -> ResolvedSchema | None:
-        return await self._run("default_schema", ref)
-
-    async def locate(self, ref: str | Prompt | PromptRef) -> tuple[str, int | None]:
-        return await self._run("locate", ref)
-
-    async def get(self, ref: str | Prompt | PromptRef) -> Prompt:
-        return await self._run("get", ref)
-
-    async def diff(self, a: str | Prompt | PromptRef, b: str | Prompt | PromptRef) -> PromptDiff:
-        return await self._run("diff", a, b)
-
-    async def set_label(self, ref: str | Prompt, label: str, version: int | None = None) -> Prompt:
-        return await self._run("set_label", ref, label, version)
-
-    async def remove_label(self, ref: str | Prompt, label: str) -> None:
-        return await self._run("remove_label", ref, label)
-
-    async def label_history(self, ref: str | Prompt) -> ObjectList[LabelMove]:
-        return await self._run("label_history", ref)
-
-    async def names(self) -> dict[str, str]:
-        return await self._run("names")
-
-    async def create(self, prompt: str, variables: Iterable[str] | None = None, *, name: str | None = None) -> Prompt:
-        return await self._run("create", prompt, variables, name=name)
-
-    async def update(
-        self,
-        ref: str | Prompt,
-        *,
-        prompt: str,
-        version: int,
-        variables: Iterable[str] | None = None,
-        set_as_default: bool = True,
-    ) -> Prompt:
-        return await self._run(
-            "update", ref, prompt=prompt, version=version, variables=variables, set_as_default=set_as_default
-        )
-
-    async def retrieve(self, prompt_id: str, version: int | None = None) -> Prompt:
-        return await self._run("retrieve", prompt_id, version)
-
-    async def list(self) -> ObjectList[Prompt]:
-        return await self._run("list")
-
-    async def versions(self, ref: str | Prompt) -> ObjectList[Prompt]:
-        return await self._run("versions", ref)
-
-    async def set_default_version(self, ref: str | Prompt, version: int) -> Prompt:
-        return await self._run("set_default_version", ref, version)
-
-    async def delete(self, ref: str | Prompt) -> None:
-        return await self._run("delete", ref)
+    save = _awaited(Prompts.save)
+    find_or_create = _awaited(Prompts.find_or_create)
+    default_schema = _awaited(Prompts.default_schema)
+    locate = _awaited(Prompts.locate)
+    get = _awaited(Prompts.get)
+    diff = _awaited(Prompts.diff)
+    set_label = _awaited(Prompts.set_label)
+    remove_label = _awaited(Prompts.remove_label)
+    label_history = _awaited(Prompts.label_history)
+    names = _awaited(Prompts.names)
+    create = _awaited(Prompts.create)
+    update = _awaited(Prompts.update)
+    retrieve = _awaited(Prompts.retrieve)
+    list = _awaited(Prompts.list)
+    versions = _awaited(Prompts.versions)
+    set_default_version = _awaited(Prompts.set_default_version)
+    delete = _awaited(Prompts.delete)
 
 
 class AsyncFiles(_Async):
     """:class:`~llamabook.resources.Files`, awaitable."""
 
-    async def create(self, file: FileInput, purpose: str = "assistants", *, filename: str | None = None) -> File:
-        return await self._run("create", file, purpose, filename=filename)
+    create = _awaited(Files.create)
+    check = _awaited(Files.check)
+    upload_once = _awaited(Files.upload_once)
+    list = _awaited(Files.list)
+    retrieve = _awaited(Files.retrieve)
+    content = _awaited(Files.content)
+    delete = _awaited(Files.delete)
 
-    async def check(self, data: bytes, filename: str) -> None:
-        return await self._run("check", data, filename)
 
-    async def upload_once(self, data: bytes, filename: str, purpose: str = "assistants") -> File:
-        return await self._run("upload_once", data, filename, purpose)
+class AsyncPinnedPrompt(_Async):
+    """:class:`~llamabook.resources.responses.PinnedPrompt`, awaitable: ``await client.responses.pin(…)``."""
 
-    async def list(
-        self, *, purpose: str | None = None, order: str = "desc", limit: int = 10_000, after: str | None = None
-    ) -> ObjectList[File]:
-        return await self._run("list", purpose=purpose, order=order, limit=limit, after=after)
+    create = _awaited(PinnedPrompt.create)
 
-    async def retrieve(self, file_id: str) -> File:
-        return await self._run("retrieve", file_id)
+    @property
+    def sync(self) -> PinnedPrompt:
+        """The pinned prompt this wraps (its ``prompt_id``, ``version``, ``variables``, ``template``)."""
+        return self._sync  # type: ignore[no-any-return]
 
-    async def content(self, file_id: str) -> bytes:
-        return await self._run("content", file_id)
-
-    async def delete(self, file_id: str) -> DeletedObject:
-        return await self._run("delete", file_id)
+    def __repr__(self) -> str:
+        return f"<AsyncPinnedPrompt {self._sync.prompt_id}{'' if self._sync.version is None else f'@{self._sync.version}'}>"
 
 
 class AsyncResponses(_Async):
     """:class:`~llamabook.resources.Responses`, awaitable; a stream is an :class:`AsyncResponseStream`."""
 
-    async def create(
-        self,
-        input: str | list[dict[str, Any]] | None = None,
-        *,
-        model: str | None = None,
-        prompt: Any = None,
-        variables: Mapping[str, Any] | None = None,
-        template: str | None = None,
-        name: str | None = None,
-        instructions: str | None = None,
-        stream: bool = False,
-        strict: bool = True,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_output_tokens: int | None = None,
-        metadata: Mapping[str, str] | None = None,
-        previous_response_id: str | None = None,
-        store: bool = True,
-        describe_images: bool = False,
-        pdf_to_text: bool | None = None,
-        text: Mapping[str, Any] | None = None,
-        schema: Any = None,
-    ) -> Response | AsyncResponseStream:
+    @_twin_of(Responses.create)
+    async def create(self, *args: Any, **kwargs: Any) -> Response | AsyncResponseStream:
         """As :meth:`Responses.create`; with ``stream=True`` returns an :class:`AsyncResponseStream`."""
-        options = dict(
-            model=model, prompt=prompt, variables=variables, template=template, name=name, instructions=instructions,
-            strict=strict, temperature=temperature, top_p=top_p, max_output_tokens=max_output_tokens, metadata=metadata,
-            previous_response_id=previous_response_id, store=store, describe_images=describe_images,
-            pdf_to_text=pdf_to_text, text=text, schema=schema,
-        )  # fmt: skip
-        if stream:
-            return AsyncResponseStream(await self._run("create", input, stream=True, **options))
-        return await self._run("create", input, **options)
+        made = await self._run("create", *args, **kwargs)
+        return AsyncResponseStream(made) if isinstance(made, ResponseStream) else made
 
-    async def prepare(
-        self,
-        input: str | list[dict[str, Any]] | None = None,
-        *,
-        model: str | None = None,
-        prompt: Any = None,
-        variables: Mapping[str, Any] | None = None,
-        template: str | None = None,
-        name: str | None = None,
-        strict: bool = True,
-        describe_images: bool = False,
-        pdf_to_text: bool | None = None,
-        text: Mapping[str, Any] | None = None,
-        schema: Any = None,
-        **options: Any,
-    ) -> ResponseRequest:
-        return await self._run(
-            "prepare", input, model=model, prompt=prompt, variables=variables, template=template, name=name,
-            strict=strict, describe_images=describe_images, pdf_to_text=pdf_to_text, text=text, schema=schema,
-            **options,
-        )  # fmt: skip
+    @_twin_of(Responses.pin)
+    async def pin(self, *args: Any, **kwargs: Any) -> AsyncPinnedPrompt:
+        """As :meth:`Responses.pin` (the version is read on a worker thread); its ``create`` is awaited."""
+        return AsyncPinnedPrompt(await self._run("pin", *args, **kwargs))
 
-    async def check_variables(
-        self,
-        variables: Mapping[str, Any],
-        *,
-        model: str | None = None,
-        describe_images: bool = False,
-        pdf_to_text: bool | None = None,
-    ) -> None:
-        return await self._run(
-            "check_variables", variables, model=model, describe_images=describe_images, pdf_to_text=pdf_to_text
-        )
-
-    async def retrieve(self, response_id: str) -> Response:
-        return await self._run("retrieve", response_id)
-
-    async def list(
-        self, *, limit: int = 50, order: str = "desc", after: str | None = None, model: str | None = None
-    ) -> ObjectList[Response]:
-        return await self._run("list", limit=limit, order=order, after=after, model=model)
-
-    async def input_items(self, response_id: str, *, limit: int = 20, order: str = "desc") -> ObjectList[InputItem]:
-        return await self._run("input_items", response_id, limit=limit, order=order)
-
-    async def delete(self, response_id: str) -> DeletedObject:
-        return await self._run("delete", response_id)
+    prepare = _awaited(Responses.prepare)
+    check_variables = _awaited(Responses.check_variables)
+    retrieve = _awaited(Responses.retrieve)
+    list = _awaited(Responses.list)
+    input_items = _awaited(Responses.input_items)
+    delete = _awaited(Responses.delete)
 
 
 class AsyncModels(_Async):
     """:class:`~llamabook.resources.Models`, awaitable."""
 
-    async def list(self) -> ObjectList[Model]:
-        return await self._run("list")
-
-    async def retrieve(self, model_id: str) -> Model:
-        return await self._run("retrieve", model_id)
-
-    async def default(self) -> str:
-        return await self._run("default")
+    list = _awaited(Models.list)
+    retrieve = _awaited(Models.retrieve)
+    default = _awaited(Models.default)
 
 
 class AsyncBatches(_Async):
     """:class:`~llamabook.resources.Batches`, awaitable."""
 
-    async def list(self) -> list[GridBatch]:
-        return await self._run("list")
+    list = _awaited(Batches.list)
+    forget = _awaited(Batches.forget)
+    cancel = _awaited(Batches.cancel)
 
-    async def forget(self, batch_id: str) -> None:
-        return await self._run("forget", batch_id)
 
-    async def cancel(self, batch_id: str) -> Batch:
-        return await self._run("cancel", batch_id)
+def _constructor(make: Callable[_P, Client]) -> classmethod[Any, _P, Any]:
+    """An async client's twin of the sync constructor ``make`` (a classmethod of :class:`Client`): the same
+    parameters and docstring, and the async client around what it makes."""
+
+    @functools.wraps(make)
+    def construct(cls: type[AsyncClient], /, *args: _P.args, **kwargs: _P.kwargs) -> AsyncClient:
+        return cls._on(make(*args, **kwargs))
+
+    # make's parameters with its cls, as construct has; it returns an AsyncClient
+    construct.__signature__ = _signature(make.__func__, "AsyncClient")  # type: ignore[attr-defined]
+    return classmethod(construct)
 
 
 class AsyncClient:
@@ -346,79 +260,23 @@ class AsyncClient:
         return self.sync.use_cassette(cassette, record)
 
     @classmethod
-    def embedded(
-        cls,
-        home: str | Path | None = None,
-        *,
-        engine: Engine | None = None,
-        engines: Sequence[Engine] | None = None,
-        max_file_bytes: int | None = None,
-        cassette: str | Path | None = None,
-        record: str | None = None,
-        prices: Mapping[str, tuple[float, float]] | None = None,
-    ) -> AsyncClient:
-        """:meth:`Client.embedded`: the embedded backend whatever ``$LLAMABOOK_BASE_URL`` says."""
-        return cls._on(Client.embedded(
-            home, engine=engine, engines=engines, max_file_bytes=max_file_bytes, cassette=cassette, record=record,
-            prices=prices,
-        ))  # fmt: skip
-
-    @classmethod
-    def connect(
-        cls,
-        base_url: str,
-        *,
-        api_key: str | None = None,
-        home: str | Path | None = None,
-        model_accepts: dict[str, list[str]] | None = None,
-        model: str | None = None,
-        prompts: str = "auto",
-        cassette: str | Path | None = None,
-        record: str | None = None,
-        prices: Mapping[str, tuple[float, float]] | None = None,
-    ) -> AsyncClient:
-        """:meth:`Client.connect`: the server at ``base_url`` (nothing is sent until the first call)."""
-        return cls._on(Client.connect(
-            base_url, api_key=api_key, home=home, model_accepts=model_accepts, model=model, prompts=prompts,
-            cassette=cassette, record=record, prices=prices,
-        ))  # fmt: skip
-
-    @classmethod
     def _on(cls, sync: Client) -> AsyncClient:
         """An async client around ``sync``."""
         made = cls.__new__(cls)
         made._wrap(sync)
         return made
 
-    async def grid(
-        self,
-        prompt_or_template: Any,
-        rows: Any,
-        *,
-        versions: Sequence[int] | None = None,
-        models: Sequence[str] | None = None,
-        concurrency: int = 4,
-        progress: bool = True,
-        cache: bool = True,
-        retries: int = 3,
-        checks: Mapping[str, Any] | None = None,
-        schema: Any = None,
-        schema_prefix: str | None = None,
-        executor: str = "threads",
-        path: str | Path | None = None,
-        batch_output: str | Path | Sequence[str | Path] | None = None,
-        batch_timeout: float | None = None,
-        batch_stall: float | None = None,
-        resume: bool = True,
-        **options: Any,
-    ) -> pandas.DataFrame:
-        """:meth:`Client.grid`, awaited on a worker thread (its calls run on its own bounded pool)."""
-        return await asyncio.to_thread(
-            self.sync.grid, prompt_or_template, rows, versions=versions, models=models, concurrency=concurrency,
-            progress=progress, cache=cache, retries=retries, checks=checks, schema=schema,
-            schema_prefix=schema_prefix, executor=executor, path=path, batch_output=batch_output,
-            batch_timeout=batch_timeout, batch_stall=batch_stall, resume=resume, **options,
-        )  # fmt: skip
+    @property
+    def _sync(self) -> Client:
+        """The sync client, as the derived twins (``grid``) find it."""
+        return self.sync
+
+    #: :meth:`Client.embedded`: the embedded backend whatever ``$LLAMABOOK_BASE_URL`` says
+    embedded = _constructor(Client.embedded)
+    #: :meth:`Client.connect`: the server at ``base_url`` (nothing is sent until the first call)
+    connect = _constructor(Client.connect)
+    #: :meth:`Client.grid`, awaited on a worker thread (its calls run on its own bounded pool)
+    grid = _awaited(Client.grid)
 
     async def aclose(self) -> None:
         self.sync.close()

@@ -54,13 +54,14 @@ from .templates import placeholders
 from .types import Prompt
 from .types.grid_rows import ROW, placed_after, result_columns, result_dtypes
 from .types.refs import looks_like_ref
+from .types.requests import ResponseOptions
 
 if TYPE_CHECKING:
     import pandas
 
     from .backends.base import Backend
     from .resources import Models, Prompts, Responses
-    from .resources.responses import PinnedVersion
+    from .resources.responses import PinnedPrompt
     from .store.database import DeferredWrites
     from .store import RunLog
 
@@ -77,7 +78,36 @@ class GridClient(Protocol):
 #: :class:`~llamabook.types.grid_rows.GridResult`).
 RESULT_COLUMNS: dict[str, str] = result_dtypes()
 
+#: the response options a grid takes (``input`` and a part of :class:`~llamabook.types.requests.ResponseOptions`)
 RESPONSE_OPTIONS = ("input", "instructions", "temperature", "top_p", "max_output_tokens", "describe_images", "pdf_to_text")
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """Every option of a grid besides the prompt and the rows, as one value (see :meth:`llamabook.Client.grid`).
+
+    ``Client.grid``'s signature lists them for users and makes this from its arguments
+    (``types.requests.from_arguments``: a test keeps the two lists equal); ``run_grid`` reads it,
+    and ``AsyncClient.grid`` is derived from ``Client.grid``.
+    """
+
+    versions: Sequence[int] | None = None
+    models: Sequence[str] | None = None
+    concurrency: int = 4
+    progress: bool = True
+    cache: bool = True
+    retries: int = 3
+    checks: Mapping[str, Any] | None = None
+    schema: Any = None
+    schema_prefix: str | None = None
+    executor: str = "threads"
+    path: Any = None
+    batch_output: Any = None
+    batch_timeout: float | None = None
+    batch_stall: float | None = None
+    resume: bool = True
+    #: the response options (``RESPONSE_OPTIONS``) exactly as given: the run-log key reads them
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -114,37 +144,19 @@ class Task:
         return CheckInput.from_values({**self.result, **where})
 
 
-def run_grid(
-    client: GridClient,
-    prompt_or_template: Any,
-    rows: Any,
-    *,
-    versions: Sequence[int] | None = None,
-    models: Sequence[str] | None = None,
-    concurrency: int = 4,
-    retry: RetryPolicy | None = None,
-    progress: bool = True,
-    cache: bool = True,
-    checks: Mapping[str, Any] | None = None,
-    schema: Any = None,
-    schema_prefix: str | None = None,
-    executor: str = "threads",
-    path: Any = None,
-    batch_output: Any = None,
-    batch_timeout: float | None = None,
-    batch_stall: float | None = None,
-    resume: bool = True,
-    **options: Any,
-) -> pandas.DataFrame:
-    """See :meth:`llamabook.Client.grid`."""
+def run_grid(client: GridClient, prompt_or_template: Any, rows: Any, spec: GridSpec | None = None) -> pandas.DataFrame:
+    """See :meth:`llamabook.Client.grid`; ``spec`` holds its options (the defaults when None)."""
+    spec = spec or GridSpec()
+    versions, models, executor, options = spec.versions, spec.models, spec.executor, dict(spec.options)
     unknown = set(options) - set(RESPONSE_OPTIONS)
     if unknown:
         raise InvalidRequest(f"grid() does not take {sorted(unknown)}; response options are {list(RESPONSE_OPTIONS)}")
     server_batches.check_executor(
-        client.backend, executor, path, batch_output, batch_timeout=batch_timeout, batch_stall=batch_stall, resume=resume
-    )
-    if concurrency < 1:
-        raise InvalidRequest(f"concurrency must be at least 1, not {concurrency}")
+        client.backend, executor, spec.path, spec.batch_output, batch_timeout=spec.batch_timeout,
+        batch_stall=spec.batch_stall, resume=spec.resume,
+    )  # fmt: skip
+    if spec.concurrency < 1:
+        raise InvalidRequest(f"concurrency must be at least 1, not {spec.concurrency}")
     records = _records(rows)
     model_ids = list(models) if models else [client.models.default()]
     available = {m.id for m in client.models.list()}
@@ -152,9 +164,10 @@ def run_grid(
     missing_models = [m for m in model_ids if m not in available] if executor != "jsonl" else []
     if missing_models:
         raise InvalidRequest(f"models {missing_models} are not available here; choose from {sorted(available)}")
+    checks, schema = spec.checks, spec.schema
     checking = CheckSet(checks, client=client, columns=set().union(*records) if records else None) if checks is not None else None
     resolved = resolve(schema) if schema is not None else None
-    fields = _schema_fields(resolved, schema, schema_prefix, records, checking)
+    fields = _schema_fields(resolved, schema, spec.schema_prefix, records, checking)
     if isinstance(prompt_or_template, str) and not looks_like_ref(prompt_or_template):
         _check_columns(placeholders(prompt_or_template), records, None)  # before the template is stored
         if versions and list(versions) != [1]:
@@ -176,7 +189,7 @@ def run_grid(
         task.key = key
     # The backend's home database (both backends keep one; none for a server backend without a home).
     store = client.backend.store
-    log = store.runs if cache and store is not None else None
+    log = store.runs if spec.cache and store is not None else None
     if log is not None:
         logged = log.get_many(task.key for task in tasks)  # chunked IN (...) queries, not one per row
         for task in tasks:
@@ -188,18 +201,18 @@ def run_grid(
             else:  # a fresh dict from get_many: used as it is, so 100,000 results aren't held twice
                 found["cached"] = True
                 task.result = found
-    runner = _Runner(client, log, retry or RetryPolicy(), {**options, "schema": resolved} if resolved else options, checking)
+    runner = _Runner(client, log, RetryPolicy(retries=spec.retries), {**options, "schema": resolved} if resolved else options, checking)
     if executor != "threads":  # one batch for every call not in the log; then only the checks run here
         fresh = [t for t in tasks if not t.result]
         items = [server_batches.BatchItem(t.key, t.row, t.prompt, t.values, t.model) for t in fresh]
         answered = server_batches.run(
-            client, items, runner.options, executor=executor, log=log, path=path, batch_output=batch_output, progress=progress,
-            batch_timeout=batch_timeout, batch_stall=batch_stall, resume=resume,
-        )
+            client, items, runner.options, executor=executor, log=log, path=spec.path, batch_output=spec.batch_output,
+            progress=spec.progress, batch_timeout=spec.batch_timeout, batch_stall=spec.batch_stall, resume=spec.resume,
+        )  # fmt: skip
         for task in fresh:
             task.result = answered[task.key]
     todo = [t for t in tasks if not t.result or checking is not None]  # cached rows are checked again
-    runner.run(todo, concurrency, progress and (executor == "threads" or bool(todo)), done=len(tasks) - len(todo))
+    runner.run(todo, spec.concurrency, spec.progress and (executor == "threads" or bool(todo)), done=len(tasks) - len(todo))
     frame = _frame(tasks, checking, fields)
     if executor != "threads":
         frame = server_batches.batch_columns(frame, [task.result for task in tasks])
@@ -214,10 +227,13 @@ class _Runner:
         self.log = log
         self.retry = retry
         self.options = options
+        # the same for every call, so made once: a call reads them, it doesn't rebuild or re-resolve them
+        self.input = options.get("input")
+        self.response_options = ResponseOptions(**{k: v for k, v in options.items() if k != "input"})
         self.checks = checks
         self.stopping = threading.Event()
         # Each version resolved once for all its calls (versions are immutable), not read per call.
-        self._pinned: dict[tuple[str, int], PinnedVersion] = {}
+        self._pinned: dict[tuple[str, int], PinnedPrompt] = {}
         self._pinning = threading.Lock()
         # A call's rows (its response, its run-log row) go to the home's writer thread, so a worker
         # doesn't queue for a commit; run() waits for them before it returns.
@@ -345,15 +361,15 @@ class _Runner:
             if writes.error is not None and task.result.get("status") != "cancelled":
                 task.result = _failure(writes.error, task.result.get("attempts") or 1, None)
 
-    def pinned(self, prompt: Prompt) -> PinnedVersion:
-        """``prompt`` (a version this grid read from the backend) with its default schema, resolved once."""
+    def pinned(self, prompt: Prompt) -> PinnedPrompt:
+        """``prompt`` (a version this grid read from the backend) pinned with its default schema, once per grid."""
         key = (prompt.prompt_id, prompt.version)
         found = self._pinned.get(key)
         if found is None:
             with self._pinning:
                 found = self._pinned.get(key)
                 if found is None:
-                    found = self._pinned[key] = self.client.responses._pin(prompt)
+                    found = self._pinned[key] = self.client.responses.pin(prompt)
         return found
 
     def call(self, task: Task) -> None:
@@ -367,7 +383,7 @@ class _Runner:
             attempts += 1
             try:
                 pinned = self.pinned(task.prompt)
-                response = self.client.responses._create_pinned(pinned, task.values, model=task.model, **self.options)
+                response = pinned.create(task.values, model=task.model, input=self.input, options=self.response_options)
             except OutputInvalid as exc:  # a real answer: logged, so a rerun asks again only if the schema changes
                 task.result = _invalid(exc, attempts)
                 if self.log is not None:
@@ -563,53 +579,31 @@ def _schema_fields(
 
 
 def _cache_key(task: Task, options: Mapping[str, Any], schema: ResolvedSchema | None = None) -> str:
-    """The run-log key of one cell: the SHA-256 of the request as sorted JSON (see :func:`_cache_keys`)."""
-    return _cache_keys([task], options, schema)[0]
+    """The run-log key of one cell: the SHA-256 of its request (:func:`_keyed_request`) as sorted JSON.
+
+    Existing run logs and committed cassettes depend on these bytes: ``json.dumps`` with
+    ``sort_keys=True``, ``default=str`` and its other defaults (``ensure_ascii``, ``", "`` and ``": "``).
+    """
+    request = _keyed_request(task, options, schema)
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _cache_keys(tasks: Sequence[Task], options: Mapping[str, Any], schema: ResolvedSchema | None = None) -> list[str]:
-    """Every task's run-log key: ``sha256(json.dumps(request, sort_keys=True, default=str))`` of
-
-    ``{"model": …, "options": {…}, "schema": {"name", "json_schema"} (only with a schema), "template": …,
-    "variables": {name: fingerprint}}``. Existing run logs depend on these bytes, so the JSON is
-    written exactly as ``json.dumps`` writes that dict; only what repeats over the grid (everything
-    but the variables) is encoded once, and text values skip typing (their fingerprint is known).
-    """
-    head_of: dict[tuple[Any, str], str] = {}
-    text_head: dict[str, str] = {}  # name -> '"name": {"text": '
-    options_json = _dumps({k: options[k] for k in sorted(options)})
-    schema_json = f', "schema": {_dumps({"name": schema.name, "json_schema": schema.json_schema})}' if schema is not None else ""
-    sha256 = hashlib.sha256
-    keys = []
-    for task in tasks:
-        template = task.prompt.prompt
-        head = head_of.get((template, task.model))
-        if head is None:  # the keys sorted: model, options, schema, template, variables
-            head = f'{{"model": {_dumps(task.model)}, "options": {options_json}{schema_json}, "template": {_dumps(template)}, "variables": {{'
-            head_of[(template, task.model)] = head
-        parts = []
-        values = task.values
-        for name in sorted(values):
-            value = values[name]
-            kind = type(value)
-            if kind is str or kind is int or kind is float or kind is bool:  # _plain_text, inlined
-                start = text_head.get(name)
-                if start is None:
-                    start = text_head[name] = f'{_dumps(name)}: {{"text": '
-                # = json.dumps({"type": "input_text", "text": text}, sort_keys=True)
-                parts.append(f'{start}{_json_string(value if kind is str else str(value))}, "type": "input_text"}}')
-            else:
-                parts.append(f"{_dumps(name)}: {_dumps(_fingerprint(name, value))}")
-        keys.append(sha256(f"{head}{', '.join(parts)}}}}}".encode()).hexdigest())
-    return keys
+    """Every task's run-log key, in order (see :func:`_cache_key`)."""
+    return [_cache_key(task, options, schema) for task in tasks]
 
 
-#: What ``json.dumps`` writes for a str with its default ``ensure_ascii=True`` (the same function it calls).
-_json_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+def _keyed_request(task: Task, options: Mapping[str, Any], schema: ResolvedSchema | None) -> dict[str, Any]:
+    """What makes one cell's call: model, options, schema (only with one), template and variables."""
+    request: dict[str, Any] = {
+        "model": task.model,
+        "options": dict(options),
+        "template": task.prompt.prompt,
+        "variables": {name: _fingerprint(name, value) for name, value in task.values.items()},
+    }
+    if schema is not None:
+        request["schema"] = {"name": schema.name, "json_schema": schema.json_schema}
+    return request
 
 
 def _plain_text(value: Any) -> str | None:
@@ -623,13 +617,17 @@ def _plain_text(value: Any) -> str | None:
 
 
 def _fingerprint(name: str, value: Any) -> Any:
+    """A variable as its key sees it: the typed variable ``classify`` makes of it, or its bytes' SHA-256.
+
+    A value that can't be typed keeps its ``repr``: its call fails again, and failures are not logged.
+    """
     text = _plain_text(value)
     if text is not None:  # what classify() + model_dump(mode="json") give, without them
         return {"type": "input_text", "text": text}
     try:
         item = classify(name, value)
     except LlamabookError:
-        return repr(value)  # fails again when called, and is not cached
+        return repr(value)
     if item.variable is not None:
         return item.variable.model_dump(mode="json")
     return {"sha256": hashlib.sha256(item.data or b"").hexdigest(), "kind": item.kind}

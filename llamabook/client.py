@@ -240,14 +240,12 @@ class Client:
         are ``pending``; the same call with ``batch_output=`` (its output file, or a list with its error
         file) reads the answers into the frame.
         """
-        from .batch import RetryPolicy, run_grid
+        from .batch import GridSpec, run_grid
+        from .types.requests import from_arguments
 
-        frame = run_grid(
-            self, prompt_or_template, rows, versions=versions, models=models, concurrency=concurrency,
-            retry=RetryPolicy(retries=retries), progress=progress, cache=cache, checks=checks, schema=schema,
-            schema_prefix=schema_prefix, executor=executor, path=path, batch_output=batch_output,
-            batch_timeout=batch_timeout, batch_stall=batch_stall, resume=resume, **options,
-        )  # fmt: skip
+        # This signature is where the grid's options are listed for users; the spec takes each of
+        # its fields from its namesake here (a test keeps the two lists equal).
+        frame = run_grid(self, prompt_or_template, rows, from_arguments(GridSpec, locals()))
         if self.prices:  # lb.scores(grid) reads them, also after a Parquet round trip
             prices = {model: list(pair) for model, pair in self.prices.items()}
             frame.attrs["llamabook"] = {**frame.attrs.get("llamabook", {}), "prices": prices}

@@ -1,8 +1,9 @@
 """Big grids stay cheap: the run log's chunked lookup, and a re-run's keys and frame equal to the old code's.
 
 Correctness only (speed is measured by bench/bench_big_grid.py). The old per-row code paths are kept
-here as references: the cache keys must stay byte-identical (existing run logs depend on them) and
-the frame's columns, order and dtypes must not change.
+here as references: the cache keys must stay byte-identical (existing run logs depend on them; keys
+pinned from the hand-built fast path the production code had before it became one ``json.dumps``)
+and the frame's columns, order and dtypes must not change.
 """
 
 from __future__ import annotations
@@ -116,10 +117,55 @@ def test_cache_keys_are_byte_identical_to_the_pinned_old_keys(case: str) -> None
     assert old_cache_key(task, options, schema) == PINNED[case]  # the reference itself is the old code
 
 
+# Pinned from the hand-built fast path (the exact bytes of json.dumps, assembled by hand) that
+# computed the keys before the readable json.dumps: other models and templates, typed images and
+# files, bools, a big int, -0.0, unicode, options and a schema.
+PINNED_WIDER = {
+    "typed_image_and_file": "a1bec34b100498b4f5a43376767c931db7f882a9acb14f194576a4914b31ef5e",
+    "bools_numbers_unicode_schema": "c9d9da7b642a329e23f192bd0bed5bb15ef9712120d80702ecd97353715a3045",
+}
+
+
+def wider_cases() -> dict[str, tuple[dict[str, Any], dict[str, Any], Any, str, str | None]]:
+    typed = {
+        "photo": {"type": "input_image", "file_id": "file-abc"},
+        "name": {"type": "input_file", "file_id": "file-xyz", "filename": "Zoë.pdf"},
+    }
+    plain = {"name": "Zoë ☃ 𝄞 🦙", "n": True, "x": -0.0, "d": False, "photo": 2**70}
+    return {
+        "typed_image_and_file": (
+            typed, {"temperature": 0.2, "top_p": 0.9, "max_output_tokens": 64}, None, "other/ü model", 'He said "{{name}}"\n{{photo}}'
+        ),
+        "bools_numbers_unicode_schema": (plain, {"temperature": 0}, resolve(SCHEMA), "test/scripted", None),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(PINNED_WIDER))
+def test_cache_keys_of_other_models_templates_and_typed_media_are_the_pinned_old_keys(case: str) -> None:
+    values, options, schema, model, template = wider_cases()[case]
+    task = Task(0, values, {}, PROMPT.model_copy(update={"prompt": template}), model)
+    assert batch._cache_keys([task], options, schema) == [PINNED_WIDER[case]]
+    assert old_cache_key(task, options, schema) == PINNED_WIDER[case]
+
+
+def test_cache_key_hashes_the_sorted_json_of_the_request() -> None:
+    """The bytes behind a key, written out: keys sorted, json.dumps's separators, non-ASCII escaped."""
+    task = Task(0, {"x": "ü", "a": 2}, {}, PROMPT.model_copy(update={"prompt": "t {{a}} {{x}}"}), "m")
+    text = (
+        '{"model": "m", "options": {"input": "Be brief.", "temperature": 0}, "template": "t {{a}} {{x}}", '
+        '"variables": {"a": {"text": "2", "type": "input_text"}, "x": {"text": "\\u00fc", "type": "input_text"}}}'
+    )
+    assert batch._cache_key(task, {"temperature": 0, "input": "Be brief."}) == hashlib.sha256(text.encode()).hexdigest()
+
+
 def test_cache_keys_equal_the_old_json_of_the_request_for_odd_values() -> None:
     texts = ["", "plain", 'quote " and \\ backslash', "tab\tnew\nline\x00\x1f", "Zoë ☃ 𝄞 emoji 🦙", "lone \ud800 surrogate", "</script>"]
     numbers: list[Any] = [0, -1, 2**70, True, False, 0.0, -0.0, 1e300, 2.5, math.inf, -math.inf, math.nan, Decimal("1.10")]
-    others: list[Any] = [{"type": "input_text", "text": "typed"}, (DATA / "phone.png").read_bytes(), {1, 2}, ["a", 1]]
+    others: list[Any] = [
+        {"type": "input_text", "text": "typed"}, (DATA / "phone.png").read_bytes(), {1, 2}, ["a", 1],
+        {"type": "input_image", "image_url": "https://example.com/ü.png"}, {"type": "input_file", "file_id": "file-1"},
+        DATA / "phone.jpeg", pd.DataFrame({"a": [1.5, None], "b": ["x", "ü"]}),
+    ]
     prompts = [PROMPT, PROMPT.model_copy(update={"prompt": None}), PROMPT.model_copy(update={"prompt": 'He said "{{name}}"\n'})]
     tasks = []
     for index, value in enumerate(texts + numbers + others):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import atexit
+import inspect
 import re
 import threading
 import weakref
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from ..backends.base import Backend, ResponseRequest
 from ..errors import (
@@ -39,6 +40,7 @@ from ..types import (
     StreamEvent,
 )
 from ..types.refs import check_name, version_number
+from ..types.requests import ResponseOptions, from_arguments
 from .files import Files
 from .listing import check_listing
 from .prompts import Prompts
@@ -121,6 +123,44 @@ class ResponseStream:
         self.close()
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _parameters_of(source: Callable[..., Any], *, without: str) -> Callable[[_Method], _Method]:
+    """Show ``source``'s parameters but ``without`` as the decorated method's own (``help()``, ``inspect``,
+    Jupyter's completion), with its own return annotation: a method that takes ``**options`` for them."""
+
+    def show(method: _Method) -> _Method:
+        signature = inspect.signature(source)
+        kept = [parameter for name, parameter in signature.parameters.items() if name != without]
+        method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=kept, return_annotation=inspect.signature(method).return_annotation
+        )
+        return method
+
+    return show
+
+
+def _options_given(method: str, given: Mapping[str, Any]) -> ResponseOptions:
+    """Keyword arguments as :class:`ResponseOptions`; a name that is not an option is a TypeError, as Python's own."""
+    unknown = sorted(set(given) - ResponseOptions.names())
+    if unknown:
+        raise TypeError(f"{method}() got unexpected keyword argument(s) {unknown}; the options are {sorted(ResponseOptions.names())}")
+    return ResponseOptions(**given)
+
+
+def _for_create(options: ResponseOptions) -> ResponseOptions:
+    """``options`` as :meth:`Responses.create` sends them: the schema resolved, metadata a dict (None when empty).
+
+    The same value when there is nothing to change (a grid's calls, whose schema is resolved once).
+    """
+    schema = schemas.resolve(options.schema) if options.schema is not None else None
+    metadata = dict(options.metadata) if options.metadata else None
+    if schema is options.schema and metadata is None and options.metadata is None:
+        return options
+    return replace(options, schema=schema, metadata=metadata)
+
+
 class Responses:
     """Create responses (optionally from a stored prompt) and read them back."""
 
@@ -187,54 +227,57 @@ class Responses:
         was wrong, such as :class:`FileNotFound`) whose ``.response`` is the failed response, kept
         in the home database even when the server did not store it.
         """
-        resolved = schemas.resolve(schema) if schema is not None else None
-        request = self.prepare(
-            input,
-            model=model,
-            prompt=prompt,
-            variables=variables,
-            template=template,
+        # This signature is where the options are listed for users; the dataclass takes each of its
+        # fields from its namesake here (a test keeps the two lists equal).
+        options = from_arguments(ResponseOptions, locals())
+        return self._create(
+            input, model=model, options=options, stream=stream, prompt=prompt, variables=variables, template=template,
             name=name,
-            instructions=instructions,
-            strict=strict,
-            temperature=temperature,
-            top_p=top_p,
-            max_output_tokens=max_output_tokens,
-            metadata=dict(metadata) if metadata else None,
-            previous_response_id=previous_response_id,
-            store=store,
-            describe_images=describe_images,
-            pdf_to_text=pdf_to_text,
-            text=text,
-            schema=resolved,
-        )
-        resolved = resolved or self._output_schema(request)
-        events = ResponseStream(self._backend.stream_response(request), resolved)
+        )  # fmt: skip
+
+    def pin(self, prompt: Any) -> PinnedPrompt:
+        """Read a prompt version and its default output schema once, for many calls: a :class:`PinnedPrompt`.
+
+        ``prompt`` is a reference as for :meth:`create` (``"tutor"``, ``"tutor@2"``, ``"pmpt_…@2"``, a
+        ``{"id", "version", "variables"}`` dict) or a :class:`Prompt`, which is taken as it is (a
+        version already read; versions never change). A name or id without a version pins the
+        version that is the default now: a later new version or label move doesn't change the pin.
+        ``pinned.create(variables, model=…, **options)`` then runs it with the same checks as
+        ``create(prompt=…)``, without reading the version again (a grid's calls do this).
+
+        >>> pinned = client.responses.pin("tutor")
+        >>> [pinned.create({"topic": t}, temperature=0).output_text for t in ("tides", "rust")]
+        """
+        if isinstance(prompt, Prompt):
+            draft = _Resolved(prompt.prompt_id, str(prompt.version), list(prompt.variables), prompt.template, {})
+        else:
+            draft = self._resolve_prompt(prompt)
+        return PinnedPrompt(self, draft, self._default_schema(draft))
+
+    def _create(
+        self,
+        input: str | list[dict[str, Any]] | None,
+        *,
+        model: str | None,
+        options: ResponseOptions,
+        stream: bool = False,
+        prompt: Any = None,
+        pinned: PinnedPrompt | None = None,
+        variables: Mapping[str, Any] | None = None,
+        template: str | None = None,
+        name: str | None = None,
+    ) -> Response | ResponseStream:
+        """:meth:`create` with its options as one value; with ``pinned``, of that version (not read again)."""
+        options = _for_create(options)  # the schema resolved first: its errors come before any other
+        request = self._prepare(
+            input, model=model, options=options, prompt=prompt, pinned=pinned, variables=variables, template=template,
+            name=name,
+        )  # fmt: skip
+        output = options.schema or self._output_schema(request, pinned)
+        events = ResponseStream(self._backend.stream_response(request), output)
         if stream:
             return events
         return self._finished(events)
-
-    def _pin(self, prompt: Prompt) -> PinnedVersion:
-        """``prompt`` (a version just read from this client's backend) with its default schema, for many calls."""
-        draft = _Resolved(prompt.prompt_id, str(prompt.version), list(prompt.variables), prompt.template, {})
-        return PinnedVersion(draft, self._default_schema(draft))
-
-    def _create_pinned(
-        self, pinned: PinnedVersion, variables: Mapping[str, Any], *, model: str, schema: ResolvedSchema | None = None,
-        **options: Any,
-    ) -> Response:
-        """:meth:`create` (not streamed) of a pinned prompt version: the grid's call.
-
-        The same checks and request as ``create(prompt={"id": …, "version": …}, variables=…)``, without
-        reading the version or its default schema again (versions are immutable).
-        """  # fmt: skip
-        request = self._prepare(
-            options.pop("input", None), model=model, pinned=pinned, variables=variables, schema=schema,
-            describe_images=options.pop("describe_images", False), pdf_to_text=options.pop("pdf_to_text", None),
-            options=options,
-        )  # fmt: skip
-        output = schema or self._output_schema(request, pinned)
-        return self._finished(ResponseStream(self._backend.stream_response(request), output))
 
     def _finished(self, events: ResponseStream) -> Response:
         """Consume a (non-streamed) call's events: its response, or its error raised."""
@@ -250,6 +293,7 @@ class Responses:
             raise error
         return response
 
+    @_parameters_of(create, without="stream")
     def prepare(
         self,
         input: str | list[dict[str, Any]] | None = None,
@@ -259,21 +303,17 @@ class Responses:
         variables: Mapping[str, Any] | None = None,
         template: str | None = None,
         name: str | None = None,
-        strict: bool = True,
-        describe_images: bool = False,
-        pdf_to_text: bool | None = None,
-        text: Mapping[str, Any] | None = None,
-        schema: Any = None,
         **options: Any,
     ) -> ResponseRequest:
         """Check and type everything, store a ``template``, upload media, and return the request (nothing generated).
 
-        ``schema`` (a pydantic model class or a JSON-schema dict) becomes the request's ``text``
-        format, as in :meth:`create`; the schema is checked here, for the model too.
+        Takes the parameters of :meth:`create` but ``stream``. ``schema`` (a pydantic model class or a
+        JSON-schema dict) becomes the request's ``text`` format, as in :meth:`create`; the schema is
+        checked here, for the model too.
         """
         return self._prepare(
-            input, model=model, prompt=prompt, variables=variables, template=template, name=name, strict=strict,
-            describe_images=describe_images, pdf_to_text=pdf_to_text, text=text, schema=schema, options=options,
+            input, model=model, options=_options_given("prepare", options), prompt=prompt, variables=variables,
+            template=template, name=name,
         )  # fmt: skip
 
     def _prepare(
@@ -281,19 +321,16 @@ class Responses:
         input: str | list[dict[str, Any]] | None,
         *,
         model: str | None,
-        options: dict[str, Any],
+        options: ResponseOptions,
         prompt: Any = None,
-        pinned: PinnedVersion | None = None,
+        pinned: PinnedPrompt | None = None,
         variables: Mapping[str, Any] | None = None,
         template: str | None = None,
         name: str | None = None,
-        strict: bool = True,
-        describe_images: bool = False,
-        pdf_to_text: bool | None = None,
-        text: Mapping[str, Any] | None = None,
-        schema: Any = None,
     ) -> ResponseRequest:
         """:meth:`prepare`; with ``pinned``, of that version (``prompt`` None), which is not read again."""
+        strict, describe_images, pdf_to_text = options.strict, options.describe_images, options.pdf_to_text
+        text, schema = options.text, options.schema
         if template is not None and prompt is not None:
             raise InvalidRequest("Give prompt= (a stored prompt) or template= (a text to store and run), not both")
         if name is not None and template is None:
@@ -346,7 +383,13 @@ class Responses:
             describe_images=describe_images,
             pdf_to_text=pdf_to_text,
             text=text_format,
-            **options,
+            instructions=options.instructions,
+            temperature=options.temperature,
+            top_p=options.top_p,
+            max_output_tokens=options.max_output_tokens,
+            metadata=options.metadata,  # type: ignore[arg-type]
+            previous_response_id=options.previous_response_id,
+            store=options.store,
         )
         if not self._backend.capabilities.adapts_media:
             # A server sends media to its model as is: replace what the model cannot take.
@@ -386,7 +429,7 @@ class Responses:
             return None
         return self._prompts.default_schema(f"{draft.prompt_id}@{draft.version}")
 
-    def _output_schema(self, request: ResponseRequest, pinned: PinnedVersion | None = None) -> ResolvedSchema | None:
+    def _output_schema(self, request: ResponseRequest, pinned: PinnedPrompt | None = None) -> ResolvedSchema | None:
         """The schema a prepared request's output is parsed with: its prompt version's own (with the
         pydantic class it was saved with, when known here) if that is the one sent, else the wire one."""
         sent = request_schema(request.text)
@@ -445,12 +488,65 @@ class _Resolved:
     given: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class PinnedVersion:
-    """A stored prompt version and its default output schema, resolved once for many calls (a grid's)."""
+class PinnedPrompt:
+    """A prompt version read once, with its default output schema, for many calls: ``client.responses.pin(prompt)``.
 
-    draft: _Resolved
-    default_schema: ResolvedSchema | None
+    :meth:`create` runs it with the same checks and the same request as
+    ``client.responses.create(prompt={"id": …, "version": …}, variables=…)``, without reading the
+    version or its schema again (versions never change). A grid pins each of its versions this way.
+    ``prompt_id``, ``version`` (None for a prompt a server without a Prompts API takes by
+    reference), ``variables`` (None when not known here) and ``template`` say what is pinned.
+    """
+
+    __slots__ = ("_responses", "draft", "default_schema")
+
+    def __init__(self, responses: Responses, draft: _Resolved, default_schema: ResolvedSchema | None) -> None:
+        self._responses = responses
+        self.draft = draft
+        #: the version's own output schema (sent when a call gives no ``schema``/``text``), or None
+        self.default_schema = default_schema
+
+    @property
+    def prompt_id(self) -> str:
+        return self.draft.prompt_id
+
+    @property
+    def version(self) -> int | None:
+        return None if self.draft.version is None else int(self.draft.version)
+
+    @property
+    def variables(self) -> list[str] | None:
+        return None if self.draft.declared is None else list(self.draft.declared)
+
+    @property
+    def template(self) -> str | None:
+        return self.draft.template
+
+    def create(
+        self,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        model: str | None = None,
+        input: str | list[dict[str, Any]] | None = None,
+        options: ResponseOptions | None = None,
+        **given: Any,
+    ) -> Response:
+        """Run the pinned version with ``variables`` on ``model``: the :class:`Response` (not streamed).
+
+        The options are those of :meth:`Responses.create` (``temperature``, ``schema``,
+        ``describe_images``, …), as keywords or as one :class:`~llamabook.types.requests.ResponseOptions`
+        in ``options=`` (made once and reused over many calls), not both. Raises as
+        :meth:`Responses.create` does.
+        """
+        if options is None:
+            options = _options_given("create", given)
+        elif given:
+            raise InvalidRequest(f"Give options= or the options as keywords ({sorted(given)}), not both")
+        return self._responses._create(input, model=model, options=options, pinned=self, variables=variables)  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        version = "" if self.draft.version is None else f"@{self.draft.version}"
+        return f"<PinnedPrompt {self.prompt_id}{version}>"
 
 
 def _reference_parts(prompt: Any) -> tuple[str | Prompt, Mapping[str, Any]]:
@@ -505,20 +601,19 @@ def _check_capabilities(
             file_as_text(MediaBlob(item.name, item.filename, mime, item.data), model)
 
 
-def _check_options(input: Any, options: Mapping[str, Any]) -> None:
+def _check_options(input: Any, options: ResponseOptions) -> None:
     """Shapes and ranges of the request options, checked before anything is stored or sent."""
     if input is not None and not isinstance(input, (str, list, tuple)):
         raise InvalidRequest(f"input must be a str or a list of messages, not {type(input).__name__}")
-    for name, low, high in (("temperature", 0, 2), ("top_p", 0, 1)):
-        value = options.get(name)
+    for name, value, low, high in (("temperature", options.temperature, 0, 2), ("top_p", options.top_p, 0, 1)):
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
             raise InvalidRequest(f"{name} must be a number between {low} and {high}, not {value!r}")
-    tokens = options.get("max_output_tokens")
+    tokens = options.max_output_tokens
     if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1):
         raise InvalidRequest(f"max_output_tokens must be a whole number from 1 up, not {tokens!r}")
-    metadata = options.get("metadata")
+    metadata = options.metadata
     if metadata is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise InvalidRequest(f"metadata must map str keys to str values, not {metadata!r}")
 

@@ -3,12 +3,58 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 from .ids import new_response_id
 from .responses import Response
 from .variables import PromptReference
+
+_Options = TypeVar("_Options")
+
+
+def from_arguments(cls: type[_Options], arguments: Mapping[str, Any]) -> _Options:
+    """An instance of the dataclass ``cls`` from a call's arguments (``locals()``): each field from its namesake.
+
+    How a public method whose signature lists the options for users (IDE completion, ``help()``)
+    hands them on as one value without writing the list a second time. A field the arguments
+    lack is a KeyError: the signature and the dataclass have drifted apart.
+    """
+    return cls(**{field.name: arguments[field.name] for field in fields(cls)})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ResponseOptions:
+    """How a response is made and kept: every option of ``client.responses.create`` besides what it
+    runs (``input``, ``prompt``, ``template``/``name``, ``variables``), on which ``model``, and ``stream``.
+
+    One value carries them through ``create``, ``prepare``, a pinned prompt's calls
+    (:meth:`~llamabook.resources.responses.PinnedPrompt.create`) and the async twins. Nothing is
+    checked when it is made: the checks run with the rest of the request's, in the same order.
+    """
+
+    instructions: str | None = None
+    strict: bool = True
+    temperature: float | None = None
+    top_p: float | None = None
+    max_output_tokens: int | None = None
+    metadata: Mapping[str, str] | None = None
+    previous_response_id: str | None = None
+    store: bool = True
+    describe_images: bool = False
+    pdf_to_text: bool | None = None
+    text: Mapping[str, Any] | None = None
+    #: a pydantic model class, a JSON-schema dict, or a resolved schema
+    schema: Any = None
+
+    @classmethod
+    def names(cls) -> frozenset[str]:
+        """The option names, as keyword arguments."""
+        return _OPTION_NAMES
+
+
+_OPTION_NAMES = frozenset(field.name for field in fields(ResponseOptions))
 
 
 @dataclass
