@@ -52,7 +52,7 @@ from .schema_columns import FieldColumn, field_columns
 from .schemas import ResolvedSchema, resolve
 from .templates import placeholders
 from .types import Prompt
-from .types.grid_rows import ROW, placed_after, result_columns, result_dtypes
+from .types.grid_rows import ROW, failed_result, placed_after, result_columns, result_dtypes
 from .types.refs import looks_like_ref
 from .types.requests import ResponseOptions
 
@@ -359,7 +359,7 @@ class _Runner:
         self._db.flush()
         for task, writes in self._writes:
             if writes.error is not None and task.result.get("status") != "cancelled":
-                task.result = _failure(writes.error, task.result.get("attempts") or 1, None)
+                task.result = failed_result(writes.error, task.result.get("attempts") or 1, None)
 
     def pinned(self, prompt: Prompt) -> PinnedPrompt:
         """``prompt`` (a version this grid read from the backend) pinned with its default schema, once per grid."""
@@ -376,7 +376,7 @@ class _Runner:
         empty = [name for name in task.prompt.variables if name not in task.values]
         if empty:  # this row's cells are empty: say so in the grid's terms, and send nothing
             advice = server_batches.no_value_advice([task.row], empty)
-            task.result = _failure(MissingVariables(empty, task.prompt.prompt_id, advice), 0, None)
+            task.result = failed_result(MissingVariables(empty, task.prompt.prompt_id, advice), 0, None)
             return
         attempts = 0
         while not self.stopping.is_set():
@@ -395,13 +395,13 @@ class _Runner:
                         return  # interrupted while backing off: this cell is cancelled
                     continue
                 failed = getattr(exc, "response", None)
-                task.result = _failure(exc, attempts, failed.id if failed is not None else None)
+                task.result = failed_result(exc, attempts, failed.id if failed is not None else None)
                 return
             except LlamabookError as exc:
-                task.result = _failure(exc, attempts, None)
+                task.result = failed_result(exc, attempts, None)
                 return
             except Exception as exc:  # a bug or an odd value: this row fails, the grid goes on
-                task.result = _failure(exc, attempts, None)
+                task.result = failed_result(exc, attempts, None)
                 return
             result = _success(response, attempts)
             if "schema" in self.options:
@@ -445,16 +445,6 @@ def _invalid(exc: OutputInvalid, attempts: int) -> dict[str, Any]:
     """A row for an output that doesn't follow the schema: failed, its raw text and usage kept, ``valid`` False."""
     kept = _success(exc.response, attempts) if exc.response is not None else {"output_text": exc.raw, "cut_off": exc.cut_off}
     return {**kept, "status": "failed", "error": f"OutputInvalid: {exc}", "valid": False, "attempts": attempts, "cached": False}
-
-
-def _failure(exc: BaseException, attempts: int, response_id: str | None) -> dict[str, Any]:
-    return {
-        "status": "failed",
-        "error": f"{type(exc).__name__}: {exc}",
-        "response_id": response_id,
-        "attempts": attempts,
-        "cached": False,
-    }
 
 
 def _records(rows: Any) -> list[dict[str, Any]]:

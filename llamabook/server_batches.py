@@ -51,7 +51,7 @@ from .frames import none_if_missing
 from .media import MediaOptions
 from .schemas import ResolvedSchema, parse
 from .types import Batch, Prompt
-from .types.grid_rows import placed_after, result_columns
+from .types.grid_rows import failed_result, placed_after, result_columns
 from .types.requests import ResponseRequest
 
 if TYPE_CHECKING:
@@ -233,7 +233,7 @@ def _lines(
         empty = [name for name in item.prompt.variables if none_if_missing(item.values.get(name)) is None]
         if empty:
             advice = no_value_advice(rows.get(item.key) or [item.row], empty)
-            failed[item.key] = _failure(MissingVariables(empty, item.prompt.prompt_id, advice))
+            failed[item.key] = failed_result(MissingVariables(empty, item.prompt.prompt_id, advice))
             continue
         try:
             reference = {"id": item.prompt.prompt_id, "version": str(item.prompt.version)}
@@ -243,7 +243,7 @@ def _lines(
                 request = _prepare_for_another_engine(client, reference, item.values, schema, request_options, read_file)
             body = chat_body(request, read_file, item.model)
         except LlamabookError as exc:
-            failed[item.key] = _failure(exc)
+            failed[item.key] = failed_result(exc)
             continue
         lines.append(request_line(item.key, body))
     return lines
@@ -400,10 +400,6 @@ def _missing_result(batch: Batch, limits: BatchLimits = BatchLimits()) -> dict[s
 
 def _pending(status: str, note: str, batch_id: str | None = None) -> dict[str, Any]:
     return {"status": status, "error": note, "batch_id": batch_id, "cached": False}
-
-
-def _failure(exc: BaseException) -> dict[str, Any]:
-    return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "attempts": 0, "cached": False}
 
 
 def _plan_key(scope: str, executor: str, keys: Iterable[str]) -> str:

@@ -113,10 +113,25 @@ def placed_after(name: str) -> str:
     return before[-1]
 
 
+def failed_result(error: BaseException, attempts: int = 0, response_id: str | None = None) -> dict[str, Any]:
+    """A grid cell's result when it has no answer, the same from every executor: ``failed``, the error
+    as ``Type: message``, the tries made (0: nothing was sent) and the failed response's id if any."""
+    return {
+        "status": "failed",
+        "error": f"{type(error).__name__}: {error}",
+        "response_id": response_id,
+        "attempts": attempts,
+        "cached": False,
+    }
+
+
 def _columns() -> tuple[ResultColumn, ...]:
     return tuple(ResultColumn(f.name, str(f.type), **f.metadata) for f in dataclasses.fields(GridResult))
 
 
 _COLUMNS = _columns()
 
-__all__ = ["ROW", "GridResult", "Reader", "ResultColumn", "When", "placed_after", "read_by", "result_columns", "result_dtypes"]
+__all__ = [
+    "ROW", "GridResult", "Reader", "ResultColumn", "When", "failed_result", "placed_after", "read_by", "result_columns",
+    "result_dtypes",
+]  # fmt: skip
