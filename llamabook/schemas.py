@@ -113,6 +113,18 @@ def parse(text: str, resolved: ResolvedSchema) -> tuple[Any, list[str]]:
         return None, [_pydantic_error(error) for error in exc.errors()]
 
 
+#: The error of an output that stopped at its token limit: invalid whatever its text, never half-parsed.
+CUT_OFF = "$: cut off at max_output_tokens before the output ended"
+
+
+def read_output(text: str, resolved: ResolvedSchema, *, cut_off: bool) -> tuple[Any, list[str]]:
+    """A model's output under ``resolved``, the one rule every executor applies: :func:`parse`, except
+    that an output cut off at its token limit is invalid whatever its text (``(None, [CUT_OFF])``)."""
+    if cut_off:
+        return None, [CUT_OFF]
+    return parse(text, resolved)
+
+
 def _is_pydantic_model(cls: type) -> bool:
     import sys
 

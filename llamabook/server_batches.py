@@ -49,7 +49,7 @@ from .errors import (
 )
 from .frames import none_if_missing
 from .media import MediaOptions
-from .schemas import ResolvedSchema, parse
+from .schemas import ResolvedSchema, read_output
 from .types import Batch, Prompt
 from .types.grid_rows import failed_result, placed_after, result_columns
 from .types.requests import ResponseRequest
@@ -371,10 +371,7 @@ def _merge(
 
 def _with_schema(answer: dict[str, Any], schema: ResolvedSchema) -> dict[str, Any]:
     """An answer checked against the grid's schema: ``valid``, or a failed row with ``OutputInvalid``."""
-    if answer.get("cut_off"):
-        errors = ["$: cut off at max_output_tokens before the output ended"]
-    else:
-        _, errors = parse(answer.get("output_text") or "", schema)
+    _, errors = read_output(answer.get("output_text") or "", schema, cut_off=bool(answer.get("cut_off")))
     if not errors:
         return {**answer, "valid": True}
     invalid = OutputInvalid(errors, answer.get("output_text") or "", cut_off=bool(answer.get("cut_off")))

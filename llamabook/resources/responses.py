@@ -651,16 +651,11 @@ def parse_output(response: Response, schema: ResolvedSchema) -> OutputInvalid | 
     invalid whatever its text, never half-parsed.
     """
     response.set_output_parsed(None)
-    if response.cut_off:
-        return OutputInvalid(
-            ["$: cut off at max_output_tokens before the output ended"], response.output_text, cut_off=True,
-            response=response,
-        )  # fmt: skip
-    if response.status != "completed":
+    if response.status != "completed" and not response.cut_off:
         return None
-    value, errors = schemas.parse(response.output_text, schema)
+    value, errors = schemas.read_output(response.output_text, schema, cut_off=response.cut_off)
     if errors:
-        return OutputInvalid(errors, response.output_text, response=response)
+        return OutputInvalid(errors, response.output_text, cut_off=response.cut_off, response=response)
     response.set_output_parsed(value)
     return None
 
