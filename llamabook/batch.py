@@ -151,7 +151,7 @@ def run_grid(client: GridClient, prompt_or_template: Any, rows: Any, spec: GridS
     unknown = set(options) - set(RESPONSE_OPTIONS)
     if unknown:
         raise InvalidRequest(f"grid() does not take {sorted(unknown)}; response options are {list(RESPONSE_OPTIONS)}")
-    server_batches.check_executor(
+    limits = server_batches.check_executor(
         client.backend, executor, spec.path, spec.batch_output, batch_timeout=spec.batch_timeout,
         batch_stall=spec.batch_stall, resume=spec.resume,
     )  # fmt: skip
@@ -207,7 +207,7 @@ def run_grid(client: GridClient, prompt_or_template: Any, rows: Any, spec: GridS
         items = [server_batches.BatchItem(t.key, t.row, t.prompt, t.values, t.model) for t in fresh]
         answered = server_batches.run(
             client, items, runner.options, executor=executor, log=log, path=spec.path, batch_output=spec.batch_output,
-            progress=spec.progress, batch_timeout=spec.batch_timeout, batch_stall=spec.batch_stall, resume=spec.resume,
+            progress=spec.progress, limits=limits,
         )  # fmt: skip
         for task in fresh:
             task.result = answered[task.key]

@@ -99,11 +99,12 @@ class BatchItem:
 def check_executor(
     backend: Backend, executor: str, path: Any, batch_output: Any, *,
     batch_timeout: Any = None, batch_stall: Any = None, resume: Any = True,
-) -> None:  # fmt: skip
-    """Raise before anything is stored or sent if ``executor`` can't run here or its arguments don't fit."""
+) -> BatchLimits:  # fmt: skip
+    """Raise before anything is stored or sent if ``executor`` can't run here or its arguments don't fit;
+    return the limits of the wait for a server batch (given to :func:`run`)."""
     if executor not in EXECUTORS:
         raise InvalidRequest(f"executor must be one of {list(EXECUTORS)}, not {executor!r}")
-    batch_limits(executor, batch_timeout, batch_stall, resume)
+    limits = batch_limits(executor, batch_timeout, batch_stall, resume)
     if executor != "jsonl" and (path is not None or batch_output is not None):
         raise InvalidRequest(
             "path= and batch_output= belong to executor='jsonl' (the requests written for another engine, and its output)"
@@ -116,6 +117,7 @@ def check_executor(
                 raise InvalidRequest(f"batch_output {str(given)!r} is not a file: give the output file the engine wrote")
     if executor == "batch":
         backend.batch_jobs()  # BatchesUnsupported where there is none
+    return limits
 
 
 def batch_limits(executor: str, batch_timeout: Any, batch_stall: Any, resume: Any) -> BatchLimits:
@@ -148,15 +150,13 @@ def run(
     path: Any = None,
     batch_output: Any = None,
     progress: bool = True,
-    batch_timeout: float | None = None,
-    batch_stall: float | None = None,
-    resume: bool = True,
+    limits: BatchLimits = BatchLimits(),
 ) -> dict[str, dict[str, Any]]:
     """Run ``items`` as one batch; a result for every item's key (answered, failed, or still pending).
 
-    Raises :class:`~llamabook.BatchStalled` when the wait for a server batch reaches a limit.
+    ``limits`` are what :func:`check_executor` returned. Raises :class:`~llamabook.BatchStalled`
+    when the wait for a server batch reaches one.
     """
-    limits = batch_limits(executor, batch_timeout, batch_stall, resume)
     unique = list({item.key: item for item in items}.values())
     if not unique:
         return {}
