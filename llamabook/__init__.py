@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import _moved
 from ._lazy import lazy_attributes
 from ._presenters import PRESENTERS
 from .errors import (
@@ -60,12 +61,12 @@ _LAZY = {
     "ObjectList": "llamabook.types",
     "LabelMove": "llamabook.types",
     "PromptDiff": "llamabook.diffs",
-    "Comparison": "llamabook.comparison",
-    "compare": "llamabook.comparison",
-    "scores": "llamabook.scoring",
+    "Comparison": "llamabook.evaluation.compare",
+    "compare": "llamabook.evaluation.compare",
+    "scores": "llamabook.evaluation.scores",
 }
 #: submodules that are part of the public surface, loaded on first use (``lb.checks.contains(...)``)
-_LAZY_MODULES = {"checks": "llamabook.checks"}
+_LAZY_MODULES = {"checks": "llamabook.evaluation.checks"}
 
 if TYPE_CHECKING:
     from .aio import AsyncClient, AsyncResponseStream
@@ -74,15 +75,16 @@ if TYPE_CHECKING:
     from .engines.openai_compatible import OpenAICompatibleEngine
     from .resources.responses import ResponseStream
     from .types import File, InputFile, InputImage, InputText, Model, ObjectList, Prompt, PromptReference, Response
-    from . import checks
-    from .comparison import Comparison, compare
+    from .evaluation import checks
+    from .evaluation.compare import Comparison, compare
     from .diffs import PromptDiff
-    from .scoring import scores
+    from .evaluation.scores import scores
     from .types import LabelMove
     from .types.refs import PromptRef
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals(), modules=_LAZY_MODULES)
+_moved.install()  # old module paths (llamabook.batch, llamabook.checks, …) still import, with a DeprecationWarning
 
 
 def _register_presenters() -> None:

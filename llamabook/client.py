@@ -139,7 +139,7 @@ class Client:
 
     def _start(self, build: BackendBuilder, cassette: str | Path | None, record: str | None, prices: Any) -> None:
         """Check ``prices`` and the cassette first, then build the backend and the resources on it."""
-        from .scoring import check_prices  # light: pandas only when scores run
+        from .evaluation.scores import check_prices  # light: pandas only when scores run
 
         #: ``{model: (input_per_million, output_per_million)}`` in USD, recorded with every grid
         self.prices = check_prices(prices)
@@ -204,7 +204,7 @@ class Client:
 
         Columns: the row's own columns, then ``row``, ``prompt_id``, ``version``, ``model``,
         ``output_text``, ``status``, ``cut_off``, ``error``, ``input_tokens``, ``output_tokens``,
-        ``latency_s``, ``response_id``, ``cached``, ``attempts`` (see ``llamabook.batch``).
+        ``latency_s``, ``response_id``, ``cached``, ``attempts`` (see ``llamabook.grid``).
         Finished calls are logged at once, so running the same grid again repeats none of them.
 
         ``checks`` names checks to run on every successful result (``llamabook.checks``: ``contains``,
@@ -240,7 +240,7 @@ class Client:
         are ``pending``; the same call with ``batch_output=`` (its output file, or a list with its error
         file) reads the answers into the frame.
         """
-        from .batch import GridSpec, run_grid
+        from .grid import GridSpec, run_grid
         from .types.requests import from_arguments
 
         # This signature is where the grid's options are listed for users; the spec takes each of

@@ -22,7 +22,7 @@ import pytest
 
 import llamabook as lb
 from batchproxy import BatchFaultProxy
-from llamabook import server_batches
+from llamabook.grid.executors import batch as server_batches
 from servers import Server
 
 TEMPLATE = "Name the country of {{city}} in one word."

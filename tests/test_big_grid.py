@@ -19,8 +19,10 @@ import pandas as pd
 import pytest
 
 import llamabook as lb
-from llamabook import batch
-from llamabook.batch import RESULT_COLUMNS, Task
+from llamabook.grid import keys
+from llamabook.grid.frame import to_frame
+from llamabook.grid.rows import records
+from llamabook.grid import RESULT_COLUMNS, Task
 from llamabook.frames import none_if_missing
 from llamabook.schemas import resolve
 from llamabook.store import Database, RunLog
@@ -112,8 +114,8 @@ def pinned_cases() -> dict[str, tuple[dict[str, Any], dict[str, Any], Any]]:
 def test_cache_keys_are_byte_identical_to_the_pinned_old_keys(case: str) -> None:
     values, options, schema = pinned_cases()[case]
     task = Task(0, values, {}, PROMPT, "test/scripted")
-    assert batch._cache_key(task, options, schema) == PINNED[case]
-    assert batch._cache_keys([task, task], options, schema) == [PINNED[case]] * 2
+    assert keys.cache_key(task, options, schema) == PINNED[case]
+    assert keys.cache_keys([task, task], options, schema) == [PINNED[case]] * 2
     assert old_cache_key(task, options, schema) == PINNED[case]  # the reference itself is the old code
 
 
@@ -144,7 +146,7 @@ def wider_cases() -> dict[str, tuple[dict[str, Any], dict[str, Any], Any, str, s
 def test_cache_keys_of_other_models_templates_and_typed_media_are_the_pinned_old_keys(case: str) -> None:
     values, options, schema, model, template = wider_cases()[case]
     task = Task(0, values, {}, PROMPT.model_copy(update={"prompt": template}), model)
-    assert batch._cache_keys([task], options, schema) == [PINNED_WIDER[case]]
+    assert keys.cache_keys([task], options, schema) == [PINNED_WIDER[case]]
     assert old_cache_key(task, options, schema) == PINNED_WIDER[case]
 
 
@@ -155,7 +157,7 @@ def test_cache_key_hashes_the_sorted_json_of_the_request() -> None:
         '{"model": "m", "options": {"input": "Be brief.", "temperature": 0}, "template": "t {{a}} {{x}}", '
         '"variables": {"a": {"text": "2", "type": "input_text"}, "x": {"text": "\\u00fc", "type": "input_text"}}}'
     )
-    assert batch._cache_key(task, {"temperature": 0, "input": "Be brief."}) == hashlib.sha256(text.encode()).hexdigest()
+    assert keys.cache_key(task, {"temperature": 0, "input": "Be brief."}) == hashlib.sha256(text.encode()).hexdigest()
 
 
 def test_cache_keys_equal_the_old_json_of_the_request_for_odd_values() -> None:
@@ -175,9 +177,9 @@ def test_cache_keys_equal_the_old_json_of_the_request_for_odd_values() -> None:
         tasks.append(Task(index, {"photo": value, "name": other, "z_last": index}, {}, prompt, model))
     tasks.append(Task(99, {}, {}, PROMPT, "test/scripted"))  # no variables at all
     for options, schema in [({}, None), ({"temperature": 0.7, "input": "Ünïcode", "top_p": 1}, None), ({}, resolve(SCHEMA))]:
-        assert batch._cache_keys(tasks, options, schema) == [old_cache_key(t, options, schema) for t in tasks]
+        assert keys.cache_keys(tasks, options, schema) == [old_cache_key(t, options, schema) for t in tasks]
     values = [t.values["photo"] for t in tasks[:-1]]
-    assert [batch._fingerprint("v", v) for v in values] == [old_fingerprint("v", v) for v in values]
+    assert [keys.fingerprint("v", v) for v in values] == [old_fingerprint("v", v) for v in values]
 
 
 def test_get_many_chunks_finds_logged_keys_and_leaves_out_missing_ones(tmp_path: Path) -> None:
@@ -265,9 +267,9 @@ def result(i: int) -> dict[str, Any]:
 def test_the_frame_is_the_old_frame_column_for_column(shown: list[dict[str, Any]]) -> None:
     other = PROMPT.model_copy(update={"version": 3})
     tasks = [Task(i, {}, s, [PROMPT, other][i % 2], ["m/one", "m/two"][i % 3 % 2], result=result(i)) for i, s in enumerate(shown)]
-    new = batch._frame(tasks)
+    new = to_frame(tasks)
     pd.testing.assert_frame_equal(new, old_frame(tasks), check_dtype=True, check_index_type=True, check_column_type=True)
-    assert batch._frame([]).dtypes.to_dict() == old_frame([]).dtypes.to_dict()
+    assert to_frame([]).dtypes.to_dict() == old_frame([]).dtypes.to_dict()
 
 
 def cells(records: list[dict[str, Any]]) -> list[list[tuple[Any, type, Any]]]:
@@ -292,4 +294,4 @@ def cells(records: list[dict[str, Any]]) -> list[list[tuple[Any, type, Any]]]:
 )
 @pytest.mark.filterwarnings("ignore:DataFrame columns are not unique")
 def test_records_of_a_dataframe_are_the_old_records(frame: pd.DataFrame) -> None:
-    assert cells(batch._records(frame)) == cells(old_records(frame))
+    assert cells(records(frame)) == cells(old_records(frame))

@@ -19,7 +19,7 @@ import pytest
 
 import llamabook as lb
 from llamabook import checks, schemas
-from llamabook.batch import RESULT_COLUMNS
+from llamabook.grid import RESULT_COLUMNS
 from scripted_engine import MODEL_ID, ScriptedEngine, text_of
 
 JUDGE_MARK = "You check an answer"  # the start of a judge's input (llamabook.checks.Judge.ask)

@@ -15,7 +15,9 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 
-from llamabook import batch, checks, comparison, scoring, server_batches
+from llamabook import grid
+from llamabook.evaluation import checks, scores, compare
+from llamabook.grid.frame import to_frame
 from llamabook.schema_columns import fields_of
 from llamabook.types.grid_rows import ROW, GridResult, read_by, result_columns, result_dtypes
 
@@ -54,12 +56,12 @@ def table_rows(markdown: str) -> dict[str, list[str]]:
 
 
 def test_the_lists_of_columns_are_derived_and_unchanged() -> None:
-    assert list(batch.RESULT_COLUMNS.items()) == list(WRITTEN_OUT.items())  # order too
-    assert batch.RESULT_COLUMNS == result_dtypes()
+    assert list(grid.RESULT_COLUMNS.items()) == list(WRITTEN_OUT.items())  # order too
+    assert grid.RESULT_COLUMNS == result_dtypes()
     assert {f.name: f.type for f in dataclasses.fields(checks.CheckInput)} == CHECK_INPUT
     assert checks.GRID_COLUMNS == {"row", *WRITTEN_OUT}
-    assert scoring.NEEDED == ("version", "model", "status", "input_tokens", "output_tokens", "latency_s")
-    assert comparison.NEEDED == ("row", "version", "model", "output_text", "status", "error", "response_id")
+    assert scores.NEEDED == ("version", "model", "status", "input_tokens", "output_tokens", "latency_s")
+    assert compare.NEEDED == ("row", "version", "model", "output_text", "status", "error", "response_id")
     assert [c.name for c in result_columns("batch")] == ["batch_id", "custom_id"]
     assert [c.name for c in read_by("checks")] == [f.name for f in dataclasses.fields(checks.CheckInput)]
     assert [f.name for f in dataclasses.fields(GridResult)] == [c.name for c in result_columns()]
@@ -78,13 +80,13 @@ def test_check_input_reads_a_grid_row_as_before() -> None:
         "input_tokens": 3, "output_tokens": 4, "latency_s": 0.5, "response_id": None, "cached": True, "attempts": None,
     }  # fmt: skip
     assert type(seen.input_tokens) is int and type(seen.output_tokens) is int and type(seen.latency_s) is float
-    assert type(seen.cached) is bool and dataclasses.is_dataclass(seen) and checks.CheckInput.__module__ == "llamabook.checks"
+    assert type(seen.cached) is bool and dataclasses.is_dataclass(seen) and checks.CheckInput.__module__ == "llamabook.evaluation.checks"
 
 
 def test_the_frames_have_the_definitions_columns_and_dtypes() -> None:
-    empty = batch._frame([])
+    empty = to_frame([])
     assert {str(k): str(v) for k, v in empty.dtypes.items()} == {ROW.name: ROW.dtype, **result_dtypes()}
-    batched = server_batches.batch_columns(batch._frame([]), [])
+    batched = to_frame([], groups=["batch"])
     always_or_batch = [ROW, *result_columns("always", "batch")]
     assert [(str(k), str(v)) for k, v in batched.dtypes.items()] == [(c.name, c.dtype) for c in always_or_batch]
 

@@ -15,7 +15,7 @@ import pytest
 
 import llamabook as lb
 from llamabook import checks
-from llamabook.batch_lines import read_jsonl, result_of
+from llamabook.grid.lines import read_jsonl, result_of
 
 TEMPLATE = "You name countries. Name the country of {{city}}."
 ROWS = [{"city": "Paris"}, {"city": "Rome"}, {"city": "Oslo"}]

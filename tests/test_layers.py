@@ -18,20 +18,18 @@ PACKAGE = Path(llamabook.__file__).parent
 #: (``llamabook.types.events`` → ``llamabook.types.base``), never a sibling group or a higher layer.
 LAYERS: list[list[str]] = [
     ["llamabook"],  # the facade: lazy names and %load_ext
+    ["llamabook._moved"],  # old module paths of moved names (a table of strings: it reads as imports)
     ["llamabook.magics", "llamabook.widgets"],
     ["llamabook.views"],
     ["llamabook.aio"],
     ["llamabook.client"],
-    ["llamabook.scoring", "llamabook.comparison"],
-    ["llamabook.batch"],
-    ["llamabook.server_batches"],
-    ["llamabook.checks"],
+    ["llamabook.grid"],  # plan → executors → cells → frame
+    ["llamabook.evaluation"],  # checks, scores, compare: read results, never run a grid
     ["llamabook.frames", "llamabook.schema_columns"],
     ["llamabook.resources"],
     ["llamabook.backends"],
     ["llamabook.store"],
     ["llamabook.engines"],
-    ["llamabook.batch_lines"],
     ["llamabook.rendering", "llamabook.inputs", "llamabook.media_fallback", "llamabook.diffs"],
     ["llamabook.templates", "llamabook.media"],
     ["llamabook.cassette", "llamabook.error_translation", "llamabook.config", "llamabook.throttle"],

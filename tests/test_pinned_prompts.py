@@ -17,7 +17,7 @@ import pytest
 
 import llamabook as lb
 from llamabook.aio import AsyncClient, AsyncPinnedPrompt
-from llamabook.batch import GridSpec
+from llamabook.grid import GridSpec
 from llamabook.resources import Responses
 from llamabook.resources.responses import PinnedPrompt
 from llamabook.types.requests import ResponseOptions

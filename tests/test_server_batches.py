@@ -21,7 +21,7 @@ import pytest
 
 import llamabook as lb
 from llamabook import checks
-from llamabook.batch_lines import chat_messages
+from llamabook.grid.lines import chat_messages
 from servers import Server
 
 TEMPLATE = "You name countries. Name the country of {{city}} in one word."
@@ -95,7 +95,7 @@ def test_a_batch_grid_gives_the_thread_grids_frame_and_its_rows_are_logged(serve
 CHILD = """
 import sys
 import llamabook as lb
-from llamabook import server_batches
+from llamabook.grid.executors import batch as server_batches
 server_batches.POLL_FIRST_S = 600  # submit, look once, then wait: the test kills this process meanwhile
 frame = lb.Client(sys.argv[1], base_url=sys.argv[2]).grid(
     {template!r}, {rows!r}, executor="batch", progress=False, **{options!r}
@@ -185,8 +185,8 @@ def test_ctrl_c_while_a_batch_runs_returns_every_row_and_the_next_run_collects_i
 
 def test_a_batch_the_server_fails_as_a_whole_fails_every_row_with_its_reason(server: Server, tmp_path: Path) -> None:
     """Validation failures (here an unknown model, which a grid refuses itself) fail the whole batch."""
-    from llamabook import server_batches
-    from llamabook.batch_lines import ENDPOINT, request_line, to_jsonl
+    from llamabook.grid.executors import batch as server_batches
+    from llamabook.grid.lines import ENDPOINT, request_line, to_jsonl
 
     jobs = client_on(server, tmp_path / "home").backend.batch_jobs()
     lines = [request_line("a", {"model": "no/such", "messages": [{"role": "user", "content": "Hi"}]})]

@@ -9,7 +9,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..backends.base import Backend, ResponseRequest
 from ..errors import (
@@ -44,6 +44,9 @@ from ..types.requests import ResponseOptions, from_arguments
 from .files import Files
 from .listing import check_listing
 from .prompts import Prompts
+
+if TYPE_CHECKING:
+    from ..store.writer import Unit
 
 
 #: Streams not yet finished or closed, stopped at interpreter exit (see _stop_open_streams).
@@ -266,15 +269,17 @@ class Responses:
         variables: Mapping[str, Any] | None = None,
         template: str | None = None,
         name: str | None = None,
+        unit: Unit | None = None,
     ) -> Response | ResponseStream:
-        """:meth:`create` with its options as one value; with ``pinned``, of that version (not read again)."""
+        """:meth:`create` with its options as one value; with ``pinned``, of that version (not read again);
+        the rows the call stores join ``unit`` when given (a grid's)."""
         options = _for_create(options)  # the schema resolved first: its errors come before any other
         request = self._prepare(
             input, model=model, options=options, prompt=prompt, pinned=pinned, variables=variables, template=template,
             name=name,
         )  # fmt: skip
         output = options.schema or self._output_schema(request, pinned)
-        events = ResponseStream(self._backend.stream_response(request), output)
+        events = ResponseStream(self._backend.stream_response(request, unit), output)
         if stream:
             return events
         return self._finished(events)
@@ -529,6 +534,7 @@ class PinnedPrompt:
         model: str | None = None,
         input: str | list[dict[str, Any]] | None = None,
         options: ResponseOptions | None = None,
+        unit: Unit | None = None,
         **given: Any,
     ) -> Response:
         """Run the pinned version with ``variables`` on ``model``: the :class:`Response` (not streamed).
@@ -536,13 +542,14 @@ class PinnedPrompt:
         The options are those of :meth:`Responses.create` (``temperature``, ``schema``,
         ``describe_images``, …), as keywords or as one :class:`~llamabook.types.requests.ResponseOptions`
         in ``options=`` (made once and reused over many calls), not both. Raises as
-        :meth:`Responses.create` does.
+        :meth:`Responses.create` does. ``unit`` (a grid's :class:`~llamabook.store.Unit`): the rows this
+        call stores join it, to be committed by the grid's writer; None stores them at once.
         """
         if options is None:
             options = _options_given("create", given)
         elif given:
             raise InvalidRequest(f"Give options= or the options as keywords ({sorted(given)}), not both")
-        return self._responses._create(input, model=model, options=options, pinned=self, variables=variables)  # type: ignore[return-value]
+        return self._responses._create(input, model=model, options=options, pinned=self, variables=variables, unit=unit)  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         version = "" if self.draft.version is None else f"@{self.draft.version}"

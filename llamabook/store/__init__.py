@@ -21,6 +21,7 @@ from .remote import RemoteRecords
 from .responses import ResponseStore
 from .runs import RunLog
 from .schemas import PromptSchemaStore, StoredSchema
+from .writer import Unit, Writer
 
 DB_FILE = "llamabook.db"
 
@@ -85,5 +86,7 @@ __all__ = [
     "RunLog",
     "Store",
     "StoredSchema",
+    "Unit",
+    "Writer",
     "sha256_hex",
 ]

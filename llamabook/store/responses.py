@@ -8,6 +8,7 @@ import sqlite3
 from ..errors import ResponseNotFound
 from ..types import DeletedObject, InputItem, Response, ResponseTrace
 from .database import Database
+from .writer import Unit
 from .pages import page
 
 
@@ -29,7 +30,8 @@ class ResponseStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def save(self, response: Response, input_items: list[InputItem]) -> None:
+    def save(self, response: Response, input_items: list[InputItem], unit: Unit | None = None) -> None:
+        """Store a finished response (committed now, or with a grid's ``unit``)."""
         trace = response.trace or ResponseTrace()
         usage = response.usage
         row = (
@@ -59,7 +61,7 @@ class ResponseStore:
                 row,
             )
 
-        self.db.write_grouped(insert)
+        self.db.apply(insert, unit)
 
     def get(self, response_id: str) -> Response:
         return _response(self._row(response_id))

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .database import Database
+from .writer import Unit
 
 #: Keys per ``IN (...)`` query of :meth:`RunLog.get_many`: well below SQLite's variable limit (999 before 3.32).
 CHUNK = 500
@@ -53,14 +54,15 @@ class RunLog:
                 found.update(zip((row[0] for row in rows), results))
         return found
 
-    def put(self, key: str, result: dict[str, Any]) -> None:
-        """Log a finished call; many threads logging at once share one commit."""
+    def put(self, key: str, result: dict[str, Any], unit: Unit | None = None) -> None:
+        """Log a finished call (committed now, or with a grid's ``unit``)."""
         row = (key, result.get("response_id"), json.dumps(result), time.time())
-        self.db.write_grouped(
+        self.db.apply(
             lambda conn: conn.execute(
                 "INSERT OR REPLACE INTO grid_results (cache_key, response_id, result_json, created_at) VALUES (?, ?, ?, ?)",
                 row,
-            )
+            ),
+            unit,
         )
 
     def put_many(self, results: dict[str, dict[str, Any]]) -> None:

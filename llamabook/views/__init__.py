@@ -27,7 +27,7 @@ from ..templates import PLACEHOLDER
 if TYPE_CHECKING:
     import jinja2
 
-    from ..comparison import Cell, CheckMark, Comparison
+    from ..evaluation.compare import Cell, CheckMark, Comparison
     from ..diffs import PromptDiff
     from ..resources.files import Files
     from ..types import File, Prompt, Response
@@ -540,7 +540,7 @@ def _views(obj: Any) -> tuple[Callable[[Any], str], Callable[[Any], str]] | None
         return file_text, file_html
     if isinstance(obj, PromptDiff):
         return diff_text, diff_html
-    from ..comparison import Comparison  # after the wire types: a Response's repr needs no grid module
+    from ..evaluation.compare import Comparison  # after the wire types: a Response's repr needs no grid module
 
     if isinstance(obj, Comparison):
         return comparison_text, comparison_html

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from .. import views
-from ..comparison import Column, Comparison, compare
+from ..evaluation.compare import Column, Comparison, compare
 from ..errors import InvalidRequest
 from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
 from .response_view import ResponseView

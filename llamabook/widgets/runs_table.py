@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from .. import views
-from ..batch import RESULT_COLUMNS
-from ..comparison import CheckMark
+from ..grid import RESULT_COLUMNS
+from ..evaluation.compare import CheckMark
 from ..errors import InvalidRequest
 from ..frames import check_columns, none_if_missing
 from ..inputs import is_dataframe

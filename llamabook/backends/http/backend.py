@@ -20,6 +20,7 @@ from ...config import check_base_url
 from ...errors import FileNotFound, FileTooLarge, InvalidRequest, ModelNotFound, ResponseNotFound
 from ...media import redact_inline_data
 from ...store import PromptStore, Store, sha256_hex
+from ...store.writer import Unit
 from ...types import (
     LLAMA_STACK_PURPOSES,
     OPENAI_PURPOSES,
@@ -236,7 +237,8 @@ class HttpBackend(PromptCalls):
         return models[0].id
 
     # ---- responses -----------------------------------------------------------------------
-    def stream_response(self, request: ResponseRequest) -> Iterator[StreamEvent]:
+    def stream_response(self, request: ResponseRequest, unit: Unit | None = None) -> Iterator[StreamEvent]:
+        """The server's events for ``request``; ``unit`` is unused (what this home keeps of a response is written at once)."""
         rendered_here = request.prompt is not None and request.prompt_template is not None and not self.capabilities.server_prompts
         if rendered_here:
             body = client_rendered_body(request)

@@ -44,6 +44,7 @@ from ...types import (
     new_message_id,
 )
 from ...store import Store
+from ...store.writer import Unit
 from ...types.refs import version_number
 from ..base import Capabilities, PromptCalls, ResponseRequest, ServerInfo
 
@@ -161,8 +162,8 @@ class LocalBackend(PromptCalls):
         return table[model_id]
 
     # ---- responses -----------------------------------------------------------------------
-    def stream_response(self, request: ResponseRequest) -> Iterator[StreamEvent]:
-        """Validate and prepare everything first; then generate, yielding events; then store."""
+    def stream_response(self, request: ResponseRequest, unit: Unit | None = None) -> Iterator[StreamEvent]:
+        """Validate and prepare everything first; then generate, yielding events; then store (with ``unit``, a grid's)."""
         started = time.perf_counter()
         model, engine = self.resolve_model(request.model)
         prompt_version, rendered = self._render(request.prompt, request.prompt_template)
@@ -193,11 +194,12 @@ class LocalBackend(PromptCalls):
             engine=engine.name,
             backend=self.name,
         )
-        return self._run(response, generation, input_items, started)
+        return self._run(response, generation, input_items, started, unit)
 
     def _run(
-        self, response: Response, generation: Generation, input_items: list[InputItem], started: float
-    ) -> Iterator[StreamEvent]:
+        self, response: Response, generation: Generation, input_items: list[InputItem], started: float,
+        unit: Unit | None = None,
+    ) -> Iterator[StreamEvent]:  # fmt: skip
         seq = _Counter()
         message_id = new_message_id()
         yield ResponseCreated(sequence_number=seq(), response=_snapshot(response))
@@ -220,7 +222,7 @@ class LocalBackend(PromptCalls):
             outcome, failure = "failed", exc
             response.error = ResponseError(code="server_error", message=f"{type(exc).__name__}: {exc}")
         finally:
-            self._finish(response, generation, chunks, message_id, outcome, started, input_items)
+            self._finish(response, generation, chunks, message_id, outcome, started, input_items, unit)
         text = OutputText(text="".join(chunks))
         if outcome == "failed":
             failed = ResponseFailed(sequence_number=seq(), response=response)
@@ -243,6 +245,7 @@ class LocalBackend(PromptCalls):
         outcome: str,
         started: float,
         input_items: list[InputItem],
+        unit: Unit | None = None,
     ) -> None:
         text = "".join(chunks)
         response.output = [OutputMessage(id=message_id, status="completed", content=[OutputText(text=text)])]
@@ -268,7 +271,7 @@ class LocalBackend(PromptCalls):
         response.trace.usage_source = generation.usage_source
         response.trace.finish_reason = generation.finish_reason
         if response.store:
-            self.responses.save(response, input_items)
+            self.responses.save(response, input_items, unit)
 
     def _render(
         self, reference: PromptReference | None, template: str | None

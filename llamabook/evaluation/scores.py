@@ -12,9 +12,9 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidRequest
-from .frames import check_columns, none_if_missing, require_columns
-from .types.grid_rows import read_by
+from ..errors import InvalidRequest
+from ..frames import check_columns, none_if_missing, require_columns
+from ..types.grid_rows import read_by
 
 if TYPE_CHECKING:
     import pandas

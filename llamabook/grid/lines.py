@@ -20,11 +20,11 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from .error_translation import line_error
-from .errors import InvalidRequest
-from .media import data_url, sniff_mime
-from .rendering import build_messages, render_prompt
-from .types.requests import ResponseRequest
+from ..error_translation import line_error
+from ..errors import InvalidRequest
+from ..media import data_url, sniff_mime
+from ..rendering import build_messages, render_prompt
+from ..types.requests import ResponseRequest
 
 #: The endpoint every line asks for (the one all these Batches APIs accept).
 ENDPOINT = "/v1/chat/completions"

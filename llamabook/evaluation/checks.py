@@ -45,11 +45,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from . import schemas
-from .errors import CheckErrorWarning, InvalidRequest, OutputFormatUnsupported, OutputInvalid
-from .frames import none_if_missing
-from .templates import placeholders, render
-from .types.grid_rows import ROW, ResultColumn, read_by, result_dtypes
+from .. import schemas
+from ..errors import CheckErrorWarning, InvalidRequest, OutputFormatUnsupported, OutputInvalid
+from ..frames import none_if_missing
+from ..templates import placeholders, render
+from ..types.grid_rows import ROW, ResultColumn, read_by, result_dtypes
 
 if TYPE_CHECKING:
     import pandas
@@ -631,7 +631,8 @@ def error_report(names: Iterable[str], outcomes: Sequence[Mapping[str, Outcome] 
     return "\n".join(lines) or None
 
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: llamabook's own folder (this module is in llamabook/evaluation/)
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def _caller_level() -> int:

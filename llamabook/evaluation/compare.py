@@ -12,12 +12,11 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._presenters import present
-from .batch import RESULT_COLUMNS
-from .errors import InvalidRequest
-from .frames import check_columns, none_if_missing, require_columns
-from .types.base import NotebookRepr
-from .types.grid_rows import read_by
+from .._presenters import present
+from ..errors import InvalidRequest
+from ..frames import check_columns, none_if_missing, require_columns
+from ..types.base import NotebookRepr
+from ..types.grid_rows import read_by, result_dtypes
 
 if TYPE_CHECKING:
     import pandas
@@ -197,8 +196,9 @@ def compare(grid: pandas.DataFrame, only_differences: bool = False) -> Compariso
     if not isinstance(only_differences, bool):
         raise InvalidRequest(f"only_differences is True or False, not {only_differences!r}")
     checks = check_columns(grid.columns)
+    grid_columns = result_dtypes()
     own_names = [
-        str(c) for c in grid.columns if c != "row" and c not in RESULT_COLUMNS and not str(c).startswith("check_")
+        str(c) for c in grid.columns if c != "row" and c not in grid_columns and not str(c).startswith("check_")
     ]
     cells: dict[tuple[int, Column], Cell] = {}
     rows: dict[int, None] = {}
