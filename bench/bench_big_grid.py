@@ -138,7 +138,7 @@ def timed(phases: dict[str, float], name: str, function: Callable[..., Any], kee
 def side_grid(home: Path, n: int) -> dict[str, Any]:
     """The re-run, in this fresh process: total and per phase, memory, no call made; then old vs new lookup."""
     import llamabook as lb
-    from llamabook import batch
+    from llamabook.grid import plan, rows as grid_rows, run
     from llamabook.store.runs import RunLog
     from scripted_engine import ScriptedEngine
 
@@ -148,17 +148,19 @@ def side_grid(home: Path, n: int) -> dict[str, Any]:
         client.grid(TEMPLATE, rows.head(10), progress=False)  # warm-up: imports, the prompt, the model list
         phases: dict[str, float] = {}
         kept: dict[str, Any] = {}
-        originals = batch._records, batch._cache_keys, RunLog.get_many, batch._frame
-        batch._records = timed(phases, "records", batch._records)
-        batch._cache_keys = timed(phases, "keys", batch._cache_keys, kept)
+        # Timers go where the grid looks the functions up: grid.rows.records (called through its module),
+        # grid.keys.cache_keys (as imported by grid.plan), grid.frame.to_frame (as imported by grid.run).
+        originals = grid_rows.records, plan.cache_keys, RunLog.get_many, run.to_frame
+        grid_rows.records = timed(phases, "records", grid_rows.records)
+        plan.cache_keys = timed(phases, "keys", plan.cache_keys, kept)
         RunLog.get_many = timed(phases, "lookup", RunLog.get_many)
-        batch._frame = timed(phases, "frame", batch._frame)
+        run.to_frame = timed(phases, "frame", run.to_frame)
         rss_before, reset = rss_bytes(), reset_peak_rss()
         started = time.perf_counter()
         grid = client.grid(TEMPLATE, rows, progress=False)
         total = time.perf_counter() - started
         peak = peak_rss_bytes()
-        batch._records, batch._cache_keys, RunLog.get_many, batch._frame = originals
+        grid_rows.records, plan.cache_keys, RunLog.get_many, run.to_frame = originals
         phases["other (prompts, models, tasks)"] = total - sum(phases.values())
         cached = bool(grid["cached"].all())
 

@@ -207,7 +207,7 @@ class Client:
         ``latency_s``, ``response_id``, ``cached``, ``attempts`` (see ``llamabook.grid``).
         Finished calls are logged at once, so running the same grid again repeats none of them.
 
-        ``checks`` names checks to run on every successful result (``llamabook.checks``: ``contains``,
+        ``checks`` names checks to run on every successful result (``llamabook.evaluation.checks``: ``contains``,
         ``regex``, ``equals``, ``max_words``, ``is_json``, ``json_schema``, ``similar_to``, ``judge``,
         or a function ``(row, result) -> bool | float``), e.g. ``{"has_city": checks.contains(checks.column("city"))}``.
         Each adds ``check_<name>`` and ``check_<name>_error`` (a judge also ``check_<name>_judge_id``);

@@ -1,6 +1,6 @@
 """JSON Schema: is a schema valid, and what is wrong with a value (jsonschema is imported here only, lazily).
 
-Shared by the ``json_schema`` check of ``llamabook.checks`` and structured-output validation:
+Shared by the ``json_schema`` check of ``llamabook.evaluation.checks`` and structured-output validation:
 :func:`resolve` turns what a user gives as ``schema=`` (a pydantic model class or a JSON-schema dict)
 into a :class:`ResolvedSchema`, :func:`text_format` gives its wire ``text=`` and :func:`parse` reads
 an output against it.

@@ -22,7 +22,7 @@ from llamabook import checks, schemas
 from llamabook.grid import RESULT_COLUMNS
 from scripted_engine import MODEL_ID, ScriptedEngine, text_of
 
-JUDGE_MARK = "You check an answer"  # the start of a judge's input (llamabook.checks.Judge.ask)
+JUDGE_MARK = "You check an answer"  # the start of a judge's input (llamabook.evaluation.checks.Judge.ask)
 
 
 def parrot_or(verdict: Callable[[str], str]) -> Callable[[list[dict[str, Any]]], str]:

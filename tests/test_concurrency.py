@@ -491,35 +491,47 @@ if __name__ == "__main__":
     sys.exit(worker_main(sys.argv[1:]))
 
 
-def test_grouped_writes_commit_every_job_and_keep_errors_to_their_own_thread(tmp_path: Path) -> None:
+def test_a_writer_commits_every_unit_in_shared_transactions_and_keeps_errors_to_their_own_unit(tmp_path: Path) -> None:
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
     from llamabook.store.database import Database
+    from llamabook.store.writer import Unit, Writer
 
     db = Database(tmp_path / "group.db")
     with db.write() as conn:
         conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)")
-    outcomes: dict[int, str] = {}
-    group_sizes: list[int] = []
-    commit_group = db._commit_group
-    db._commit_group = lambda group: (group_sizes.append(len(group)), commit_group(group))[1]  # type: ignore[method-assign]
+    transactions = [0]  # every transaction begun from now on, committed or rolled back
+    real_write = db.write
 
-    def save(n: int) -> None:
+    @contextmanager
+    def counted_write() -> Iterator[sqlite3.Connection]:
+        with real_write() as conn:
+            transactions[0] += 1  # under the database's write lock
+            yield conn
+
+    db.write = counted_write  # type: ignore[method-assign]
+    units: dict[int, Unit] = {}
+
+    def save(writer: Writer, n: int) -> None:
         def work(c: sqlite3.Connection) -> None:
             c.execute("INSERT INTO t (n) VALUES (?)", (n,))
             if n % 50 == 7:
-                raise ValueError(f"job {n} refuses")
+                raise ValueError(f"unit {n} refuses")
 
-        try:
-            db.write_grouped(work)
-            outcomes[n] = "ok"
-        except ValueError as exc:
-            outcomes[n] = str(exc)
+        unit = Unit()
+        db.apply(work, unit)
+        units[n] = unit
+        writer.submit(unit)
 
-    with ThreadPoolExecutor(32) as pool:
-        list(pool.map(save, range(400)))
+    with db.writer() as writer, ThreadPoolExecutor(32) as pool:
+        list(pool.map(partial(save, writer), range(400)))
     failed = {n for n in range(400) if n % 50 == 7}
-    assert {n for n, o in outcomes.items() if o != "ok"} == failed
-    assert all(outcomes[n] == f"job {n} refuses" for n in failed)
+    assert len(units) == 400 and all(unit.committed.is_set() for unit in units.values())
+    assert {n for n, unit in units.items() if unit.error is not None} == failed
+    assert all(isinstance(units[n].error, ValueError) and str(units[n].error) == f"unit {n} refuses" for n in failed)
     stored = {row[0] for row in db.connection().execute("SELECT n FROM t")}
-    assert stored == set(range(400)) - failed  # a failed job leaves nothing; the others all land
-    assert sum(group_sizes) == 400 and max(group_sizes) > 1  # writes did share commits
+    assert stored == set(range(400)) - failed  # a failed unit leaves nothing; the others all land
+    # units shared transactions; a failed unit cost its group one transaction more, not one per unit
+    assert transactions[0] < 200  # (400 units)
     db.close()

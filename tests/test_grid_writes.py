@@ -1,17 +1,24 @@
 """The grid's lean path: each prompt version read once, and each call's rows handed to a writer thread.
 
-``Database.deferred`` holds a thread's grouped writes and queues them, all or nothing, for one writer
-thread; ``flush`` waits for them. A grid runs every call that way, so its workers never queue for a
-commit, and still keeps the store's rules: a call whose rows can't be stored fails (and is not in
-the run log), and nothing is left running after the grid returns. Runs on the scripted engine and
-real SQLite files.
+A grid makes one :class:`~llamabook.store.writer.Writer` (``Database.writer()``) and gives each call a
+:class:`~llamabook.store.writer.Unit`; the stores' writes given that unit (``Database.apply(work, unit)``)
+join it instead of committing at once. The writer's one thread commits whatever units have come in,
+many to a transaction, each unit whole or not at all, and an error stays with its unit; a unit never
+submitted (a call the grid dropped) lands nothing; leaving the writer's block commits what was
+submitted and ends its thread. Writes given no unit still commit before they return. A grid runs
+every call that way, so its workers never queue for a commit, and still keeps the store's rules: a
+call whose rows can't be stored fails (and is not in the run log), and nothing is left running after
+the grid returns. Runs on the scripted engine and real SQLite files.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +27,7 @@ from pydantic import BaseModel
 
 import llamabook as lb
 from llamabook.store.database import Database
+from llamabook.store.writer import Unit, Writer
 from scripted_engine import ScriptedEngine
 
 TEMPLATE = "Grade this answer: {{answer}}"
@@ -35,54 +43,121 @@ def writer_threads() -> list[str]:
 
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
-    database = Database(tmp_path / "deferred.db")
+    database = Database(tmp_path / "units.db")
     with database.write() as conn:
         conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, block INTEGER NOT NULL)")
     yield database
     database.close()
 
 
-def test_deferred_blocks_land_whole_or_not_at_all_and_keep_their_errors(db: Database) -> None:
-    handles = {}
-    with db.write() as conn:  # a row that is there before any block runs
+def count_rows(path: Path) -> int:
+    """Rows in ``t`` as another connection (another process, say) sees them."""
+    other = sqlite3.connect(path)
+    try:
+        return other.execute("SELECT COUNT(*) FROM t").fetchone()[0]
+    finally:
+        other.close()
+
+
+FAILING = {7, 27, 47, 67, 87, 107, 127, 147, 167, 187}  # each of these units' third row collides
+DROPPED = {b for b in range(200) if b % 10 == 3}  # units made but never submitted (calls a grid dropped)
+
+
+def test_units_land_whole_or_not_at_all_and_keep_their_errors(db: Database) -> None:
+    with db.write() as conn:  # a row that is there before any unit runs
         conn.execute("INSERT INTO t (n, block) VALUES (-1, -1)")
+    # Which transaction each unit's rows ran in: the writer's transactions, numbered as they begin.
+    transactions: dict[int, set[int]] = {}
+    current = [0]
+    real_write = db.write
 
-    def block(b: int) -> None:
-        with db.deferred() as writes:
-            for n in range(3):  # three rows per block; block 7's third row collides with the row above
-                row = (b * 3 + n if not (b == 7 and n == 2) else -1, b)
-                returned = db.write_grouped(lambda c, row=row: c.execute("INSERT INTO t (n, block) VALUES (?, ?)", row))
-                assert returned is None  # held, not committed yet
-            with db.deferred() as inner:  # a nested block joins the outer one
-                assert inner is writes
-        handles[b] = writes
+    @contextmanager
+    def numbered_write() -> Iterator[sqlite3.Connection]:
+        with real_write() as conn:
+            current[0] += 1  # under the database's write lock
+            yield conn
 
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(block, range(200)))
-    db.flush()
-    assert all(h.done for h in handles.values())
-    assert [b for b, h in handles.items() if h.error is not None] == [7]
-    assert isinstance(handles[7].error, sqlite3.IntegrityError)
-    blocks = dict(db.connection().execute("SELECT block, COUNT(*) FROM t GROUP BY block").fetchall())
-    assert blocks == {-1: 1, **{b: 3 for b in range(200) if b != 7}}  # block 7 left none of its rows
-    assert writer_threads() == []  # flush ends the writer: a fork after a grid copies no extra thread
+    db.write = numbered_write  # type: ignore[method-assign]
+    units: dict[int, Unit] = {}
 
+    def block(writer: Writer, b: int) -> None:
+        unit = Unit()
+        for n in range(3):  # three rows per unit
+            row = (b * 3 + n if not (b in FAILING and n == 2) else -1, b)
 
-def test_writes_outside_a_deferred_block_still_commit_before_they_return(db: Database) -> None:
-    db.write_grouped(lambda c: c.execute("INSERT INTO t (n, block) VALUES (1, 1)"))
+            def insert(c: sqlite3.Connection, row: tuple[int, int] = row) -> None:
+                transactions.setdefault(row[1], set()).add(current[0])
+                c.execute("INSERT INTO t (n, block) VALUES (?, ?)", row)
+
+            assert db.apply(insert, unit) is None
+        assert len(unit.works) == 3
+        # held in the unit, not written: nothing of this block is in the table yet
+        assert db.connection().execute("SELECT COUNT(*) FROM t WHERE block = ?", (b,)).fetchone()[0] == 0
+        units[b] = unit
+        if b not in DROPPED:
+            writer.submit(unit)
+
+    with db.writer() as writer, ThreadPoolExecutor(16) as pool:
+        with real_write():  # the writer waits behind this: the units pile up and share its transactions
+            done, stuck = wait([pool.submit(block, writer, b) for b in range(200)], timeout=30)
+        assert not stuck  # (a write given a unit but committed at once would be stuck behind us)
+        for future in done:
+            future.result()
+        empty = Unit()
+        writer.submit(empty)
+        assert empty.committed.is_set() and empty.error is None  # an empty unit is done at once
+    assert writer_threads() == []  # leaving the block ends the writer: a fork after a grid copies no extra thread
+
+    submitted = {b: u for b, u in units.items() if b not in DROPPED}
+    assert all(u.committed.is_set() for u in submitted.values())  # leaving the block waited for every unit
+    assert not any(units[b].committed.is_set() for b in DROPPED)
+    assert {b for b, u in units.items() if u.error is not None} == FAILING  # each error stays with its unit
+    assert all(isinstance(units[b].error, sqlite3.IntegrityError) for b in FAILING)
+    landed = set(submitted) - FAILING
+    # a failing unit's rows ran in a transaction with rows of units that landed: kept apart from it, they still landed
+    assert any(transactions[b] & set().union(*(transactions[o] for o in landed)) for b in FAILING)
     other = sqlite3.connect(db.path)
     try:
-        assert other.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 1
+        blocks = dict(other.execute("SELECT block, COUNT(*) FROM t GROUP BY block").fetchall())
     finally:
         other.close()
-    with db.deferred():
-        db.write_grouped(lambda c: c.execute("INSERT INTO t (n, block) VALUES (2, 2)"))
-    db.close()  # close waits for deferred rows too
-    other = sqlite3.connect(db.path)
+    # every landed unit whole; a failing unit left none of its rows, a dropped one none either
+    assert blocks == {-1: 1, **{b: 3 for b in landed}}
+    assert not DROPPED & set(transactions)  # a unit never submitted never ran
+
+
+def test_writes_without_a_unit_commit_before_apply_returns_and_leaving_the_writer_commits_the_rest(db: Database) -> None:
+    db.apply(lambda c: c.execute("INSERT INTO t (n, block) VALUES (1, 1)"))
+    assert count_rows(db.path) == 1  # committed: another connection sees it as soon as apply returns
+
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another writer of the same file, in the way of the grid's writer for a while
+        with db.write():
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
     try:
-        assert other.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 2
+        assert holding.wait(10)
+        with db.writer() as writer:
+            unit = Unit()
+            db.apply(lambda c: c.execute("INSERT INTO t (n, block) VALUES (2, 2)"), unit)
+            db.apply(lambda c: c.execute("INSERT INTO t (n, block) VALUES (3, 2)"), unit)
+            assert count_rows(db.path) == 1  # held in the unit, not written
+            writer.submit(unit)
+            assert writer_threads() == ["llamabook-db-writer"]
+            time.sleep(0.2)
+            assert not unit.committed.is_set() and count_rows(db.path) == 1  # the writer waits for the holder
+            threading.Timer(0.3, release.set).start()  # the holder lets go while the block is being left
+        # leaving the block waited for the unit to be committed, and ended the writer's thread
+        assert unit.committed.is_set() and unit.error is None
+        assert count_rows(db.path) == 3
+        assert writer_threads() == []
     finally:
-        other.close()
+        release.set()
+        holder.join()
 
 
 def test_a_grid_over_a_version_with_a_default_schema_sends_and_parses_it_on_every_call(tmp_path: Path) -> None:

@@ -22,8 +22,8 @@ from matplotlib.axes import Axes  # noqa: E402
 from scripted_engine import ScriptedEngine, text_of  # noqa: E402
 
 import llamabook as lb  # noqa: E402
-from llamabook.comparison import Comparison, compare  # noqa: E402
-from llamabook.scoring import plot_pass_rate, scores  # noqa: E402
+from llamabook.evaluation.compare import Comparison, compare  # noqa: E402
+from llamabook.evaluation.scores import plot_pass_rate, scores  # noqa: E402
 from llamabook.widgets import CompareView, ResponseView, RunsTable  # noqa: E402
 
 A, B = "test/a", "test/b"
@@ -394,7 +394,7 @@ def test_compare_view_takes_a_comparison_and_names_what_it_cannot_show(
 
 
 def test_client_prices_are_recorded_with_the_grid_and_survive_parquet(tmp_path: Path, scripted: ScriptedEngine) -> None:
-    from llamabook.scoring import scores
+    from llamabook.evaluation.scores import scores
 
     with lb.Client(tmp_path / "home", engine=scripted, prices={"test/scripted": (1.0, 2.0)}) as client:
         grid = client.grid("Say {{word}}.", [{"word": "yes"}, {"word": "no"}], progress=False)

@@ -22,7 +22,7 @@ judge's own response). Rows whose call failed or was cancelled get null checks.
 **An error is not a verdict.** A check that raises (or returns something that is not a verdict,
 or a judge whose call fails or whose answer is not a yes/no verdict) does not stop the grid and
 does not count as a fail: its ``check_<name>`` is missing (``<NA>``), never False, and its message
-is in ``check_<name>_error``. :func:`llamabook.scoring.scores` leaves such rows out of the rates
+is in ``check_<name>_error``. :func:`llamabook.evaluation.scores.scores` leaves such rows out of the rates
 and counts them, and a grid or :func:`apply` whose checks raised warns once
 (:class:`~llamabook.CheckErrorWarning`) with how many rows each check raised on and its first message.
 """

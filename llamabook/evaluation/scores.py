@@ -101,7 +101,7 @@ def plot_pass_rate(scores: pandas.DataFrame, check: str | None = None, ax: Axes 
     ``check=None`` plots ``pass_rate`` (all pass/fail checks); ``check="name"`` plots that check's
     pass rate or mean score. Draws on ``ax`` (a new figure's axes without it) and returns it.
     """
-    require_columns(scores, ["version", "model"], "plot_pass_rate()", "the DataFrame llamabook.scoring.scores returns")
+    require_columns(scores, ["version", "model"], "plot_pass_rate()", "the DataFrame lb.scores returns")
     column = _plotted_column(scores, check)
     if scores.empty:
         raise InvalidRequest("plot_pass_rate() has nothing to draw: these scores have no rows")

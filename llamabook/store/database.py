@@ -92,7 +92,8 @@ class Database:
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # some errors end it already (a full disk, RAISE(ROLLBACK)): keep theirs
+                    conn.execute("ROLLBACK")
                 raise
             else:
                 conn.execute("COMMIT")

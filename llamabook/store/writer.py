@@ -1,7 +1,7 @@
 """A grid's writer: each call's rows as one unit of work, committed by one thread, many units to a transaction.
 
 A grid makes :class:`Database.writer` once and hands a :class:`Unit` to each call it makes; the
-stores' writes (``RunLog.put``, ``ResponsesTable.save``) given that unit join it instead of
+stores' writes (``RunLog.put``, ``ResponseStore.save``) given that unit join it instead of
 committing at once. Its worker then goes on without queueing for a commit, and the writer commits
 whatever units have come in meanwhile in one transaction. A unit lands whole or not at all;
 one that is never submitted (a call the grid dropped) lands nothing.
@@ -127,7 +127,11 @@ class Writer:
             self._db.release_connection()
 
     def _commit(self, group: list[Unit]) -> None:
-        """Commit ``group`` in one transaction; if it fails, each unit on its own, so an error stays with its unit."""
+        """Commit ``group`` in one transaction; if it fails, once more with each unit kept apart, so an error stays with its unit.
+
+        Kept apart under a savepoint each, still in one transaction; only if that transaction fails
+        as a whole too (SQLite ended it, or its commit failed) is each unit committed on its own.
+        """
         try:
             if len(group) > 1:
                 try:
@@ -137,6 +141,8 @@ class Writer:
                     return
                 except Exception:
                     pass  # someone's row failed: find whose below
+                if self._commit_apart(group):
+                    return
             for unit in group:
                 try:
                     with self._db.write() as conn:
@@ -150,3 +156,27 @@ class Writer:
         finally:
             for unit in group:  # never leave a waiter hanging, whatever stopped the commit
                 unit.committed.set()
+
+    def _commit_apart(self, group: list[Unit]) -> bool:
+        """``group`` in one transaction, each unit under a savepoint: a unit that fails is rolled back alone and keeps its error.
+
+        False if the transaction failed as a whole (then nothing of it landed, and no unit's error is set).
+        """
+        failed: list[tuple[Unit, Exception]] = []
+        try:
+            with self._db.write() as conn:
+                for unit in group:
+                    conn.execute("SAVEPOINT unit")
+                    try:
+                        unit._run(conn)
+                    except Exception as exc:
+                        if not conn.in_transaction:
+                            raise  # SQLite ended the whole transaction (a full disk, a trigger's RAISE(ROLLBACK))
+                        conn.execute("ROLLBACK TO unit")
+                        failed.append((unit, exc))
+                    conn.execute("RELEASE unit")
+        except Exception:
+            return False
+        for unit, exc in failed:
+            unit.error = exc
+        return True

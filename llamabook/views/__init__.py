@@ -443,7 +443,7 @@ def file_text(file: File) -> str:
 
 # ---- comparisons --------------------------------------------------------------------------------------
 
-#: Colours of a comparison's check marks, by :attr:`llamabook.comparison.CheckMark.kind` (an error is
+#: Colours of a comparison's check marks, by :attr:`llamabook.evaluation.compare.CheckMark.kind` (an error is
 #: amber, not a fail's red: the check raised, it gave no verdict).
 CHECK_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "score": "#0969da", "error": "#9a6700", "none": "#6e7781"}
 #: Characters of a check's error message a comparison cell shows (the whole message is its tooltip).

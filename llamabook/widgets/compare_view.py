@@ -1,4 +1,4 @@
-"""``CompareView``: a grid side by side (``llamabook.comparison``); open any cell's response."""
+"""``CompareView``: a grid side by side (``llamabook.evaluation.compare``); open any cell's response."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ CALL_WIDTH = "minmax(12em, 2fr)"
 
 
 class CompareView(widgets.VBox):
-    """A :class:`~llamabook.comparison.Comparison` as a table: one line per input row, one column per
+    """A :class:`~llamabook.evaluation.compare.Comparison` as a table: one line per input row, one column per
     (version, model), each cell the call's output, error and check marks (``⚠`` for a check that
     raised, with its message as text: an error, not a ✗).
 

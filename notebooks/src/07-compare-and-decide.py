@@ -16,7 +16,7 @@ import pandas as pd
 
 import llamabook as lb
 from llamabook import checks
-from llamabook.scoring import plot_pass_rate
+from llamabook.evaluation.scores import plot_pass_rate
 
 os.environ["LLAMABOOK_HOME"] = tempfile.mkdtemp(prefix="llamabook-notebook-")
 os.environ.pop("LLAMABOOK_BASE_URL", None)  # this notebook runs on the embedded model (05 uses a server)
