@@ -492,25 +492,14 @@ if __name__ == "__main__":
 
 
 def test_a_writer_commits_every_unit_in_shared_transactions_and_keeps_errors_to_their_own_unit(tmp_path: Path) -> None:
-    from collections.abc import Iterator
-    from contextlib import contextmanager
-
     from llamabook.store.database import Database
     from llamabook.store.writer import Unit, Writer
+    from write_counter import WriteCounter
 
     db = Database(tmp_path / "group.db")
     with db.write() as conn:
         conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)")
-    transactions = [0]  # every transaction begun from now on, committed or rolled back
-    real_write = db.write
-
-    @contextmanager
-    def counted_write() -> Iterator[sqlite3.Connection]:
-        with real_write() as conn:
-            transactions[0] += 1  # under the database's write lock
-            yield conn
-
-    db.write = counted_write  # type: ignore[method-assign]
+    transactions = WriteCounter(db)  # every transaction begun from now on, committed or rolled back
     units: dict[int, Unit] = {}
 
     def save(writer: Writer, n: int) -> None:
@@ -533,5 +522,5 @@ def test_a_writer_commits_every_unit_in_shared_transactions_and_keeps_errors_to_
     stored = {row[0] for row in db.connection().execute("SELECT n FROM t")}
     assert stored == set(range(400)) - failed  # a failed unit leaves nothing; the others all land
     # units shared transactions; a failed unit cost its group one transaction more, not one per unit
-    assert transactions[0] < 200  # (400 units)
+    assert transactions.begun < 200  # (400 units)
     db.close()

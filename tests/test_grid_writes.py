@@ -16,9 +16,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +27,7 @@ import llamabook as lb
 from llamabook.store.database import Database
 from llamabook.store.writer import Unit, Writer
 from scripted_engine import ScriptedEngine
+from write_counter import WriteCounter
 
 TEMPLATE = "Grade this answer: {{answer}}"
 
@@ -68,16 +67,7 @@ def test_units_land_whole_or_not_at_all_and_keep_their_errors(db: Database) -> N
         conn.execute("INSERT INTO t (n, block) VALUES (-1, -1)")
     # Which transaction each unit's rows ran in: the writer's transactions, numbered as they begin.
     transactions: dict[int, set[int]] = {}
-    current = [0]
-    real_write = db.write
-
-    @contextmanager
-    def numbered_write() -> Iterator[sqlite3.Connection]:
-        with real_write() as conn:
-            current[0] += 1  # under the database's write lock
-            yield conn
-
-    db.write = numbered_write  # type: ignore[method-assign]
+    current = WriteCounter(db)
     units: dict[int, Unit] = {}
 
     def block(writer: Writer, b: int) -> None:
@@ -86,7 +76,7 @@ def test_units_land_whole_or_not_at_all_and_keep_their_errors(db: Database) -> N
             row = (b * 3 + n if not (b in FAILING and n == 2) else -1, b)
 
             def insert(c: sqlite3.Connection, row: tuple[int, int] = row) -> None:
-                transactions.setdefault(row[1], set()).add(current[0])
+                transactions.setdefault(row[1], set()).add(current.begun)
                 c.execute("INSERT INTO t (n, block) VALUES (?, ?)", row)
 
             assert db.apply(insert, unit) is None
@@ -98,7 +88,7 @@ def test_units_land_whole_or_not_at_all_and_keep_their_errors(db: Database) -> N
             writer.submit(unit)
 
     with db.writer() as writer, ThreadPoolExecutor(16) as pool:
-        with real_write():  # the writer waits behind this: the units pile up and share its transactions
+        with db.write():  # the writer waits behind this: the units pile up and share its transactions
             done, stuck = wait([pool.submit(block, writer, b) for b in range(200)], timeout=30)
         assert not stuck  # (a write given a unit but committed at once would be stuck behind us)
         for future in done:
