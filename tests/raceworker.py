@@ -11,8 +11,8 @@ PATH is one of:
 * ``schema``: jsonschema's first use through four doors in turn (validate, grammar limits, a
   schema check, a ``json_schema`` check): unguarded, 4 of 6 processes met a half-imported module;
 * ``load``: ``_lazy.load`` of jsonschema's modules in turn (the guard itself: unguarded, it fails);
-* ``grammar``: ``grammar_limits`` of a schema (jsonschema and llama-cpp-python's converter), and the
-  llama-cpp-python modules a grammar build loads (the build itself needs the model: not here);
+* ``grammar``: the grammar's ``limits`` of a schema (llguidance and jsonschema), and the
+  modules constrained decoding loads (llguidance, its llama.cpp bridge; a tokenizer needs the model: not here);
 * ``judge_grid``: a grid whose judge answers arrive 10-30 ms apart from a scripted engine, every verdict yes;
 * ``json_schema_grid``: the same grid with a ``json_schema`` check instead of a judge;
 * ``replay``: a judge grid on the embedded model replayed from CASSETTE, with ``llama_cpp`` made
@@ -35,7 +35,7 @@ STAGGER_S = 0.0025  # 16 threads over 40 ms
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
 VERDICT_SCHEMA = {"type": "object", "properties": {"verdict": {"type": "string", "enum": ["yes", "no"]}}, "required": ["verdict"]}
 TOPICS = [f"topic {n}" for n in range(8)]
-HEAVY = ("jsonschema", "llama_cpp", "pandas", "openai", "pypdf", "PIL")
+HEAVY = ("jsonschema", "llguidance", "llama_cpp", "pandas", "openai", "pypdf", "PIL")
 
 
 def staggered(action: Any) -> tuple[list[Any], list[str]]:
@@ -61,11 +61,11 @@ def staggered(action: Any) -> tuple[list[Any], list[str]]:
 def schema_path() -> tuple[list[Any], list[str]]:
     """Threads reach jsonschema through different doors in turn, as a grid's calls and checks do."""
     from llamabook import checks, schemas
-    from llamabook.engines.embedded import grammar_limits
+    from llamabook.engines.guidance import limits
 
     doors = [
         lambda n: schemas.validate({"city": n}, SCHEMA),  # a json_schema check, a structured output
-        lambda n: grammar_limits(VERDICT_SCHEMA),  # the embedded grammar's limits (a judge's verdict)
+        lambda n: limits(VERDICT_SCHEMA),  # the embedded grammar's limits (a judge's verdict)
         lambda n: schemas.check_schema(SCHEMA) or [],  # a schema= given to a call
         lambda n: checks.json_schema(SCHEMA).schema == SCHEMA and [],  # a check built on a worker
     ]
@@ -87,14 +87,14 @@ def load_path() -> tuple[list[Any], list[str]]:
 
 
 def grammar_path() -> tuple[list[Any], list[str]]:
-    """The grammar's limits, and the modules a grammar build loads, through their different doors in turn."""
+    """The grammar's limits, and the modules constrained decoding loads, through their different doors in turn."""
     from llamabook._lazy import load
-    from llamabook.engines.embedded import grammar_limits
+    from llamabook.engines.guidance import limits
 
     doors = [
-        lambda n: grammar_limits(VERDICT_SCHEMA),
-        lambda n: [] if hasattr(load("llama_cpp.llama_grammar"), "LlamaGrammar") else ["no LlamaGrammar"],
-        lambda n: [] if hasattr(load("llama_cpp"), "llama_sampler_init_grammar") else ["no sampler"],
+        lambda n: limits(VERDICT_SCHEMA),
+        lambda n: [] if hasattr(load("llguidance"), "LLMatcher") else ["no LLMatcher"],
+        lambda n: [] if hasattr(load("llguidance.llamacpp"), "lltokenizer_from_vocab") else ["no tokenizer bridge"],
     ]
     return staggered(lambda n: doors[n % len(doors)](n))
 

@@ -155,10 +155,10 @@ class Strict(ScriptedEngine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.checked: list[bool] = []
+        self.checked: list[dict[str, Any]] = []
 
-    def check_output_schema(self, schema: dict[str, Any], *, converter: bool = True) -> None:
-        self.checked.append(converter)
+    def check_output_schema(self, schema: dict[str, Any]) -> None:
+        self.checked.append(schema)
         if "minimum" in str(schema):
             raise lb.InvalidRequest("strict can't hold output to 'minimum'")
 
@@ -171,7 +171,7 @@ def test_engines_declare_whether_they_constrain_output(tmp_path: Path) -> None:
     strict = Strict()
     with pytest.raises(lb.InvalidRequest, match="minimum"):
         RecordedEngine(strict, recorder).check_output_schema(SCHEMA)
-    assert strict.checked == [False]  # behind a cassette, never the converter
+    assert strict.checked == [SCHEMA]  # behind a cassette too, the engine's own check (it needs no model)
 
 
 def test_the_local_backend_asks_the_engine_not_its_name(tmp_path: Path) -> None:
@@ -180,12 +180,12 @@ def test_the_local_backend_asks_the_engine_not_its_name(tmp_path: Path) -> None:
     with lb.Client(tmp_path / "home", engines=[strict, free]) as client:
         with pytest.raises(lb.InvalidRequest, match="minimum"):
             client.responses.create(input="Count", model=strict.model_id, schema=SCHEMA)
-        assert strict.checked == [True] and strict.calls == []  # refused before any call
+        assert strict.checked == [SCHEMA] and strict.calls == []  # refused before any call
         assert client.responses.create(input="Count", model="free-1", schema=SCHEMA).output_parsed == {"n": 3}
     with lb.Client(tmp_path / "home", engine=strict, cassette=tmp_path / "c.jsonl") as replaying:
         with pytest.raises(lb.InvalidRequest, match="minimum"):
             replaying.responses.create(input="Count", schema=SCHEMA)
-    assert strict.checked == [True, False]
+    assert strict.checked == [SCHEMA, SCHEMA]  # asked live and behind a cassette alike
 
 
 # ---- against real servers ---------------------------------------------------------------------------

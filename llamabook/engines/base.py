@@ -68,15 +68,15 @@ class ConstrainedEngine(Engine, Protocol):
     schema here (an OpenAI-compatible server checks the schema it is sent itself).
     """
 
-    def check_output_schema(self, schema: dict[str, Any], *, converter: bool = True) -> None:
+    def check_output_schema(self, schema: dict[str, Any]) -> None:
         """Raise :class:`~llamabook.InvalidRequest` naming what of ``schema`` this engine can't hold its output to.
 
-        ``converter=False`` leaves out checks that need the engine's runtime (a replay loads no model).
+        Needs no model: a replay checks schemas without loading the engine's runtime.
         """
         ...
 
 
-def check_output_schema(engine: Engine, schema: dict[str, Any], *, converter: bool = True) -> None:
+def check_output_schema(engine: Engine, schema: dict[str, Any]) -> None:
     """``engine``'s own check of ``schema`` when it constrains its output; nothing for any other engine."""
     if isinstance(engine, ConstrainedEngine):
-        engine.check_output_schema(schema, converter=converter)
+        engine.check_output_schema(schema)

@@ -53,13 +53,9 @@ class RecordedEngine:
                     self.recorder.record("models", material, material, listed)
         return self._models
 
-    def check_output_schema(self, schema: dict[str, Any], *, converter: bool = True) -> None:
-        """The inner engine's check when it constrains its output, always without its converter.
-
-        A replay must never load the inner engine's runtime (``llama_cpp``); a call that runs live
-        still meets the converter when the inner engine builds its grammar.
-        """
-        check_output_schema(self.inner, schema, converter=False)
+    def check_output_schema(self, schema: dict[str, Any]) -> None:
+        """The inner engine's check when it constrains its output (it needs no model: a replay loads none)."""
+        check_output_schema(self.inner, schema)
 
     def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
         material = {"engine": self.name, "model": model, "messages": messages, "options": _keyed_options(options)}

@@ -126,8 +126,7 @@ class LocalBackend(PromptCalls):
 
         Only an engine that constrains its output (the embedded model's grammar) checks anything;
         other engines (an OpenAI-compatible server, a test engine) are not held to a schema here.
-        Behind a cassette the :class:`RecordedEngine` leaves the converter out (a replay never
-        imports llama-cpp-python).
+        The check needs no model, so a replay behind a cassette never imports llama-cpp-python.
         """
         _, engine = self.resolve_model(model)
         check_output_schema(engine, schema)
