@@ -223,6 +223,34 @@ def test_the_embedded_model_compiles_a_grammar_once_per_schema_and_refuses_what_
 
 
 @pytest.mark.server
+def test_the_openai_engine_sends_openais_form_and_finds_llama_cpps_once(llama_cpp_server: Server) -> None:
+    """OpenAI's json_schema form first; llama-cpp-python's server refuses it as a malformed request, so the
+    engine resends in its json_object + schema form and keeps to it; a declared form is sent as it is."""
+    url, messages = f"{llama_cpp_server.url}/v1", [{"role": "user", "content": "Is the sky blue?"}]
+    options = GenerationOptions(max_output_tokens=60, json_schema=VERDICT)
+    auto = lb.OpenAICompatibleEngine(base_url=url, api_key=LLAMA_CPP_KEY, models=[LLAMA_CPP_ALIAS])
+    assert auto.schema_form == "auto"
+    jsonschema.validate(json.loads("".join(auto.generate(LLAMA_CPP_ALIAS, messages, options))), VERDICT)
+    assert auto.schema_form == "json_object"  # found out once, kept
+    jsonschema.validate(json.loads("".join(auto.generate(LLAMA_CPP_ALIAS, messages, options))), VERDICT)
+    declared = lb.OpenAICompatibleEngine(base_url=url, api_key=LLAMA_CPP_KEY, models=[LLAMA_CPP_ALIAS], schema_form="json_schema")
+    with pytest.raises(lb.OutputFormatUnsupported):  # declared OpenAI's form: no second try
+        declared.generate(LLAMA_CPP_ALIAS, messages, options)
+    with pytest.raises(lb.InvalidRequest, match="schema_form must be one of"):
+        lb.OpenAICompatibleEngine(base_url=url, schema_form="grammar")
+
+
+def test_the_two_forms_of_a_schema_in_chat_completions() -> None:
+    from llamabook.engines.openai_compatible import response_format
+
+    assert response_format(VERDICT, "json_schema") == {
+        "type": "json_schema", "json_schema": {"name": "output", "schema": VERDICT, "strict": True}
+    }  # fmt: skip
+    assert response_format(VERDICT, "auto") == response_format(VERDICT, "json_schema")
+    assert response_format(VERDICT, "json_object") == {"type": "json_object", "schema": VERDICT}
+
+
+@pytest.mark.server
 def test_the_llama_cpp_server_answers_json_that_follows_the_schema(llama_cpp_server: Server) -> None:
     engine = lb.OpenAICompatibleEngine(base_url=f"{llama_cpp_server.url}/v1", api_key=LLAMA_CPP_KEY, models=[LLAMA_CPP_ALIAS])
     messages = [{"role": "user", "content": "Is the sky blue?"}]

@@ -1,10 +1,14 @@
 """Any OpenAI-compatible chat-completions server: llama-cpp-python's, Ollama, vLLM, OpenAI.
 
 Speaks ``/models`` and streaming ``/chat/completions`` through :mod:`.http_json` (standard
-library only, so this engine needs no extra package). A JSON Schema in the options is sent
-as ``response_format={"type": "json_object", "schema": ...}``, the form llama-cpp-python's
-server constrains decoding with. The API key is held in memory only and never appears in
-messages, logs or the database.
+library only, so this engine needs no extra package). A JSON Schema in the options is sent in
+OpenAI's form, ``response_format={"type": "json_schema", "json_schema": {"name", "schema",
+"strict"}}`` (OpenAI, vLLM, Ollama), unless the server is declared (``schema_form="json_object"``)
+or found to want llama-cpp-python's ``{"type": "json_object", "schema": ...}``: with the default
+``schema_form="auto"``, a server that refuses the first form as a malformed request (llama-cpp-python's
+answers HTTP 500 naming ``response_format.type``; nothing was generated) is sent the second, and the
+engine keeps to it. The API key is held in memory only and never appears in messages, logs or the
+database.
 """
 
 from __future__ import annotations
@@ -16,10 +20,20 @@ from typing import Any
 
 from ..config import check_base_url
 from ..error_translation import from_exception
-from ..errors import EngineError, EngineUnavailable
+from ..errors import EngineError, EngineUnavailable, InvalidRequest, OutputFormatUnsupported
 from ..types.models import Model
 from .base import Generation, GenerationOptions
 from .http_json import JSONClient
+
+#: How a JSON Schema is sent: found out on the first request (``auto``), or as declared.
+SCHEMA_FORMS = ("auto", "json_schema", "json_object")
+
+
+def response_format(schema: dict[str, Any], form: str) -> dict[str, Any]:
+    """``response_format`` for ``schema``: OpenAI's ``json_schema`` form, or llama-cpp-python's ``json_object`` one."""
+    if form == "json_object":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_schema", "json_schema": {"name": "output", "schema": schema, "strict": True}}
 
 
 class OpenAICompatibleEngine:
@@ -35,8 +49,13 @@ class OpenAICompatibleEngine:
         name: str = "openai-compatible",
         timeout: float = 600.0,
         max_retries: int = 2,
+        schema_form: str = "auto",
     ) -> None:
+        if schema_form not in SCHEMA_FORMS:
+            raise InvalidRequest(f"schema_form must be one of {list(SCHEMA_FORMS)}, not {schema_form!r}")
         self.base_url = check_base_url(base_url, "http(s)://host:port/v1")
+        #: how a JSON Schema is sent (``auto`` until the first request with one finds out)
+        self.schema_form = schema_form
         self.name = name
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
         self._model_ids = list(models) if models is not None else None
@@ -78,18 +97,35 @@ class OpenAICompatibleEngine:
             body["max_tokens"] = options.max_output_tokens
         if options.top_p is not None:
             body["top_p"] = options.top_p
+        form = self.schema_form  # as sent: concurrent calls may find the form out meanwhile
         if options.json_schema is not None:
-            # llama-cpp-python's server (0.3.x) constrains decoding to this form's schema; it answers
-            # HTTP 500 to OpenAI's {"type": "json_schema", "json_schema": {...}} form.
-            body["response_format"] = {"type": "json_object", "schema": options.json_schema}
+            body["response_format"] = response_format(options.json_schema, form)
         # Connect now: an unreachable server raises EngineUnavailable before the backend records anything.
-        events = self._call(
-            lambda h: h.stream("/chat/completions", {**body, "stream": True, "stream_options": {"include_usage": True}}),
-            model=model,
-        )
+        try:
+            events = self._stream(body, model)
+        except OutputFormatUnsupported:  # the translator's type: the server refused the form itself, nothing generated
+            if options.json_schema is None or form != "auto":
+                raise
+            self._found_form("json_object")  # llama-cpp-python's server: its form from now on
+            body["response_format"] = response_format(options.json_schema, "json_object")
+            events = self._stream(body, model)
+        else:
+            if options.json_schema is not None and form == "auto":
+                self._found_form("json_schema", only_if_unknown=True)  # taken: OpenAI's form
         generation = Generation()
         generation.start(self._deltas(events, model, body, generation))
         return generation
+
+    def _found_form(self, form: str, *, only_if_unknown: bool = False) -> None:
+        with self._http_lock:
+            if not only_if_unknown or self.schema_form == "auto":
+                self.schema_form = form
+
+    def _stream(self, body: dict[str, Any], model: str) -> Iterator[dict[str, Any]]:
+        return self._call(
+            lambda h: h.stream("/chat/completions", {**body, "stream": True, "stream_options": {"include_usage": True}}),
+            model=model,
+        )
 
     def _deltas(
         self, events: Iterator[dict[str, Any]], model: str, body: dict[str, Any], generation: Generation
