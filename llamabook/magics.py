@@ -290,8 +290,21 @@ def _updatable(shell: InteractiveShell) -> bool:
     return type(shell.display_pub) is not DisplayPublisher
 
 
+def fields_bundle(partial: Any) -> dict[str, Any]:
+    """The MIME bundle of a structured output still streaming: its fields so far (escaped HTML) and as JSON text."""
+    text = json.dumps(partial, indent=2, ensure_ascii=False)
+    try:
+        from .views import fields_html
+    except ImportError:  # without the widgets extra (jinja2): plain text only
+        return {"text/plain": text}
+    return {"text/html": fields_html(partial), "text/plain": text}
+
+
 def show_stream(shell: InteractiveShell, events: Any, fmt: str) -> Response:
-    """Show a response stream as it arrives (throttled updates, or plain text in a terminal)."""
+    """Show a response stream as it arrives (throttled updates, or plain text in a terminal).
+
+    With a schema, a live display shows the fields filling in (``events.partial``), not the raw text.
+    """
     live = _updatable(shell)
     handle = display(body_bundle("", "text"), raw=True, display_id=True) if live else None
     throttle = Throttle(UPDATES_PER_SECOND)
@@ -304,7 +317,8 @@ def show_stream(shell: InteractiveShell, events: Any, fmt: str) -> Response:
                 sys.stdout.write(event.delta)
                 sys.stdout.flush()
             elif throttle.ready():
-                handle.update(body_bundle(events.text + " ▌", draft), raw=True)
+                partial = getattr(events, "partial", None)
+                handle.update(fields_bundle(partial) if partial is not None else body_bundle(events.text + " ▌", draft), raw=True)
     except KeyboardInterrupt:
         events.close()  # stored as incomplete
         raise

@@ -35,7 +35,7 @@ LAYERS: list[list[str]] = [
     ["llamabook.cassette", "llamabook.error_translation", "llamabook.config", "llamabook.throttle"],
     ["llamabook.types"],
     ["llamabook.schemas"],  # below types: Response.output_parsed re-parses with it
-    ["llamabook.errors", "llamabook._version", "llamabook._lazy", "llamabook._presenters"],
+    ["llamabook.errors", "llamabook._version", "llamabook._lazy", "llamabook._presenters", "llamabook.partial_json"],
 ]
 
 

@@ -26,6 +26,7 @@ from ..schemas import ResolvedSchema
 from .. import media_fallback
 from ..inputs import Classified, classify, materialize
 from ..media import MediaBlob, MediaOptions, file_as_text, sniff_mime
+from ..partial_json import read_partial
 from ..templates import check_supplied, placeholders
 from ..types import (
     TERMINAL_EVENTS,
@@ -71,7 +72,9 @@ def _stop_open_streams() -> None:
 class ResponseStream:
     """Iterate to get stream events; ``.response`` holds the final response once done.
 
-    With a schema, the final response's ``output_parsed`` is set when its output validates; when it
+    With a schema, ``.partial`` (and each text delta's ``.partial``) is the output read so far as
+    JSON, a dict that fills in as the model writes (:mod:`llamabook.partial_json`), for a live view;
+    the final response's ``output_parsed`` is set when its output validates; when it
     doesn't (or was cut off), ``.error`` is the :class:`~llamabook.OutputInvalid` and
     ``.response.output_parsed`` is None: the stream itself does not raise. A stream left open
     when the interpreter exits is closed then (stored as stopped).
@@ -82,6 +85,8 @@ class ResponseStream:
         self._schema = schema
         self.response: Response | None = None
         self.text = ""
+        #: with a schema, the output as far as it has come, read as JSON (a dict that grows); else None
+        self.partial: Any = None
         #: why the response failed, when the engine raised in this process, or the
         #: :class:`~llamabook.OutputInvalid` of an output that doesn't follow the schema
         self.error: BaseException | None = None
@@ -92,6 +97,8 @@ class ResponseStream:
         for event in self._events:
             if isinstance(event, OutputTextDelta):
                 self.text += event.delta
+                if self._schema is not None:
+                    self.partial = event._partial = read_partial(self.text)
             elif event.type in TERMINAL_EVENTS:
                 self.response = event.response  # type: ignore[union-attr]
                 self.error = getattr(event, "_error", None)

@@ -44,6 +44,14 @@ class OutputTextDelta(_Event):
     output_index: int = 0
     content_index: int = 0
     delta: str
+    #: with a schema, the structured output read so far (``llamabook.partial_json``), for a live view;
+    #: set by the client's stream, never sent or stored
+    _partial: Any = PrivateAttr(default=None)
+
+    @property
+    def partial(self) -> Any:
+        """The structured output as far as it has come (a dict as it grows), or None without a schema."""
+        return self._partial
 
 
 class ContentPartDone(_Event):

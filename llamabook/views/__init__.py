@@ -327,6 +327,11 @@ def parsed_rows(response: Response) -> list[tuple[str, str]] | None:
         return None
     if value is None:
         return None
+    return field_rows(value)
+
+
+def field_rows(value: Any) -> list[tuple[str, str]]:
+    """A structured value's fields as (field, value) rows: text as it is, anything else as JSON."""
     if hasattr(value, "model_dump"):  # a pydantic instance
         value = value.model_dump(mode="json")
     if not isinstance(value, Mapping):
@@ -335,6 +340,11 @@ def parsed_rows(response: Response) -> list[tuple[str, str]] | None:
         (str(name), item if isinstance(item, str) else json.dumps(item, ensure_ascii=False, default=str))
         for name, item in value.items()
     ]
+
+
+def fields_html(value: Any) -> str:
+    """A structured output's fields as an HTML table (escaped): for one still streaming, the fields so far."""
+    return render("fields.html", rows=field_rows(value) if value is not None else [])
 
 
 def response_context(response: Response, files: list[Attachment] | None = None) -> dict[str, Any]:

@@ -343,7 +343,10 @@ class PromptEditor(widgets.VBox):
                         stream.close()  # the backend stores the partial response as incomplete
                         break
                     if throttle.ready():
-                        self._show_answer(stream.text + CURSOR)
+                        if stream.partial is not None:  # a structured output: its fields fill in
+                            self.output.value = ANSWER.format(html=views.fields_html(stream.partial))
+                        else:
+                            self._show_answer(stream.text + CURSOR)
                         throttle.mark()
             response = stream.response
             if response is None and response_id is not None:

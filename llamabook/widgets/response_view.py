@@ -8,13 +8,17 @@ import ipywidgets as widgets
 
 from .. import views
 from ..errors import InvalidRequest
+from ..throttle import Throttle
 from ..types import Response
 from ._common import PANEL_NOTE, ErrorArea, guarded, styled
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..resources.responses import ResponseStream
 
 TITLES = ("Output", "Input", "Usage", "Raw JSON")
+#: Live updates of a followed stream, at most this many a second.
+UPDATES_PER_SECOND = 10
 
 
 class ResponseView(widgets.VBox):
@@ -22,7 +26,8 @@ class ResponseView(widgets.VBox):
     model saw and the attachments), usage and timing, and the raw JSON.
 
     With ``client`` the attachments show their filename, size and a thumbnail (read through
-    the client); without it they show their file ids. :meth:`show` replaces the response.
+    the client); without it they show their file ids. :meth:`show` replaces the response;
+    :meth:`follow` shows a stream as it arrives (a structured output's fields filling in).
 
     >>> ResponseView(client.responses.retrieve("resp_…"), client=client)
     """
@@ -46,6 +51,22 @@ class ResponseView(widgets.VBox):
         # The notebook's text/plain for this widget: what a reader sees where widgets do not render.
         shown = f"response {self.response.id}" if self.response is not None else "no response"
         return f"ResponseView: {shown} ({PANEL_NOTE})"
+
+    def follow(self, stream: ResponseStream) -> Response | None:
+        """Show a streaming response as it arrives, then the final one (returned; None if the stream had none).
+
+        A structured output's fields fill in (``stream.partial``); other output shows as text so far.
+        Runs in the caller's thread (``client.responses.create(..., stream=True)`` gives the stream).
+        """
+        throttle = Throttle(UPDATES_PER_SECOND)
+        for event in stream:
+            if event.type == "response.output_text.delta" and throttle.ready():
+                partial = stream.partial
+                self.output.value = views.fields_html(partial) if partial is not None else views.safe_markdown_html(stream.text)
+                throttle.mark()
+        if stream.response is not None:
+            self.show(stream.response)
+        return stream.response
 
     @guarded
     def show(self, response: Response) -> None:
