@@ -12,8 +12,9 @@ and the string formats in :data:`FORMATS`; an object is closed unless it says ot
 Decoding is driven by a logits processor (:class:`SchemaMask`): a fresh matcher per call follows
 the tokens the model writes and masks the ones the schema forbids. For greedy decoding the model's
 own best token is checked first and the full mask is computed only when that token is refused:
-the same bytes, less work. Output has no free whitespace (``", "`` and ``": "`` between items), so
-a greedy small model can't loop on blanks. Every output is still validated with jsonschema.
+the same bytes, less work. Output has no free whitespace (``", "`` and ``": "`` between items), and
+a number has at most :data:`MAX_DIGITS` digits before and after its point, so a greedy small model
+can't loop on blanks or digits. Every output is still validated with jsonschema.
 """
 
 from __future__ import annotations
@@ -186,9 +187,14 @@ class Tokenizer:
 
     def __init__(self, llm: Any) -> None:
         llamacpp = load("llguidance.llamacpp")
+        np = load("numpy")
         with warnings.catch_warnings():  # llama-cpp-python's vocabulary calls warn that they are deprecated
             warnings.simplefilter("ignore")
             self.tokens = llamacpp.lltokenizer_from_vocab(llm._model.vocab)
+        #: the tokens that start with a digit (those that would make a number longer)
+        self.digits = np.array(
+            [self.tokens.decode_bytes([t])[:1].isdigit() for t in range(self.tokens.vocab_size)], dtype=bool
+        )
         self._matchers: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -204,6 +210,18 @@ class Tokenizer:
             return compiled.deep_copy()
 
 
+#: The most digits a number's whole part, or its fraction, may have (as llama.cpp's converter
+#: wrote numbers): a greedy model can't write 1.1111… forever where the schema sets no bound.
+MAX_DIGITS = 15
+#: A number being written at the end of the output: after ``:``, ``[`` or ``,`` (not inside a word).
+_NUMBER_AT_END = re.compile(rb"[:\[,]\s*-?([0-9]*)(?:\.([0-9]*))?$")
+
+
+def _number_is_full(tail: bytes) -> bool:
+    found = _NUMBER_AT_END.search(tail)
+    return found is not None and (len(found.group(1)) >= MAX_DIGITS or len(found.group(2) or b"") >= MAX_DIGITS)
+
+
 class SchemaMask:
     """A llama-cpp-python logits processor that keeps one call's tokens to a grammar.
 
@@ -215,11 +233,13 @@ class SchemaMask:
     """
 
     def __init__(self, tokenizer: Tokenizer, grammar_text: str, *, greedy: bool) -> None:
+        self.tokenizer = tokenizer
         self.matcher = tokenizer.matcher(grammar_text)
         self.eos = tokenizer.tokens.eos_token
         self.greedy = greedy
         self.error: str | None = None
         self._seen: int | None = None
+        self._tail = b""  # the output's last bytes, to see a number being written
         #: steps, and the steps that needed the full mask (the greedy choice was refused, or sampling)
         self.steps = self.masked = 0
 
@@ -227,7 +247,10 @@ class SchemaMask:
         np = load("numpy")
         count = len(input_ids)
         if self._seen is not None and count > self._seen and self.error is None:
-            if not self.matcher.consume_tokens([int(t) for t in input_ids[self._seen : count]]):
+            new = [int(t) for t in input_ids[self._seen : count]]
+            if self.matcher.consume_tokens(new):
+                self._tail = (self._tail + self.tokenizer.tokens.decode_bytes(new))[-64:]
+            else:
                 self.error = self.matcher.get_error() or "a token the grammar does not allow"
         self._seen = count
         self.steps += 1
@@ -235,9 +258,12 @@ class SchemaMask:
             logits[:] = -np.inf
             logits[self.eos] = 0.0
             return logits
-        if self.greedy and self.matcher.validate_tokens([int(np.argmax(logits))]) == 1:
+        full = _number_is_full(self._tail)
+        if self.greedy and not full and self.matcher.validate_tokens([int(np.argmax(logits))]) == 1:
             return logits
         self.masked += 1
-        allowed = np.frombuffer(self.matcher.compute_logit_bias(), dtype=np.uint8)
-        logits[allowed[: len(logits)] == 0] = -np.inf
+        refused = np.frombuffer(self.matcher.compute_logit_bias(), dtype=np.uint8)[: len(logits)] == 0
+        if full and not (refused | self.tokenizer.digits[: len(logits)]).all():
+            refused |= self.tokenizer.digits[: len(logits)]  # end the number (when the grammar lets it end)
+        logits[refused] = -np.inf
         return logits

@@ -3,8 +3,9 @@
 #
 # A folder of PDF invoices becomes one row per invoice, with typed columns, by giving the grid a
 # **schema**: a pydantic model. The embedded model decodes under a grammar made from that
-# schema, so every answer is JSON that validates — even from a 135M-parameter model. Whether the
-# *values* are right is another matter, so the last step checks the totals with pandas.
+# schema (llguidance, token by token), so every answer is JSON that validates — number bounds and
+# patterns included — even from a 135M-parameter model. Whether the *values* are right is another
+# matter, so the last step checks the totals with pandas.
 
 # %%
 import os
@@ -23,10 +24,11 @@ client = lb.Client(cassette="cassettes/08-invoices-to-data.jsonl", record="new")
 # %% [markdown]
 # ## The invoices and the schema
 #
-# Four one-page PDFs (made with `tests/pdfmaker.py`); the model reads their text. String lengths
-# and the number of items are bounded in the schema: the grammar holds the model to them, which
-# keeps a small model from writing until `max_output_tokens` (a cut-off answer is reported as
-# such, never half-parsed).
+# Four one-page PDFs (made with `tests/pdfmaker.py`); the model reads their text. The schema says
+# what a valid invoice looks like, and the grammar holds the model to all of it: an invoice number
+# of the form `INV-1234` (a `pattern`), totals and amounts of at least 0 and quantities of at least
+# 1 (`ge=`), bounded string lengths and at most four items (which also keep a small model from
+# writing until `max_output_tokens`; a cut-off answer is reported as such, never half-parsed).
 
 # %%
 invoices = pd.DataFrame({"invoice": sorted(Path("data/invoices").glob("*.pdf"))})
@@ -37,14 +39,14 @@ invoices[["file"]]
 # %%
 class LineItem(BaseModel):
     description: str = Field(max_length=40)
-    quantity: int
-    amount: float
+    quantity: int = Field(ge=1)
+    amount: float = Field(ge=0)
 
 
 class Invoice(BaseModel):
-    invoice_number: str = Field(max_length=12)
+    invoice_number: str = Field(pattern=r"^INV-[0-9]+$", max_length=12)
     billed_to: str = Field(max_length=40)
-    total: float
+    total: float = Field(ge=0)
     line_items: list[LineItem] = Field(max_length=4)  # bounds keep a small model from rambling
 
 
@@ -60,7 +62,7 @@ grid = client.grid(
     "You are an accounts clerk. Read the invoice {{invoice}} and fill in its fields.",
     invoices,
     schema=Invoice,
-    max_output_tokens=256,
+    max_output_tokens=400,
     progress=False,
 )
 grid[["file", "valid", "invoice_number", "billed_to", "total", "error"]]
