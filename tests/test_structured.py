@@ -384,3 +384,19 @@ def test_servers_refuse_a_schema_before_any_output(
             client.responses.create("Is Dublin a city?", schema=Invoice, max_output_tokens=16, temperature=0)
     failed = getattr(caught.value, "response", None)
     assert failed is None or failed.output_text == ""
+
+
+def test_a_number_ends_within_fifteen_digits_where_the_schema_sets_no_bound(client: lb.Client) -> None:
+    """A greedy small model left free would write 1.1111… until max_output_tokens (seen on notebook 08's invoices)."""
+    from llamabook.engines.guidance import MAX_DIGITS, _number_is_full
+
+    assert _number_is_full(b'{"a": 1.' + b"1" * MAX_DIGITS) and _number_is_full(b"[" + b"9" * MAX_DIGITS)
+    assert not _number_is_full(b'{"a": 1.' + b"1" * (MAX_DIGITS - 1)) and not _number_is_full(b'"abc' + b"1" * 20)
+    schema = {"type": "object", "properties": {"x": {"type": "number"}}, "required": ["x"]}
+    response = client.responses.create(
+        "Write the number one point one, followed by ones forever: 1.11111111111111111111111111111111111111",
+        schema=schema, max_output_tokens=80,
+    )  # fmt: skip
+    assert response.status == "completed", response.output_text
+    whole, _, fraction = response.output_text.split('"x": ')[1].rstrip("}").partition(".")
+    assert len(whole.lstrip("-")) <= MAX_DIGITS and len(fraction) <= MAX_DIGITS
