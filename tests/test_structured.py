@@ -226,6 +226,8 @@ def test_the_limits_name_what_the_grammar_cannot_hold_and_where() -> None:
     assert limits({"type": "object", "properties": {"a": {"not": {"type": "string"}}}}) == ["'not' at #/properties/a"]
     assert limits({"type": "array", "contains": {"type": "integer"}}) == ["'contains' at #"]
     assert limits({"if": {"required": ["a"]}, "then": {}, "type": "object"}) == ["'if' at #", "'then' at #"]
+    every = {"type": "object", "properties": {"a": {"not": {}}, "b": {"type": "array", "contains": {}, "uniqueItems": True}}}
+    assert limits(every) == ["'not' at #/properties/a", "'uniqueItems' at #/properties/b", "'contains' at #/properties/b"]
     assert limits({"type": "string", "pattern": "^(?=a)b$"})[0].startswith("regex parse error")
     assert "not present in a registry" in limits({"$ref": "https://example.com/s.json"})[0]
     assert limits({"type": "object", "required": ["x"], "additionalProperties": False}) == [
