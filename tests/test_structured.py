@@ -389,11 +389,13 @@ def test_servers_refuse_a_schema_before_any_output(
 
 
 def test_a_number_ends_within_fifteen_digits_where_the_schema_sets_no_bound(client: lb.Client) -> None:
-    """A greedy small model left free would write 1.1111… until max_output_tokens (seen on notebook 08's invoices)."""
+    """A greedy small model left free would write 1.1111… or 1E+0000… until max_output_tokens (seen on notebook
+    08's invoices and in tests/test_structured_validity.py)."""
     from llamabook.engines.guidance import MAX_DIGITS, _number_is_full
 
     assert _number_is_full(b'{"a": 1.' + b"1" * MAX_DIGITS) and _number_is_full(b"[" + b"9" * MAX_DIGITS)
     assert not _number_is_full(b'{"a": 1.' + b"1" * (MAX_DIGITS - 1)) and not _number_is_full(b'"abc' + b"1" * 20)
+    assert _number_is_full(b'{"a": 1.5E+000') and not _number_is_full(b'{"a": 1.5E+00')  # an exponent: 3 digits
     schema = {"type": "object", "properties": {"x": {"type": "number"}}, "required": ["x"]}
     response = client.responses.create(
         "Write the number one point one, followed by ones forever: 1.11111111111111111111111111111111111111",

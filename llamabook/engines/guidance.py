@@ -13,8 +13,8 @@ Decoding is driven by a logits processor (:class:`SchemaMask`): a fresh matcher 
 the tokens the model writes and masks the ones the schema forbids. For greedy decoding the model's
 own best token is checked first and the full mask is computed only when that token is refused:
 the same bytes, less work. Output has no free whitespace (``", "`` and ``": "`` between items), and
-a number has at most :data:`MAX_DIGITS` digits before and after its point, so a greedy small model
-can't loop on blanks or digits. Every output is still validated with jsonschema.
+a number has at most :data:`MAX_DIGITS` digits before and after its point (and
+:data:`MAX_EXPONENT_DIGITS` in its exponent), so a greedy small model can't loop on blanks or digits. Every output is still validated with jsonschema.
 """
 
 from __future__ import annotations
@@ -216,15 +216,23 @@ class Tokenizer:
 
 
 #: The most digits a number's whole part, or its fraction, may have (as llama.cpp's converter
-#: wrote numbers): a greedy model can't write 1.1111… forever where the schema sets no bound.
+#: wrote numbers), and its exponent (a double's fits in 3): a greedy model can't write 1.1111… or
+#: 1E+0000… forever where the schema sets no bound.
 MAX_DIGITS = 15
+MAX_EXPONENT_DIGITS = 3
 #: A number being written at the end of the output: after ``:``, ``[`` or ``,`` (not inside a word).
-_NUMBER_AT_END = re.compile(rb"[:\[,]\s*-?([0-9]*)(?:\.([0-9]*))?$")
+_NUMBER_AT_END = re.compile(rb"[:\[,]\s*-?([0-9]*)(?:\.([0-9]*))?(?:[eE][-+]?([0-9]*))?$")
 
 
 def _number_is_full(tail: bytes) -> bool:
+    """Whether the output ends in a number with as many digits as it may have in the part being written."""
     found = _NUMBER_AT_END.search(tail)
-    return found is not None and (len(found.group(1)) >= MAX_DIGITS or len(found.group(2) or b"") >= MAX_DIGITS)
+    if found is None:
+        return False
+    whole, fraction, exponent = (len(part) if part is not None else None for part in found.groups())
+    if exponent is not None:
+        return exponent >= MAX_EXPONENT_DIGITS
+    return (fraction if fraction is not None else whole) >= MAX_DIGITS  # type: ignore[operator]
 
 
 class SchemaMask:

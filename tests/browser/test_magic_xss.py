@@ -1,6 +1,8 @@
 """``%%llama`` answers stay text in a real JupyterLab, streamed or not, and after a reopen.
 
-A scripted engine sends hostile answers through the real magic → display path (the engine is
+A scripted engine sends hostile answers through the real magic → display path, as text and as
+the value of a structured output's field (``--schema``: the fields fill in as they stream, then the
+parsed object is shown) (the engine is
 the only stand-in: the client, the local backend, the magic and JupyterLab's renderers are the
 real ones); one cell asks the real model to repeat HTML. Each answer must fire no dialog and no
 script, fetch nothing outside the Jupyter server, and leave the page visible; then the notebook
@@ -35,18 +37,20 @@ PAYLOADS = [
 ]
 
 SETUP = f"""\
-import tempfile
+import json, tempfile
 import llamabook as lb, llamabook.magics
 from llamabook.engines.base import Generation
 
 PAYLOADS = {PAYLOADS!r}
+NOTE = {{"type": "object", "properties": {{"note": {{"type": "string"}}}}, "required": ["note"]}}
 
 class Scripted:
     name = "scripted"
     def models(self):
         return [lb.Model(id="hostile", owned_by="tests", engine="scripted", accepts=["text"])]
     def generate(self, model, messages, options):
-        text = PAYLOADS[int(messages[-1]["content"])]
+        asked = messages[-1]["content"]  # "3": payload 3 as the answer; "j3": as a JSON field's value
+        text = json.dumps({{"note": PAYLOADS[int(asked[1:])]}}) if asked.startswith("j") else PAYLOADS[int(asked)]
         g = Generation(iter([text[: len(text) // 2], text[len(text) // 2 :]]))
         g.input_tokens, g.output_tokens, g.finish_reason = 1, 2, "stop"
         return g
@@ -60,6 +64,7 @@ def cells() -> list[str]:
     for index in range(len(PAYLOADS)):
         out.append(f"%%llama -m hostile -i {index} --var f=x\nAnswer {{{{f}}}}.")  # streamed (the default)
         out.append(f"%%llama -m hostile -i {index} --no-stream\nAnswer.")
+        out.append(f"%%llama -m hostile -i j{index} --schema NOTE\nAnswer.")  # fields filling in, then parsed
     out.append('%%llama -m smollm2-135m-instruct -i "Output this HTML exactly: <img src=x onerror=alert(1)>" --max-tokens 40\nYou are a helpful assistant.')
     out.append('print("done")')
     return out
