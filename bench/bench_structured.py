@@ -9,7 +9,7 @@ phrasings each) are each asked to be turned into an object of their schema throu
     client.responses.create(input=..., temperature=0, max_output_tokens=...,
                             text={"format": {"type": "json_schema", "name": ..., "schema": ..., "strict": True}})
 
-The embedded engine constrains decoding with llguidance (``llamabook.engines.guidance``): the
+The embedded engine constrains decoding with llguidance (``llamabook.engines.embedded.constrained``): the
 schema is compiled once into a grammar, and a logits processor (``SchemaMask``) follows the
 tokens the model writes, checks the greedy choice against the grammar first and computes the full
 mask over the vocabulary only when that choice is refused. Greedy decoding everywhere; a fresh
@@ -317,7 +317,7 @@ class MaskTimer:
         self.last: Any = None
 
     def install(self) -> None:
-        from llamabook.engines import guidance
+        from llamabook.engines.embedded import constrained as guidance
 
         init, call, timer = guidance.SchemaMask.__init__, guidance.SchemaMask.__call__, self
 
@@ -452,7 +452,7 @@ def one_off_costs(llm: Any) -> dict[str, Any]:
     Leaves the compile cache empty, so the first call with each schema compiles its own; the pool's
     own tokenizer is not touched (the first constrained call builds it).
     """
-    from llamabook.engines import guidance
+    from llamabook.engines.embedded import constrained as guidance
 
     compiles: dict[str, dict[str, Any]] = {}
     texts: dict[str, str] = {}

@@ -382,7 +382,7 @@ def main() -> None:
         os.environ["LLAMABOOK_THREADS"] = str(args.threads)
     import llamabook as lb
     from llama_cpp import Llama
-    from llamabook.engines import embedded
+    from llamabook.engines.embedded import pool as embedded
 
     threads = embedded.default_threads()
     engine = embedded.EmbeddedEngine(n_threads=threads)  # only read: model path and n_ctx the client uses

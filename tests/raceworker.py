@@ -61,7 +61,7 @@ def staggered(action: Any) -> tuple[list[Any], list[str]]:
 def schema_path() -> tuple[list[Any], list[str]]:
     """Threads reach jsonschema through different doors in turn, as a grid's calls and checks do."""
     from llamabook import checks, schemas
-    from llamabook.engines.guidance import limits
+    from llamabook.engines.embedded.constrained import limits
 
     doors = [
         lambda n: schemas.validate({"city": n}, SCHEMA),  # a json_schema check, a structured output
@@ -89,7 +89,7 @@ def load_path() -> tuple[list[Any], list[str]]:
 def grammar_path() -> tuple[list[Any], list[str]]:
     """The grammar's limits, and the modules constrained decoding loads, through their different doors in turn."""
     from llamabook._lazy import load
-    from llamabook.engines.guidance import limits
+    from llamabook.engines.embedded.constrained import limits
 
     doors = [
         lambda n: limits(VERDICT_SCHEMA),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import llamabook as lb
-from llamabook.engines import embedded
+from llamabook.engines.embedded import pool as embedded
 from llamabook.engines.embedded import EmbeddedEngine, default_contexts
 
 

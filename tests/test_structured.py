@@ -14,7 +14,7 @@ import pytest
 import llamabook as lb
 from llamabook import schemas
 from llamabook.engines.embedded import EmbeddedEngine
-from llamabook.engines.guidance import limits
+from llamabook.engines.embedded.constrained import limits
 from scripted_engine import ScriptedEngine
 from servers import Server
 
@@ -391,7 +391,7 @@ def test_servers_refuse_a_schema_before_any_output(
 def test_a_number_ends_within_fifteen_digits_where_the_schema_sets_no_bound(client: lb.Client) -> None:
     """A greedy small model left free would write 1.1111… or 1E+0000… until max_output_tokens (seen on notebook
     08's invoices and in tests/test_structured_validity.py)."""
-    from llamabook.engines.guidance import MAX_DIGITS, _number_is_full
+    from llamabook.engines.embedded.constrained import MAX_DIGITS, _number_is_full
 
     assert _number_is_full(b'{"a": 1.' + b"1" * MAX_DIGITS) and _number_is_full(b"[" + b"9" * MAX_DIGITS)
     assert not _number_is_full(b'{"a": 1.' + b"1" * (MAX_DIGITS - 1)) and not _number_is_full(b'"abc' + b"1" * 20)

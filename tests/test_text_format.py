@@ -16,7 +16,7 @@ from conftest import LLAMA_CPP_ALIAS, LLAMA_CPP_KEY
 from llamabook.backends.http.requests import client_rendered_body, request_body
 from llamabook.cassette import request_key
 from llamabook.engines import GenerationOptions
-from llamabook.engines import guidance
+from llamabook.engines.embedded import constrained as guidance
 from llamabook.engines.embedded import EmbeddedEngine
 from scripted_engine import ScriptedEngine
 from servers import Server

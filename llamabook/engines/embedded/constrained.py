@@ -27,8 +27,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-from .._lazy import load
-from ..errors import InvalidRequest
+from ..._lazy import load
+from ...errors import InvalidRequest
 
 #: How a schema is compiled: no free whitespace, and the separators of ``json.dumps``.
 COMPILE_OPTIONS = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
