@@ -1,0 +1,66 @@
+"""A grid's comparison: cells side by side, check marks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .formats import CUT_OFF_MARK
+from .sanitize import render
+
+if TYPE_CHECKING:
+    from ..evaluation.compare import Cell, CheckMark, Comparison
+
+
+# ---- comparisons --------------------------------------------------------------------------------------
+
+#: Colours of a comparison's check marks, by :attr:`llamabook.evaluation.compare.CheckMark.kind` (an error is
+#: amber, not a fail's red: the check raised, it gave no verdict).
+CHECK_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "score": "#0969da", "error": "#9a6700", "none": "#6e7781"}
+#: Characters of a check's error message a comparison cell shows (the whole message is its tooltip).
+CHECK_ERROR_CHARS = 200
+
+
+def compare_cell_html(cell: Cell | None) -> str:
+    """One call of a comparison: its status (unless completed), output as text, error, check marks, and
+    each raised check's message (as text)."""
+    return render(
+        "compare_cell.html",
+        cell=cell,
+        check_colours=CHECK_COLOURS,
+        cut_off_mark=CUT_OFF_MARK,
+        error_chars=CHECK_ERROR_CHARS,
+    )
+
+
+def check_mark_html(mark: CheckMark, named: bool = True) -> str:
+    """One check mark (``✓``, ``✗``, ``0.80``, ``⚠`` for a check that raised, ``–``), its name when
+    ``named``; a check's error message is its (escaped) tooltip."""
+    return render("check_mark.html", c=mark, check_colours=CHECK_COLOURS, named=named)
+
+
+def comparison_html(comparison: Comparison) -> str:
+    """A comparison as a table: one line per input row, one column per (version, model); inline CSS only."""
+    lines = [
+        {
+            "row": row,
+            "own": [comparison.own[row][name] for name in comparison.own_columns],
+            "cells": [comparison.cell(row, column) for column in comparison.columns],
+        }
+        for row in comparison.rows
+    ]
+    return render(
+        "compare.html",
+        summary=comparison.summary(),
+        own_columns=comparison.own_columns,
+        columns=comparison.columns,
+        lines=lines,
+        only_differences=comparison.only_differences,
+        check_colours=CHECK_COLOURS,
+        cut_off_mark=CUT_OFF_MARK,
+        error_chars=CHECK_ERROR_CHARS,
+    )
+
+
+def comparison_text(comparison: Comparison) -> str:
+    return comparison.summary()

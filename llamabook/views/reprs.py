@@ -1,0 +1,69 @@
+"""What the wire types call for their notebook reprs: the text and HTML view of any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from .comparisons import comparison_html, comparison_text
+from .files import file_html, file_text
+from .prompts import diff_html, diff_text, prompt_html, prompt_text
+from .responses import response_html, response_text
+
+
+# ---- what the wire types call -------------------------------------------------------------------------
+
+
+def _views(obj: Any) -> tuple[Callable[[Any], str], Callable[[Any], str]] | None:
+    """(text view, HTML view) for a Response, Prompt, File or PromptDiff (subclasses too)."""
+    from ..diffs import PromptDiff
+    from ..types import File, Prompt, Response
+
+    if isinstance(obj, Response):
+        return response_text, response_html
+    if isinstance(obj, Prompt):
+        return prompt_text, prompt_html
+    if isinstance(obj, File):
+        return file_text, file_html
+    if isinstance(obj, PromptDiff):
+        return diff_text, diff_html
+    from ..evaluation.compare import Comparison  # after the wire types: a Response's repr needs no grid module
+
+    if isinstance(obj, Comparison):
+        return comparison_text, comparison_html
+    return None
+
+
+def repr_text(obj: Any) -> str:
+    """The text/plain form of a Response, Prompt, File or PromptDiff."""
+    found = _views(obj)
+    return found[0](obj) if found else repr(obj)
+
+
+def repr_html(obj: Any) -> str | None:
+    """The text/html form of a Response, Prompt, File or PromptDiff; None when the ``widgets`` extra is missing."""
+    found = _views(obj)
+    if found is None:
+        return None
+    try:
+        return found[1](obj)
+    except ImportError:
+        return None
+
+
+def repr_mimebundle(
+    obj: Any, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+) -> dict[str, str]:
+    """``{"text/plain": ..., "text/html": ...}`` for IPython, honouring ``include`` / ``exclude``."""
+    wanted = [
+        m for m in ("text/plain", "text/html") if (not include or m in include) and not (exclude and m in exclude)
+    ]
+    bundle: dict[str, str] = {}
+    if "text/plain" in wanted:
+        bundle["text/plain"] = repr_text(obj)
+    if "text/html" in wanted:
+        html = repr_html(obj)
+        if html is not None:
+            bundle["text/html"] = html
+    return bundle

@@ -1,0 +1,235 @@
+"""A response's views: output (Markdown, or a structured output's fields), input, usage, raw JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .formats import CUT_OFF_MARK, thumbnail, when
+from .sanitize import _safe, render, safe_markdown_html
+
+if TYPE_CHECKING:
+    from ..resources.files import Files
+    from ..types import Response
+
+
+class Client(Protocol):
+    """What the views need of a client: its files, to name and preview a response's attachments."""
+
+    files: Files
+
+
+# ---- responses ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Attachment:
+    """An image or file a response's prompt carried, as shown in the input section."""
+
+    name: str
+    kind: str  # "image" or "file"
+    file_id: str | None = None
+    filename: str | None = None
+    size: int | None = None
+    url: str | None = None
+    thumbnail: str | None = None  # a data: URL, when the bytes were read
+
+
+def attachments(response: Response, client: Client | None = None) -> list[Attachment]:
+    """The media variables of a response's prompt; with a client, also filenames, sizes and thumbnails."""
+    from ..types import InputFile, InputImage
+
+    variables = response.prompt.variables if response.prompt and response.prompt.variables else {}
+    found: list[Attachment] = []
+    for name, value in variables.items():
+        if isinstance(value, InputImage):
+            item = Attachment(name, "image", file_id=value.file_id, url=value.image_url)
+        elif isinstance(value, InputFile):
+            item = Attachment(name, "file", file_id=value.file_id, filename=value.filename, url=value.file_url)
+        else:
+            continue
+        if client is not None and item.file_id:
+            _describe_file(item, client)
+        found.append(item)
+    return found
+
+
+def _describe_file(item: Attachment, client: Client) -> None:
+    from ..errors import LlamabookError
+
+    try:
+        stored = client.files.retrieve(item.file_id or "")
+        item.filename, item.size = item.filename or stored.filename, stored.bytes
+        if item.kind == "image":
+            item.thumbnail = thumbnail(client.files.content(stored.id))
+    except LlamabookError:  # deleted since, or the server is away: show what the response says
+        pass
+
+
+def _message_text(content: Any) -> str:
+    """A chat message's content as text; media parts as a short marker (never their bytes)."""
+    if isinstance(content, str):
+        return content
+    lines = []
+    for part in content or []:
+        kind = part.get("type") if isinstance(part, Mapping) else None
+        if kind == "text":
+            lines.append(str(part.get("text", "")))
+        elif kind == "image_url":
+            url = str((part.get("image_url") or {}).get("url", ""))
+            lines.append(f"[image {url.split(',', 1)[0] if url.startswith('data:') else url}]")
+        elif kind == "file":
+            lines.append(f"[file {(part.get('file') or {}).get('filename', '')}]")
+        elif kind in ("input_image", "input_file"):
+            lines.append(f"[{kind} {part.get('name') or part.get('file_id') or ''}]")
+        else:
+            lines.append(json.dumps(part, default=str))
+    return "\n\n".join(lines)
+
+
+def prompt_label(response: Response) -> str | None:
+    """``pmpt_…@2`` for a response made from a prompt (the resolved version if the server echoed none)."""
+    if response.prompt is None:
+        return None
+    version = response.prompt.version or (response.trace.prompt_version if response.trace else None)
+    return f"{response.prompt.id}@{version}" if version else response.prompt.id
+
+
+def usage_rows(response: Response) -> list[tuple[str, Any]]:
+    """(label, value) rows of the usage and timing section; unknown values are left out."""
+    usage, trace = response.usage, response.trace
+    rows: list[tuple[str, Any]] = [("status", response.status), ("model", response.model)]
+    if response.cut_off:
+        rows.insert(1, ("stopped", CUT_OFF_MARK))
+    if usage is not None:
+        counted = response.input_tokens is not None  # rows with None are left out: not reported
+        rows += [
+            ("input tokens", response.input_tokens),
+            ("output tokens", usage.output_tokens),
+            ("total tokens", usage.total_tokens if counted else None),
+        ]
+        if usage.input_tokens_details.cached_tokens:
+            rows.append(("cached input tokens", usage.input_tokens_details.cached_tokens))
+    if response.latency_s is not None:
+        rows.append(("latency", f"{response.latency_s:.3f} s"))
+    rows.append(("created", when(response.created_at)))
+    if response.completed_at is not None:
+        rows.append(("completed", when(response.completed_at)))
+    if trace is not None:
+        rows += [
+            ("finish reason", trace.finish_reason),
+            ("tokens counted by", trace.usage_source),
+            ("engine", trace.engine),
+            ("backend", trace.backend),
+        ]
+    rows += [
+        ("prompt", prompt_label(response)),
+        ("instructions", response.instructions),
+        ("temperature", response.temperature),
+        ("top_p", response.top_p),
+        ("max_output_tokens", response.max_output_tokens),
+        ("previous response", response.previous_response_id),
+    ]
+    return [(name, value) for name, value in rows if value is not None and value != ""]
+
+
+def tokens_label(response: Response) -> str | None:
+    """``12 in / 34 out tokens`` (``? in`` where the server reported no input count), or None without usage."""
+    usage = response.usage
+    if usage is None:
+        return None
+    counted = response.input_tokens
+    return f"{'?' if counted is None else counted} in / {usage.output_tokens} out tokens"
+
+
+def latency_label(response: Response) -> str | None:
+    """``1.23 s``, or None when not measured."""
+    return f"{response.latency_s:.2f} s" if response.latency_s is not None else None
+
+
+def usage_parts(response: Response) -> list[str]:
+    """The tokens and latency of a response, for a one-line summary (what is known of them)."""
+    return [part for part in (tokens_label(response), latency_label(response)) if part is not None]
+
+
+def parsed_rows(response: Response) -> list[tuple[str, str]] | None:
+    """A structured output's fields as (field, value) rows (values other than text as JSON); None when unparsed.
+
+    From ``response.output_parsed``: set when the output validated against the request's schema
+    (also re-read for a stored response with a ``json_schema`` text format).
+    """
+    try:
+        value = response.output_parsed
+    except Exception:  # a stored schema that no longer reads: show the text as it is
+        return None
+    if value is None:
+        return None
+    return field_rows(value)
+
+
+def field_rows(value: Any) -> list[tuple[str, str]]:
+    """A structured value's fields as (field, value) rows: text as it is, anything else as JSON."""
+    if hasattr(value, "model_dump"):  # a pydantic instance
+        value = value.model_dump(mode="json")
+    if not isinstance(value, Mapping):
+        return [("value", json.dumps(value, ensure_ascii=False, default=str))]
+    return [
+        (str(name), item if isinstance(item, str) else json.dumps(item, ensure_ascii=False, default=str))
+        for name, item in value.items()
+    ]
+
+
+def fields_html(value: Any) -> str:
+    """A structured output's fields as an HTML table (escaped): for one still streaming, the fields so far."""
+    return render("fields.html", rows=field_rows(value) if value is not None else [])
+
+
+def response_context(response: Response, files: list[Attachment] | None = None) -> dict[str, Any]:
+    """What the response templates show, computed once."""
+    messages = [
+        {"role": str(m.get("role", "")), "text": _message_text(m.get("content"))} for m in response.rendered_messages
+    ]
+    return {
+        "r": response,
+        "cut_off_mark": CUT_OFF_MARK if response.cut_off else None,
+        "prompt": prompt_label(response),
+        "usage": response.usage,
+        "latency": latency_label(response),
+        "output_html": _safe(safe_markdown_html(response.output_text)),
+        "parsed_rows": parsed_rows(response),
+        "messages": messages,
+        "attachments": files if files is not None else attachments(response),
+        "usage_rows": usage_rows(response),
+        "raw_json": json.dumps(response.model_dump(mode="json"), indent=2, ensure_ascii=False),
+    }
+
+
+def response_sections(response: Response, files: list[Attachment] | None = None) -> dict[str, str]:
+    """HTML of each part of a response: ``header``, ``output``, ``input``, ``usage``, ``raw``."""
+    context = response_context(response, files)
+    return {part: render(f"response_{part}.html", **context) for part in ("header", "output", "input", "usage", "raw")}
+
+
+def response_html(response: Response, files: list[Attachment] | None = None) -> str:
+    """The whole response as one HTML block (``<div class="llamabook-response">``)."""
+    return render("response.html", **response_context(response, files))
+
+
+def response_text(response: Response) -> str:
+    """The plain-text form: one summary line, then the output text."""
+    parts = [f"Response {response.id}", response.status, response.model]
+    if response.cut_off:
+        parts.insert(2, CUT_OFF_MARK)
+    label = prompt_label(response)
+    if label:
+        parts.append(f"prompt {label}")
+    parts += usage_parts(response)
+    lines = [" · ".join(parts)]
+    if response.error is not None:
+        lines.append(f"error {response.error.code}: {response.error.message}")
+    if response.output_text:
+        lines.append(response.output_text)
+    return "\n".join(lines)
