@@ -268,21 +268,6 @@ def note_bundle(line: str) -> dict[str, str]:
     return {"text/plain": line, "text/html": f"<sub>{html.escape(line)}</sub>"}
 
 
-def footer(response: Response, name: str | None) -> str:
-    """model · prompt id@version (name) · tokens in/out · latency (· status when not completed)."""
-    from .views import CUT_OFF_MARK, latency_label, tokens_label
-
-    parts = [response.model]
-    if response.prompt is not None:
-        parts.append(f"{response.prompt.id}@{response.prompt.version}" + (f" ({name})" if name else ""))
-    parts += [tokens_label(response) or "tokens n/a", latency_label(response) or "latency n/a"]
-    if response.status != "completed":
-        parts.append(response.status)
-    if response.cut_off:
-        parts.append(CUT_OFF_MARK)
-    return " · ".join(parts)
-
-
 def _updatable(shell: InteractiveShell) -> bool:
     """Whether displays can be updated in place (a kernel, or captured); not a terminal."""
     from IPython.core.displaypub import DisplayPublisher
@@ -465,7 +450,9 @@ class LlamaMagics(Magics):
         parsed = response.output_parsed
         if parsed is not None:
             display(parsed_bundle(parsed), raw=True)
-        display(note_bundle(footer(response, chosen.name)), raw=True)
+        from .views import summary_line
+
+        display(note_bundle(summary_line(response, chosen.name)), raw=True)
         if invalid is not None:
             if args.debug:
                 raise invalid

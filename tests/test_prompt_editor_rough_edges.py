@@ -16,6 +16,7 @@ from scripted_engine import MODEL_ID, ScriptedEngine
 from test_widgets import QUESTION, TIMEOUT, classes, file_item, upload_value
 
 import llamabook as lb
+from llamabook import views
 from llamabook.views import safe_markdown_html
 from llamabook.widgets import PromptEditor
 
@@ -58,19 +59,21 @@ def test_a_new_run_and_a_failed_one_clear_the_last_answer_footer_and_details(qui
     editor.run_button.click()
     assert editor.wait(TIMEOUT)
     first = editor.response
-    assert first is not None and editor.output.value and first.id in editor.footer.value
+    assert first is not None and editor.output.value and editor.footer.value == views.summary_line(first)
     assert first.output_text == f"[system: You are a geography tutor for Ada.] echo: {QUESTION}"
     assert safe_markdown_html(first.output_text) in editor.output.value
     assert editor.details_box.layout.display == "" and editor.details.response == first
 
     display: list[str] = []
+    footers: list[str] = []
     editor.details_box.layout.observe(lambda change: display.append(change["new"]), "display")
+    editor.footer.observe(lambda change: footers.append(change["new"]), "value")
     editor.run_button.click()
     assert editor.wait(TIMEOUT)
     assert display == ["none", ""]  # hidden while this run ran, shown again with its own response
     second = editor.response
     assert second is not None and second.id != first.id
-    assert second.id in editor.footer.value and first.id not in editor.footer.value
+    assert footers == ["", views.summary_line(second)]  # the last footer emptied, then this run's
     assert editor.details.response == second
 
     name.text.value = ""  # this run fails before it starts

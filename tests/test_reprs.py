@@ -132,8 +132,8 @@ def test_response_mimebundle_has_text_fallback_and_honours_include_exclude() -> 
     assert set(bundle) == {"text/plain", "text/html"}
     plain = bundle["text/plain"]
     first, rest = plain.split("\n", 1)
-    summary = f"Response resp_test1 · incomplete · smollm2-135m-instruct · prompt {PROMPT_ID}@2"
-    assert first == summary + " · 21 in / 9 out tokens · 0.43 s"
+    summary = f"Response resp_test1 · smollm2-135m-instruct · {PROMPT_ID}@2 · 21 in / 9 out tokens · 0.43 s"
+    assert first == summary + " · incomplete"  # the one summary line of every face (views.summary_line)
     assert rest == "The capital of Ireland is **Dublin**."
     assert "<strong>Dublin</strong>" in bundle["text/html"] and "incomplete: cancelled" in text(bundle["text/html"])
     assert set(r._repr_mimebundle_(include={"text/plain"})) == {"text/plain"}

@@ -19,6 +19,7 @@ from scripted_engine import ScriptedEngine
 import llamabook as lb
 from llamabook.engines.embedded import EmbeddedEngine
 from llamabook.types import OutputMessage, OutputText, Response, ResponseTrace, Usage
+from llamabook import views
 from llamabook.views import safe_markdown_html
 from llamabook.widgets import FilesPanel, PromptEditor, ResponseView, RunsTable
 from llamabook.widgets.prompt_editor import CURSOR
@@ -197,7 +198,7 @@ def test_run_streams_throttled_into_the_panel_and_stores_the_response(client: lb
     assert streaming, "no update while streaming"
     gaps = [b - a for a, b in zip(streaming, streaming[1:])]
     assert all(gap >= 0.09 for gap in gaps), gaps  # at most ~10 updates a second
-    assert r.id in editor.footer.value and "out tokens" in editor.footer.value
+    assert editor.footer.value == views.summary_line(r) and "out tokens" in editor.footer.value
     assert editor.details.response == r and r.id in text(editor.details.header.value)
     assert not editor.run_button.disabled and editor.stop_button.disabled
 

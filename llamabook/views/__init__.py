@@ -18,7 +18,7 @@ autoescaping), :mod:`.responses`, :mod:`.prompts` (and diffs), :mod:`.files`, :m
 from .sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES, environment, render, safe_markdown_html
 from .formats import CUT_OFF_MARK, STATUS_COLOURS, human_size, template_segments, thumbnail, when
 from .pieces import error_html, record_html, status_badge, text_cell
-from .responses import Attachment, Client, attachments, field_rows, fields_html, latency_label, parsed_rows, prompt_label, response_context, response_html, response_sections, response_text, tokens_label, usage_parts, usage_rows
+from .responses import Attachment, Client, attachments, field_rows, fields_html, latency_label, parsed_rows, prompt_label, response_context, response_html, response_sections, response_text, summary_line, tokens_label, usage_rows
 from .prompts import diff_html, diff_text, prompt_html, prompt_text
 from .files import file_chip_html, file_html, file_text
 from .comparisons import CHECK_COLOURS, CHECK_ERROR_CHARS, check_mark_html, compare_cell_html, comparison_html, comparison_text
@@ -65,11 +65,11 @@ __all__ = [
     "response_text",
     "safe_markdown_html",
     "status_badge",
+    "summary_line",
     "template_segments",
     "text_cell",
     "thumbnail",
     "tokens_label",
-    "usage_parts",
     "usage_rows",
     "when",
 ]

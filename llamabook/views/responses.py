@@ -150,9 +150,23 @@ def latency_label(response: Response) -> str | None:
     return f"{response.latency_s:.2f} s" if response.latency_s is not None else None
 
 
-def usage_parts(response: Response) -> list[str]:
-    """The tokens and latency of a response, for a one-line summary (what is known of them)."""
-    return [part for part in (tokens_label(response), latency_label(response)) if part is not None]
+def summary_line(response: Response, name: str | None = None) -> str:
+    """The one summary line every face shows under an answer.
+
+    ``model · pmpt_…@version (name) · tokens in/out · latency``, then the status when it is
+    not ``completed`` and the cut-off mark when the answer stopped at its token limit.
+    ``name`` is the prompt's name, when the caller knows it.
+    """
+    parts = [response.model]
+    label = prompt_label(response)
+    if label is not None:
+        parts.append(label + (f" ({name})" if name else ""))
+    parts += [tokens_label(response) or "tokens n/a", latency_label(response) or "latency n/a"]
+    if response.status != "completed":
+        parts.append(response.status)
+    if response.cut_off:
+        parts.append(CUT_OFF_MARK)
+    return " · ".join(parts)
 
 
 def parsed_rows(response: Response) -> list[tuple[str, str]] | None:
@@ -220,14 +234,7 @@ def response_html(response: Response, files: list[Attachment] | None = None) -> 
 
 def response_text(response: Response) -> str:
     """The plain-text form: one summary line, then the output text."""
-    parts = [f"Response {response.id}", response.status, response.model]
-    if response.cut_off:
-        parts.insert(2, CUT_OFF_MARK)
-    label = prompt_label(response)
-    if label:
-        parts.append(f"prompt {label}")
-    parts += usage_parts(response)
-    lines = [" · ".join(parts)]
+    lines = [f"Response {response.id} · {summary_line(response)}"]
     if response.error is not None:
         lines.append(f"error {response.error.code}: {response.error.message}")
     if response.output_text:

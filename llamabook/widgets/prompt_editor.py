@@ -369,10 +369,7 @@ class PromptEditor(widgets.VBox):
             return
         self.response = response
         self._show_answer(response.output_text)
-        parts = [response.id, response.model, *views.usage_parts(response)]
-        if response.cut_off:
-            parts.append(views.CUT_OFF_MARK)
-        self.footer.value = " · ".join(parts)
+        self.footer.value = views.summary_line(response)
         self.details.show(response)
         self.details_box.layout.display = ""
         if response.status == "failed":
