@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from . import _moved
 from ._lazy import lazy_attributes
-from ._presenters import PRESENTERS
 from .errors import (
     BatchStalled,
     BatchesUnsupported,
@@ -85,30 +84,6 @@ if TYPE_CHECKING:
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals(), modules=_LAZY_MODULES)
 _moved.install()  # old module paths (llamabook.batch, llamabook.checks, …) still import, with a DeprecationWarning
-
-
-def _register_presenters() -> None:
-    """Let the wire types reach the views and DataFrames without importing them (see ``_presenters``)."""
-
-    def html(obj: Any) -> Any:
-        from .views import repr_html
-
-        return repr_html(obj)
-
-    def mimebundle(obj: Any, include: Any, exclude: Any) -> Any:
-        from .views import repr_mimebundle
-
-        return repr_mimebundle(obj, include, exclude)
-
-    def to_pandas(items: Any, kind: Any) -> Any:
-        from .frames import to_pandas
-
-        return to_pandas(items, kind)
-
-    PRESENTERS.update(html=html, mimebundle=mimebundle, to_pandas=to_pandas)
-
-
-_register_presenters()
 
 
 def load_ipython_extension(ipython: Any) -> None:

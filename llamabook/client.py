@@ -139,7 +139,7 @@ class Client:
 
     def _start(self, build: BackendBuilder, cassette: str | Path | None, record: str | None, prices: Any) -> None:
         """Check ``prices`` and the cassette first, then build the backend and the resources on it."""
-        from .evaluation.scores import check_prices  # light: pandas only when scores run
+        from .prices import check_prices
 
         #: ``{model: (input_per_million, output_per_million)}`` in USD, recorded with every grid
         self.prices = check_prices(prices)

@@ -100,6 +100,7 @@ class PromptDiff(NotebookRepr):
     :meth:`segments` gives the word-level pieces the HTML view marks inline.
     """
 
+    notebook_view = "diff"
     a: Prompt
     b: Prompt
     a_label: str = ""

@@ -1,71 +1,17 @@
-"""DataFrame views of prompts, files, responses and models (pandas is imported here only).
+"""A grid's DataFrame, read cell by cell: missing values, check columns, the columns a reader needs.
 
-Stable columns, in this order:
-
-* prompts: ``prompt_id`` (str), ``version`` (int64), ``is_default`` (bool), ``variables`` (object: list of str), ``prompt`` (str),
-  ``name`` (str, nullable: the prompt's name(s) in the home, comma-separated), ``labels`` (object: list of str)
-* label history: ``prompt_id``, ``label``, ``from_version``, ``to_version`` (Int64, null: not set / removed),
-  ``moved_at`` (datetime64[s, UTC])
-* files: ``id`` (str), ``filename`` (str), ``bytes`` (int64), ``purpose`` (str), ``created_at`` (datetime64[s, UTC]), ``expires_at`` (datetime64[s, UTC])
-* responses: ``id``, ``created_at`` (datetime64[s, UTC]), ``status``, ``model``, ``prompt_id``, ``prompt_version`` (Int64, nullable),
-  ``output_text``, ``output_tokens`` (int64), ``input_tokens``, ``total_tokens`` (Int64: null where a server
-  reported no usage), ``latency_s`` (float64),
-  ``error_code``, ``error_message``, ``instructions``
-* models: ``id``, ``engine``, ``accepts`` (comma-separated), ``context_length`` (Int64)
+The evaluation, the grid and the panels read the DataFrame ``client.grid`` returns through these
+(pandas is never imported here). A wire list's own DataFrame (``client.prompts.list().to_pandas()``)
+is ``ObjectList.to_pandas`` with each type's ``frame_columns``.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._lazy import load
-from .types import File, LabelMove, Model, Prompt, Response, WireModel
-
-if TYPE_CHECKING:
-    import pandas
-
-COLUMNS: dict[type, list[str]] = {
-    Prompt: ["prompt_id", "version", "is_default", "variables", "prompt", "name", "labels"],
-    LabelMove: ["prompt_id", "label", "from_version", "to_version", "moved_at"],
-    File: ["id", "filename", "bytes", "purpose", "created_at", "expires_at"],
-    Response: [
-        "id", "created_at", "status", "model", "prompt_id", "prompt_version", "output_text",
-        "input_tokens", "output_tokens", "total_tokens", "latency_s", "error_code", "error_message", "instructions",
-    ],
-    Model: ["id", "engine", "accepts", "context_length"],
-}
-
-DTYPES: dict[type, dict[str, str]] = {
-    Prompt: {"prompt_id": "string", "version": "int64", "is_default": "bool", "prompt": "string", "name": "string"},
-    File: {"id": "string", "filename": "string", "bytes": "int64", "purpose": "string"},
-    Response: {
-        "id": "string", "status": "string", "model": "string", "prompt_id": "string", "prompt_version": "Int64",
-        "output_text": "string", "input_tokens": "Int64", "output_tokens": "int64", "total_tokens": "Int64",
-        "latency_s": "float64", "error_code": "string", "error_message": "string", "instructions": "string",
-    },
-    Model: {"id": "string", "engine": "string", "accepts": "string", "context_length": "Int64"},
-    LabelMove: {"prompt_id": "string", "label": "string", "from_version": "Int64", "to_version": "Int64"},
-}
-
-TIMESTAMPS = ("created_at", "expires_at", "moved_at")
-
-
-def to_pandas(items: Sequence[WireModel], kind: type | None = None) -> pandas.DataFrame:
-    """A DataFrame with one row per object and the documented columns (also when empty)."""
-    import pandas as pd
-
-    kind = kind or (type(items[0]) if items else None)
-    columns = COLUMNS.get(kind) if kind else None
-    rows: list[dict[str, Any]] = [item.to_dict() for item in items]
-    frame = pd.DataFrame(rows, columns=columns) if columns else pd.DataFrame(rows)
-    for name, dtype in DTYPES.get(kind, {}).items() if kind else ():
-        frame[name] = frame[name].astype(dtype)
-    for name in TIMESTAMPS:
-        if name in frame.columns:
-            frame[name] = pd.to_datetime(frame[name], unit="s", utc=True).astype("datetime64[s, UTC]")
-    return frame
 
 
 def none_if_missing(value: Any) -> Any:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import pandas as pd
 
 import llamabook as lb
-from llamabook.frames import COLUMNS
 from llamabook.types import File, Prompt, Response
 
 
 def test_empty_lists_still_have_the_documented_columns(client: lb.Client) -> None:
-    assert list(client.prompts.list().to_pandas().columns) == COLUMNS[Prompt]
-    assert list(client.files.list().to_pandas().columns) == COLUMNS[File]
-    assert list(client.responses.list().to_pandas().columns) == COLUMNS[Response]
+    assert list(client.prompts.list().to_pandas().columns) == list(Prompt.frame_columns)
+    assert list(client.files.list().to_pandas().columns) == list(File.frame_columns)
+    assert list(client.responses.list().to_pandas().columns) == list(Response.frame_columns)
 
 
 def test_frames_have_stable_columns_and_dtypes(client: lb.Client) -> None:
@@ -30,7 +29,7 @@ def test_frames_have_stable_columns_and_dtypes(client: lb.Client) -> None:
     assert files.loc[0, "bytes"] == 3 and str(files["created_at"].dtype) == "datetime64[s, UTC]"
 
     responses = client.responses.list().to_pandas()
-    assert list(responses.columns) == COLUMNS[Response]
+    assert list(responses.columns) == list(Response.frame_columns)
     assert str(responses["prompt_version"].dtype) == "Int64"
     assert responses["prompt_version"].isna().tolist() == [True, False]
     assert (responses["input_tokens"] > 0).all() and responses["latency_s"].dtype == "float64"
@@ -40,7 +39,7 @@ def test_frames_have_stable_columns_and_dtypes(client: lb.Client) -> None:
 def test_to_dict_is_flat(client: lb.Client) -> None:
     r = client.responses.create(input="Hi", max_output_tokens=4)
     row = r.to_dict()
-    assert set(row) == set(COLUMNS[Response])
+    assert set(row) == set(list(Response.frame_columns))
     assert all(not isinstance(v, (dict, list)) for v in row.values())
     assert row["output_text"] == r.output_text
 

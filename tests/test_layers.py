@@ -1,4 +1,4 @@
-"""The package's layers import one way, and no module imports itself back through others.
+"""The package's five tiers import one way, and no module imports itself back through others.
 
 Every import counts: at module level, inside functions, under ``TYPE_CHECKING``, and module
 names given as strings (the lazy tables of ``llamabook/__init__`` and ``llamabook/widgets``).
@@ -14,29 +14,33 @@ import llamabook
 
 PACKAGE = Path(llamabook.__file__).parent
 
-#: Top first. A module may import modules of lower layers, and of its own group in its layer
-#: (``llamabook.types.events`` → ``llamabook.types.base``), never a sibling group or a higher layer.
-LAYERS: list[list[str]] = [
-    ["llamabook"],  # the facade: lazy names and %load_ext
-    ["llamabook._moved"],  # old module paths of moved names (a table of strings: it reads as imports)
-    ["llamabook.magics", "llamabook.widgets"],
-    ["llamabook.views"],
-    ["llamabook.aio"],
-    ["llamabook.client"],
-    ["llamabook.grid"],  # plan → executors → cells → frame
-    ["llamabook.evaluation"],  # checks, scores, compare: read results, never run a grid
-    ["llamabook.frames", "llamabook.schema_columns"],
-    ["llamabook.resources"],
-    ["llamabook.backends"],
-    ["llamabook.store"],
-    ["llamabook.engines"],
-    ["llamabook.rendering", "llamabook.inputs", "llamabook.media_fallback", "llamabook.diffs"],
-    ["llamabook.templates", "llamabook.media"],
-    ["llamabook.cassette", "llamabook.error_translation", "llamabook.config", "llamabook.throttle"],
-    ["llamabook.types"],
-    ["llamabook.schemas"],  # below types: Response.output_parsed re-parses with it
-    ["llamabook.errors", "llamabook._version", "llamabook._lazy", "llamabook._presenters", "llamabook.partial_json"],
-]
+#: Five tiers under the facade, top first. A module imports from its own tier and the tiers below
+#: it, never from above. Within a tier modules import each other freely, as long as no import
+#: cycle forms (``test_no_import_cycles``). A module's tier is its longest matching prefix.
+TIERS: dict[str, list[str]] = {
+    "facade": ["llamabook", "llamabook._moved"],  # lazy public names, %load_ext; old module paths
+    "notebook face": ["llamabook.magics", "llamabook.widgets", "llamabook.views", "llamabook.throttle"],
+    "workflows": ["llamabook.grid", "llamabook.evaluation", "llamabook.frames", "llamabook.schema_columns"],
+    "client": ["llamabook.client", "llamabook.aio", "llamabook.resources"],
+    "storage and transport": [
+        "llamabook.store", "llamabook.backends", "llamabook.engines",
+        "llamabook.cassette", "llamabook.error_translation", "llamabook.config",
+    ],  # fmt: skip
+    "core": [
+        "llamabook.types", "llamabook.schemas", "llamabook.errors", "llamabook.templates", "llamabook.rendering",
+        "llamabook.inputs", "llamabook.media", "llamabook.media_fallback", "llamabook.diffs",
+        "llamabook.partial_json", "llamabook.prices", "llamabook._lazy", "llamabook._version",
+    ],  # fmt: skip
+}
+ORDER = list(TIERS)
+
+#: The imports that go up, each with its reason; both are lazy (inside the one function that needs them).
+UPWARD = {
+    # a wire type's notebook repr (NotebookRepr._repr_html_) imports the views when first displayed
+    ("llamabook.types.base", "llamabook.views.reprs"): "the wire types' reprs",
+    # Client.grid is where a grid's options are listed for users; the grid itself runs on the client
+    ("llamabook.client", "llamabook.grid"): "the grid's entry point",
+}
 
 
 def modules() -> dict[str, tuple[Path, bool]]:
@@ -80,19 +84,25 @@ def _strings(nodes: list[ast.expr | None], known: dict[str, tuple[Path, bool]]) 
 
 
 def graph() -> dict[str, set[str]]:
+    """Every module's imports, but the documented upward ones (``UPWARD``)."""
     known = modules()
-    return {name: imports_of(name, path, is_package, known) for name, (path, is_package) in known.items()}
+    edges = {name: imports_of(name, path, is_package, known) for name, (path, is_package) in known.items()}
+    for source, target in UPWARD:
+        assert target in edges[source], f"UPWARD names {source} -> {target}, which is no import any more"
+        edges[source].discard(target)
+    return edges
 
 
-def place(name: str) -> tuple[int, str]:
-    """(layer index, group) of a module: its longest matching group prefix."""
-    best: tuple[int, str] | None = None
-    for index, groups in enumerate(LAYERS):
-        for group in groups:
-            if (name == group or name.startswith(group + ".")) and (best is None or len(group) > len(best[1])):
-                best = (index, group)
-    assert best is not None, f"{name} is in no layer: add it to LAYERS (and docs/architecture.md)"
-    return best
+def tier(name: str) -> str:
+    """The tier of a module: the one with its longest matching prefix (``llamabook`` itself only as a whole)."""
+    best: tuple[str, str] | None = None
+    for tier_name, prefixes in TIERS.items():
+        for prefix in prefixes:
+            matches = name == prefix or (prefix != "llamabook" and name.startswith(prefix + "."))
+            if matches and (best is None or len(prefix) > len(best[1])):
+                best = (tier_name, prefix)
+    assert best is not None, f"{name} is in no tier: add it to TIERS (and docs/architecture.md)"
+    return best[0]
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -130,19 +140,17 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def test_every_module_has_a_layer() -> None:
+def test_every_module_has_a_tier() -> None:
     for name in modules():
-        place(name)
+        tier(name)
 
 
-def test_no_import_goes_up_or_sideways() -> None:
+def test_no_import_goes_up() -> None:
     wrong = []
     for name, targets in sorted(graph().items()):
-        layer, group = place(name)
         for target in sorted(targets):
-            target_layer, target_group = place(target)
-            if target_layer < layer or (target_layer == layer and target_group != group):
-                wrong.append(f"{name} -> {target}")
+            if ORDER.index(tier(target)) < ORDER.index(tier(name)):
+                wrong.append(f"{name} ({tier(name)}) -> {target} ({tier(target)})")
     assert wrong == []
 
 
@@ -167,11 +175,19 @@ def test_the_checker_sees_every_kind_of_import(tmp_path: Path) -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-def test_the_architecture_page_draws_every_layer() -> None:
+def test_the_architecture_page_draws_every_tier() -> None:
     page = (PACKAGE.parent / "docs" / "architecture.md").read_text()
-    for groups in LAYERS[1:]:
-        for group in groups:
-            assert group.removeprefix("llamabook.") in page, f"docs/architecture.md does not show {group}"
+    for tier_name, prefixes in TIERS.items():
+        assert tier_name in page, f"docs/architecture.md does not name the tier {tier_name!r}"
+        for prefix in prefixes[1:] if tier_name == "facade" else prefixes:
+            assert prefix.removeprefix("llamabook.") in page, f"docs/architecture.md does not show {prefix}"
+
+
+def test_the_tier_rule_would_catch_an_upward_import() -> None:
+    """The rule above could pass by placing everything alike: check it on known pairs."""
+    assert tier("llamabook.types.base") == "core" and tier("llamabook.views.reprs") == "notebook face"
+    assert tier("llamabook") == "facade" and tier("llamabook.grid.executors.batch") == "workflows"
+    assert ORDER.index(tier("llamabook.store.database")) > ORDER.index(tier("llamabook.client"))
 
 
 def test_no_caller_probes_a_backend_for_undeclared_attributes() -> None:

@@ -5,7 +5,7 @@
 * ``errors-tree`` / ``errors-table``: the exception hierarchy of ``llamabook.errors``, with the
   advice below (an exception without advice fails the build, so the page cannot fall behind);
 * ``frame-columns`` / ``grid-columns``: the DataFrame columns and dtypes from
-  ``llamabook.frames`` and ``llamabook.types.grid_rows`` (the grid's result columns, with their
+  each wire type's ``frame_columns`` and ``llamabook.types.grid_rows`` (the grid's result columns, with their
   descriptions; ``tests/test_grid_rows.py`` keeps the page using this table).
 
 An unknown marker fails the build too.
@@ -152,8 +152,8 @@ def errors_table() -> str:
 
 
 def frame_columns() -> str:
-    from llamabook import frames
     from llamabook.types import File, Model, Prompt, Response
+    from llamabook.types.base import TIMESTAMP_COLUMNS
 
     listings = [
         (Prompt, ["client.prompts.list()", "client.prompts.versions(prompt_id)"]),
@@ -163,10 +163,9 @@ def frame_columns() -> str:
     ]
     parts = []
     for kind, where in listings:
-        dtypes = frames.DTYPES.get(kind, {})
         rows = ["| column | dtype |", "|---|---|"]
-        for column in frames.COLUMNS[kind]:
-            dtype = dtypes.get(column) or ("datetime64[s, UTC]" if column in frames.TIMESTAMPS else "object")
+        for column in kind.frame_columns:
+            dtype = kind.frame_dtypes.get(column) or ("datetime64[s, UTC]" if column in TIMESTAMP_COLUMNS else "object")
             rows.append(f"| `{column}` | `{dtype}` |")
         calls = ", ".join(f"`{call}.to_pandas()`" for call in where)
         parts.append(f"### {kind.__name__} lists\n\n{calls}\n\n" + "\n".join(rows))

@@ -1,8 +1,8 @@
 """``compare(grid)``: a grid side by side, one line per input row, one column per (version, model).
 
-The :class:`Comparison` is shown as HTML in a notebook (through :mod:`llamabook.views`, reached by
-the registered presenters, so this module names no view) and saved as one self-contained HTML
-file with :meth:`Comparison.save_html`. pandas is imported on first use.
+The :class:`Comparison` is shown as HTML in a notebook (by its ``notebook_view`` in
+:mod:`llamabook.views.reprs`, like every wire object; this module names no view) and saved as one
+self-contained HTML file with :meth:`Comparison.save_html`. pandas is imported on first use.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._presenters import present
 from ..errors import InvalidRequest
 from ..frames import check_columns, none_if_missing, require_columns
 from ..types.base import NotebookRepr
@@ -110,6 +109,8 @@ class Comparison(NotebookRepr):
     in the HTML (as text) and in :meth:`cell` (``cell.error``, ``cell.checks[i].error``).
     """
 
+    notebook_view = "comparison"
+
     def __init__(
         self,
         cells: dict[tuple[int, Column], Cell],
@@ -177,7 +178,7 @@ class Comparison(NotebookRepr):
 
     def save_html(self, path: str | PathLike[str]) -> Path:
         """Write the comparison as one self-contained HTML file (inline CSS, no script, no URL); returns its path."""
-        body = present("html", self)
+        body = self._repr_html_()
         if body is None:
             raise ModuleNotFoundError("save_html() needs jinja2: pip install 'llamabook[widgets]'", name="jinja2")
         target = Path(path)

@@ -9,19 +9,16 @@ out of the rates and counted in ``errors_<name>``. pandas and matplotlib are imp
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidRequest
 from ..frames import check_columns, none_if_missing, require_columns
+from ..prices import Prices, check_prices
 from ..types.grid_rows import read_by
 
 if TYPE_CHECKING:
     import pandas
     from matplotlib.axes import Axes
-
-#: ``{model: (input_per_million, output_per_million)}``, in USD per million tokens.
-Prices = Mapping[str, tuple[float, float]]
 
 #: Grid columns :func:`scores` reads (those :class:`~llamabook.types.grid_rows.GridResult` marks ``scores``).
 NEEDED = tuple(column.name for column in read_by("scores"))
@@ -190,30 +187,6 @@ def _evaluated(check: tuple[str, pandas.Series], errored: pandas.Series) -> tupl
 def _mean(values: Any) -> float | None:
     numbers = [float(v) for v in values]
     return sum(numbers) / len(numbers) if numbers else None
-
-
-def check_prices(prices: Any) -> dict[str, tuple[float, float]] | None:
-    """Checked prices, or None; a malformed entry is an InvalidRequest naming the model."""
-    if prices is None:
-        return None
-    if not isinstance(prices, Mapping):
-        raise InvalidRequest(
-            f"prices is {{model: (input_per_million, output_per_million)}} in USD, not a {type(prices).__name__}"
-        )
-    checked = {}
-    for model, pair in prices.items():
-        try:
-            per_input, per_output = pair
-            valid = all(isinstance(p, (int, float)) and not isinstance(p, bool) and p >= 0 for p in pair)
-        except (TypeError, ValueError):
-            valid = False
-        if not valid:
-            raise InvalidRequest(
-                f"prices[{model!r}] is {pair!r}: give (input_per_million, output_per_million) in USD, "
-                "two numbers ≥ 0, e.g. (0.15, 0.60)"
-            )
-        checked[str(model)] = (float(per_input), float(per_output))
-    return checked
 
 
 def _cost(group: pandas.DataFrame, price: tuple[float, float] | None) -> float | None:

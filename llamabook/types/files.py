@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import field_validator
 
@@ -22,6 +22,10 @@ FilePurpose = Literal["assistants", "batch", "fine-tune", "vision", "user_data",
 
 class File(NotebookRepr, WireModel):
     """An uploaded file's metadata."""
+
+    notebook_view: ClassVar[str] = "file"
+    frame_columns = ("id", "filename", "bytes", "purpose", "created_at", "expires_at")
+    frame_dtypes = {"id": "string", "filename": "string", "bytes": "int64", "purpose": "string"}
 
     id: str
     object: Literal["file"] = "file"

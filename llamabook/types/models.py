@@ -12,6 +12,9 @@ from .base import WireModel
 class Model(WireModel):
     """A model a backend can run, and the inputs it accepts."""
 
+    frame_columns = ("id", "engine", "accepts", "context_length")
+    frame_dtypes = {"id": "string", "engine": "string", "accepts": "string", "context_length": "Int64"}
+
     id: str
     object: str = "model"
     owned_by: str = "llamabook"

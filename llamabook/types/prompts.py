@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, PrivateAttr, field_validator
 
@@ -12,6 +12,10 @@ from .ids import PROMPT_ID
 
 class Prompt(NotebookRepr, WireModel):
     """One version of a stored prompt template."""
+
+    notebook_view: ClassVar[str] = "prompt"
+    frame_columns = ("prompt_id", "version", "is_default", "variables", "prompt", "name", "labels")
+    frame_dtypes = {"prompt_id": "string", "version": "int64", "is_default": "bool", "prompt": "string", "name": "string"}
 
     prompt_id: str
     prompt: str | None = None
@@ -66,6 +70,9 @@ class Prompt(NotebookRepr, WireModel):
 
 class LabelMove(WireModel):
     """One move of a prompt label: from which version to which (None: not set, or removed), and when."""
+
+    frame_columns = ("prompt_id", "label", "from_version", "to_version", "moved_at")
+    frame_dtypes = {"prompt_id": "string", "label": "string", "from_version": "Int64", "to_version": "Int64"}
 
     prompt_id: str
     label: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import Any, ClassVar, Literal, Union
 
 from pydantic import Field, PrivateAttr, field_validator
 
@@ -75,6 +75,17 @@ CUT_OFF_REASONS = ("length", "max_output_tokens")
 
 class Response(NotebookRepr, WireModel):
     """A model response, the same shape from every backend."""
+
+    notebook_view: ClassVar[str] = "response"
+    frame_columns = (
+        "id", "created_at", "status", "model", "prompt_id", "prompt_version", "output_text",
+        "input_tokens", "output_tokens", "total_tokens", "latency_s", "error_code", "error_message", "instructions",
+    )  # fmt: skip
+    frame_dtypes = {
+        "id": "string", "status": "string", "model": "string", "prompt_id": "string", "prompt_version": "Int64",
+        "output_text": "string", "input_tokens": "Int64", "output_tokens": "int64", "total_tokens": "Int64",
+        "latency_s": "float64", "error_code": "string", "error_message": "string", "instructions": "string",
+    }  # fmt: skip
 
     id: str
     object: Literal["response"] = "response"

@@ -1,4 +1,7 @@
 """What the wire types call for their notebook reprs: the text and HTML view of any of them.
+
+The wire types reach this module through one lazy import (``llamabook.types.base._views``);
+each names its view in ``notebook_view``.
 """
 
 from __future__ import annotations
@@ -12,27 +15,19 @@ from .prompts import diff_html, diff_text, prompt_html, prompt_text
 from .responses import response_html, response_text
 
 
-# ---- what the wire types call -------------------------------------------------------------------------
+#: Each wire type's (text view, HTML view), by the name its class gives (``NotebookRepr.notebook_view``).
+VIEWS: dict[str, tuple[Callable[[Any], str], Callable[[Any], str]]] = {
+    "response": (response_text, response_html),
+    "prompt": (prompt_text, prompt_html),
+    "file": (file_text, file_html),
+    "diff": (diff_text, diff_html),
+    "comparison": (comparison_text, comparison_html),
+}
 
 
 def _views(obj: Any) -> tuple[Callable[[Any], str], Callable[[Any], str]] | None:
-    """(text view, HTML view) for a Response, Prompt, File or PromptDiff (subclasses too)."""
-    from ..diffs import PromptDiff
-    from ..types import File, Prompt, Response
-
-    if isinstance(obj, Response):
-        return response_text, response_html
-    if isinstance(obj, Prompt):
-        return prompt_text, prompt_html
-    if isinstance(obj, File):
-        return file_text, file_html
-    if isinstance(obj, PromptDiff):
-        return diff_text, diff_html
-    from ..evaluation.compare import Comparison  # after the wire types: a Response's repr needs no grid module
-
-    if isinstance(obj, Comparison):
-        return comparison_text, comparison_html
-    return None
+    """(text view, HTML view) of a wire object (a Response, Prompt, File, PromptDiff or Comparison)."""
+    return VIEWS.get(getattr(type(obj), "notebook_view", ""))
 
 
 def repr_text(obj: Any) -> str:
