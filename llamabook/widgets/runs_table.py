@@ -81,6 +81,27 @@ class RunsTable(widgets.VBox):
         self.open_buttons: dict[int, widgets.Button] = {}
         #: The view of the last opened response.
         self.view: ResponseView | None = None
+        self._find_columns()
+        self.error = ErrorArea()
+        self._make_controls()
+        self._make_table()
+        #: Position of the line whose detail is shown.
+        self.opened: int | None = None
+        toolbar = widgets.HBox(
+            [self.failed_only, self.prev_button, self.page_label, self.next_button, self.summary],
+            layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        super().__init__([toolbar, self.error, self.table])
+        self.add_class("llamabook-runs-table")
+        self.failed_only.observe(lambda _: self._first_page(), "value")
+        self.prev_button.on_click(lambda _: self.turn(-1))
+        self.next_button.on_click(lambda _: self.turn(1))
+        self._render()
+        if problem is not None:
+            self.error.show(problem)
+
+    def _find_columns(self) -> None:
+        """Sort ``df``'s columns: the row's own, the checks among them, the schema fields, the results shown."""
         #: A schema grid's field columns, shown after output_text (``valid`` is in the status).
         self.field_columns = fields_of(self.df)
         hidden = {"row", "cut_off", "valid", *RESULT_COLUMNS, *self.field_columns}
@@ -92,7 +113,9 @@ class RunsTable(widgets.VBox):
         self.shown = (*SHOWN[:at], *self.field_columns, *SHOWN[at:])
         #: Cells of one line: open button, status, own columns, shown.
         self._line_cells = 2 + len(self.own_columns) + len(self.shown)
-        self.error = ErrorArea()
+
+    def _make_controls(self) -> None:
+        """The toolbar's widgets: the **failed only** filter, the summary, the page buttons and label."""
         self.failed_only = styled(
             widgets.Checkbox(value=False, description="failed only", indent=False, layout=widgets.Layout(width="auto")),
             "llamabook-failed-only",
@@ -103,6 +126,9 @@ class RunsTable(widgets.VBox):
         for button in (self.prev_button, self.next_button):
             button.layout.width = "3em"
         self.page_label = styled(widgets.Label(""), "llamabook-page")
+
+    def _make_table(self) -> None:
+        """The grid of lines, and the opened line's detail that goes in it."""
         columns = [
             "auto", "auto", *([OWN_WIDTH] * len(self.own_columns)),
             *(WIDTHS.get(c, OWN_WIDTH if c in self.field_columns else "auto") for c in self.shown),
@@ -119,20 +145,6 @@ class RunsTable(widgets.VBox):
         self.detail = styled(
             widgets.VBox(layout=widgets.Layout(grid_area=ACROSS, min_width="0")), "llamabook-run-detail"
         )
-        #: Position of the line whose detail is shown.
-        self.opened: int | None = None
-        toolbar = widgets.HBox(
-            [self.failed_only, self.prev_button, self.page_label, self.next_button, self.summary],
-            layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
-        )
-        super().__init__([toolbar, self.error, self.table])
-        self.add_class("llamabook-runs-table")
-        self.failed_only.observe(lambda _: self._first_page(), "value")
-        self.prev_button.on_click(lambda _: self.turn(-1))
-        self.next_button.on_click(lambda _: self.turn(1))
-        self._render()
-        if problem is not None:
-            self.error.show(problem)
 
     def visible(self) -> list[int]:
         """Positions of the lines the filter lets through."""
