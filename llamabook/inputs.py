@@ -31,7 +31,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from ._lazy import load
-from .errors import FileTooLarge, InvalidVariable
+from .errors import FileTooLarge, InvalidRequest, InvalidVariable
 from .media import sniff_mime
 from .types import VARIABLE_ADAPTER, File, InputFile, InputImage, InputText, Variable
 
@@ -141,6 +141,20 @@ def check_image(name: str, data: bytes, filename: str) -> None:
             f"Variable {name!r}: image {filename!r} cannot be decoded ({type(exc).__name__}: {exc}); "
             "it may be truncated or corrupt. Re-export it."
         ) from None
+
+
+def check_variable_file(name: str, data: bytes, filename: str) -> str:
+    """The MIME type of bytes meant for file variable ``name``: an image that decodes, or a PDF.
+
+    Anything else is an :class:`InvalidRequest` saying what to upload instead; a broken image is
+    an :class:`InvalidVariable` (see :func:`check_image`). Nothing is stored.
+    """
+    mime = sniff_mime(data, filename)
+    if not (mime.startswith("image/") or mime == "application/pdf"):
+        raise InvalidRequest(f"{filename!r} is {mime}: upload an image (PNG, JPEG, GIF, WebP) or a PDF")
+    if mime.startswith("image/"):
+        check_image(name, data, filename)  # a truncated or bomb image fails here, not after it is stored
+    return mime
 
 
 def _check_size(size: int, limit: int | None, filename: str) -> None:

@@ -16,9 +16,6 @@ def error_html(message: str) -> str:
     return render("error.html", message=message) if message else ""
 
 
-#: How every view marks an answer that stopped at max_output_tokens.
-
-
 def status_badge(status: str, cut_off: bool = False) -> str:
     """A coloured status label; with ``cut_off``, a second label that says the answer was cut off."""
     return render("badge.html", status=status, cut_off=cut_off, mark=CUT_OFF_MARK)

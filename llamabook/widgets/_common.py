@@ -1,4 +1,4 @@
-"""Pieces shared by the panels: CSS classes, the inline error area, guarded handlers, a throttle."""
+"""Pieces shared by the panels: CSS classes, the inline error area, guarded handlers."""
 
 from __future__ import annotations
 

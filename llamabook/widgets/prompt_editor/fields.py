@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from ... import views
-from ...errors import InvalidRequest
-from ...inputs import check_image
-from ...media import sniff_mime
+from ...inputs import check_variable_file
 from ...templates import placeholders
 from ...types import File
 from .._common import guarded, styled
@@ -132,11 +130,7 @@ class FieldsMixin(EditorWidgets):
         name, data = str(item.get("name") or "upload"), bytes(item["content"])
         field.upload.value = ()  # ready for the next upload, also after a problem
         self.error.clear()
-        mime = sniff_mime(data, name)
-        if not (mime.startswith("image/") or mime == "application/pdf"):
-            raise InvalidRequest(f"{name!r} is {mime}: upload an image (PNG, JPEG, GIF, WebP) or a PDF")
-        if mime.startswith("image/"):
-            check_image(field.name, data, name)  # a truncated or bomb image fails here, not after it is stored
+        check_variable_file(field.name, data, name)
         stored = self.client.files.create((name, data))
         self._refresh_files()
         field.file.value = stored.id
