@@ -3,7 +3,8 @@
 Shared by the ``json_schema`` check of ``llamabook.evaluation.checks`` and structured-output validation:
 :func:`resolve` turns what a user gives as ``schema=`` (a pydantic model class or a JSON-schema dict)
 into a :class:`ResolvedSchema`, :func:`text_format` gives its wire ``text=`` and :func:`parse` reads
-an output against it.
+an output against it. The wire ``text=`` a user gives is checked here too (:func:`check_text`,
+:func:`output_format`), and :func:`request_schema` reads the schema back out of it.
 The schema's own ``$schema`` picks the draft (2020-12 when it names none); ``format`` is checked
 (dates, e-mail addresses, …), and a ``$ref`` is resolved within the schema only: nothing is fetched.
 """
@@ -88,6 +89,109 @@ def text_format(resolved: ResolvedSchema) -> dict[str, Any]:
     return {
         "format": {"type": "json_schema", "name": resolved.name, "schema": resolved.json_schema, "strict": True}
     }
+
+
+TEXT_WIRE_FORM = (
+    'text={"format": {"type": "json_schema", "name": "verdict", "schema": {"type": "object", ...}, "strict": True}}, '
+    'or {"format": {"type": "json_object"}}, or {"format": {"type": "text"}} (the default)'
+)
+#: The keys each wire ``text["format"]["type"]`` takes.
+_FORMAT_KEYS = {
+    "text": {"type"},
+    "json_object": {"type"},
+    "json_schema": {"type", "name", "schema", "strict", "description"},
+}
+
+
+def output_format(text: Mapping[str, Any] | None, schema: Any = None) -> dict[str, Any] | None:
+    """The request's ``text`` from ``text=`` or the ``schema=`` shorthand (not both), checked.
+
+    A json_schema format's schema must be valid JSON Schema: :class:`InvalidRequest` otherwise.
+    """
+    checked = check_text(text)
+    if schema is None:
+        if checked is not None and checked["format"].get("type") == "json_schema":
+            check_schema(checked["format"]["schema"])
+        return checked
+    if checked is not None:
+        raise InvalidRequest(
+            "Give schema= (a pydantic model or a JSON-schema dict) or text= (the wire format), not both: "
+            "schema= becomes text={'format': {'type': 'json_schema', ...}}"
+        )
+    return text_format(resolve(schema))
+
+
+def request_schema(text: Mapping[str, Any] | None) -> ResolvedSchema | None:
+    """The schema a request's ``text`` holds its output to (a json_schema format), or None."""
+    fmt = (text or {}).get("format") or {}
+    if fmt.get("type") != "json_schema":
+        return None
+    return ResolvedSchema(name=str(fmt.get("name") or "output"), json_schema=dict(fmt["schema"]))
+
+
+def check_text(text: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The ``text=`` option as a plain dict (None for the default, free text), its shape checked.
+
+    The schema's own rules are not checked here. Raises :class:`InvalidRequest` naming the wire form for anything else.
+    """
+    if text is None:
+        return None
+    if not isinstance(text, Mapping):
+        raise InvalidRequest(f"text must be a dict, not {type(text).__name__}; the wire form is {TEXT_WIRE_FORM}")
+    unknown = sorted(set(text) - {"format"})
+    if unknown:
+        raise InvalidRequest(f"text takes only a 'format' key, not {unknown}; the wire form is {TEXT_WIRE_FORM}")
+    fmt = text.get("format")
+    if fmt is None:
+        return None  # the default: free text
+    if not isinstance(fmt, Mapping):
+        raise InvalidRequest(f"text['format'] must be a dict, not {type(fmt).__name__}; the wire form is {TEXT_WIRE_FORM}")
+    kind = fmt.get("type")
+    if kind not in _FORMAT_KEYS:
+        raise InvalidRequest(
+            f"text['format']['type'] must be 'json_schema', 'json_object' or 'text', not {kind!r}; "
+            f"the wire form is {TEXT_WIRE_FORM}"
+        )
+    extra = sorted(set(fmt) - _FORMAT_KEYS[kind])
+    if extra:
+        allowed = sorted(_FORMAT_KEYS[kind])
+        raise InvalidRequest(f"text format {kind!r} takes only {allowed}, not {extra}; the wire form is {TEXT_WIRE_FORM}")
+    if kind == "json_schema":
+        return {"format": _checked_json_schema_format(fmt)}
+    return {"format": dict(fmt)}
+
+
+def _checked_json_schema_format(fmt: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``json_schema`` format's own fields checked (its schema as plain JSON values), not the schema's rules."""
+    name = fmt.get("name")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InvalidRequest(
+            f"text format 'json_schema' needs a 'name' of 1 to 64 letters, digits, '_' or '-', not {name!r}; "
+            f"the wire form is {TEXT_WIRE_FORM}"
+        )
+    schema = fmt.get("schema")
+    if not isinstance(schema, Mapping):
+        got = "none" if schema is None else type(schema).__name__
+        raise InvalidRequest(
+            f"text format 'json_schema' needs a 'schema' that is a dict (a JSON Schema), not {got}; "
+            f"the wire form is {TEXT_WIRE_FORM}"
+        )
+    strict = fmt.get("strict")
+    if strict is not None and not isinstance(strict, bool):
+        raise InvalidRequest(f"text format 'strict' must be True or False, not {strict!r}")
+    description = fmt.get("description")
+    if description is not None and not isinstance(description, str):
+        raise InvalidRequest(f"text format 'description' must be a str, not {type(description).__name__}")
+    return {**fmt, "schema": _plain(schema)}
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every mapping a dict and every tuple a list, as JSON has them (key order kept)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
 
 
 def parse(text: str, resolved: ResolvedSchema) -> tuple[Any, list[str]]:
