@@ -1,0 +1,136 @@
+"""Values for a cell's ``{{placeholders}}``: from ``--var``, else from the notebook's variables.
+
+Values are passed on as they are; the client types them (a DataFrame becomes its CSV). What is
+checked here is what only the notebook knows: which names exist, and what ``--schema NAME`` holds.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from IPython.core.error import UsageError
+
+VALUE_CHARS = 40
+
+
+@dataclass
+class Values:
+    """Variable values for one run, and where each came from (for the display)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """``values: name = source, ...``: the note shown above the answer."""
+        return "values: " + ", ".join(f"{name} = {source}" for name, source in self.sources.items())
+
+
+def parse_vars(items: Iterable[str] | None) -> dict[str, str]:
+    """``["name=value", ...]`` from ``--var`` into a dict."""
+    given: dict[str, str] = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise UsageError(f"--var {item!r}: write --var name=value (name: letters, digits, '_')")
+        given[name] = value
+    return given
+
+
+def values_for(
+    names: list[str],
+    given: Mapping[str, str],
+    namespaces: Iterable[Mapping[str, Any]],
+    columns: Iterable[str] = (),
+) -> Values:
+    """The values of a prompt's variables ``names``; names in ``columns`` (an ``--over`` DataFrame's) need none.
+
+    Raises :class:`UsageError` for a ``--var`` the prompt has no placeholder for.
+    """
+    unknown = [name for name in given if name not in names]
+    if unknown:
+        raise UsageError(f"--var {', '.join(unknown)}: the prompt has no such placeholder (it uses {names})")
+    taken = set(columns)
+    return collect_values([name for name in names if name not in taken], given, *namespaces)
+
+
+def collect_values(names: Iterable[str], given: Mapping[str, str], *namespaces: Mapping[str, Any]) -> Values:
+    """Values for ``names``: ``--var`` first, then the first namespace that has the name.
+
+    Values are passed as they are: the client types them (a DataFrame becomes its CSV).
+    Raises :class:`UsageError` naming every name without a value.
+    """
+    found = Values()
+    missing = []
+    for name in names:
+        if name in given:
+            found.values[name], found.sources[name] = given[name], f"{describe(given[name])} (--var)"
+            continue
+        space = next((ns for ns in namespaces if name in ns), None)
+        if space is None:
+            missing.append(name)
+            continue
+        found.values[name], found.sources[name] = space[name], describe(space[name])
+    if missing:
+        listed = ", ".join(missing)
+        how = " ".join(f"--var {name}=..." for name in missing)
+        raise UsageError(f"No value for {listed}: define {listed} in the notebook, or pass {how}")
+    return found
+
+
+def describe(value: Any) -> str:
+    """A short description of a value: the text itself (shortened), 'Path x.pdf', 'PIL image 64x64', ..."""
+    from ..inputs import is_dataframe  # the client's own test of what it turns into CSV
+
+    kind = type(value)
+    if is_dataframe(value):
+        return f"DataFrame {value.shape[0]}x{value.shape[1]} as CSV"
+    if isinstance(value, PurePath):
+        return f"Path {value.name}"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"bytes ({len(value):,})"
+    if kind.__module__.startswith("PIL.") and hasattr(value, "size"):
+        return f"PIL image {value.size[0]}x{value.size[1]}"
+    if kind.__name__ == "File" and kind.__module__.startswith("llamabook"):
+        return f"File {value.filename}"
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        shown = repr(value)
+        return shown if len(shown) <= VALUE_CHARS else shown[: VALUE_CHARS - 2] + "…" + shown[0]
+    return kind.__name__
+
+
+def schema_variable(name: str, namespaces: Iterable[Mapping[str, Any]]) -> Any:
+    """The schema ``--schema NAME`` names: a pydantic model class or a JSON-schema dict, checked.
+
+    Raises :class:`UsageError` naming ``NAME`` when no notebook variable has that name, when it
+    holds something else, or when it is not a valid schema, before anything is stored or sent.
+    """
+    from ..errors import InvalidRequest
+    from ..schemas import resolve
+
+    if not name.isidentifier():
+        raise UsageError(f"--schema {name!r}: give the name of a notebook variable holding a model class or a dict")
+    space = next((ns for ns in namespaces if name in ns), None)
+    if space is None:
+        raise UsageError(
+            f"--schema {name}: no variable named {name} in the notebook; define it first, "
+            "e.g. class Invoice(BaseModel): ... or a dict {'type': 'object', 'properties': {...}}"
+        )
+    value = space[name]
+    if not isinstance(value, Mapping) and not (isinstance(value, type) and _is_pydantic_class(value)):
+        what = f"the class {value.__name__}" if isinstance(value, type) else f"a {type(value).__name__}"
+        raise UsageError(f"--schema {name}: {name} is {what}, not a pydantic model class or a JSON-schema dict")
+    try:
+        resolve(value)
+    except InvalidRequest as exc:
+        raise UsageError(f"--schema {name}: {exc}") from None
+    return value
+
+
+def _is_pydantic_class(cls: type) -> bool:
+    pydantic = sys.modules.get("pydantic")  # a pydantic class means pydantic is already imported
+    return pydantic is not None and issubclass(cls, pydantic.BaseModel)
