@@ -210,7 +210,7 @@ def response_context(response: Response, files: list[Attachment] | None = None) 
         "r": response,
         "cut_off_mark": CUT_OFF_MARK if response.cut_off else None,
         "prompt": prompt_label(response),
-        "usage": response.usage,
+        "tokens": tokens_label(response),  # the header's labels are summary_line's
         "latency": latency_label(response),
         "output_html": _safe(safe_markdown_html(response.output_text)),
         "parsed_rows": parsed_rows(response),
