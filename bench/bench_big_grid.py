@@ -1,7 +1,7 @@
 """A big grid whose calls are all in the run log: a re-run of 100,000 rows (goal: <= 10 s on 2 cores).
 
 First the run log of a fresh home is filled by running the grid once on the scripted test engine
-(tests/scripted_engine.py: no model; concurrency 16, timed and reported apart). Then, in fresh
+(tests/support/scripted_engine.py: no model; concurrency 16, timed and reported apart). Then, in fresh
 processes, rounds interleaved:
 
 * llamabook: the same ``client.grid(...)`` again (after a 10-row warm-up grid in that process): it
@@ -103,7 +103,7 @@ def peak_rss_bytes() -> int:
 def fill(home: Path, n: int, concurrency: int, user_cache: Path) -> dict[str, Any]:
     """Run the grid once (every call on the scripted engine), then write the user's own cache of the same results."""
     import llamabook as lb
-    from scripted_engine import ScriptedEngine
+    from support.scripted_engine import ScriptedEngine
 
     rows = make_rows(n)
     engine = ScriptedEngine()
@@ -140,7 +140,7 @@ def side_grid(home: Path, n: int) -> dict[str, Any]:
     import llamabook as lb
     from llamabook.grid import plan, rows as grid_rows, run
     from llamabook.store.runs import RunLog
-    from scripted_engine import ScriptedEngine
+    from support.scripted_engine import ScriptedEngine
 
     rows = make_rows(n)
     engine = ScriptedEngine()

@@ -8,7 +8,7 @@ Compared in one run with:
 * the naive sequential loop (``for row in rows: client.responses.create(...)``), timed on a
   sample of rows and scaled up, since 1,000 × 100 ms would take minutes.
 
-The server is tests/faultserver.py in its own process (so its CPU is not the client's),
+The server is tests/support/faultserver.py in its own process (so its CPU is not the client's),
 injecting only the latency. The grid's run log is on (as by default) and every response is
 stored; a fresh home each time, so nothing is cached.
 
@@ -43,9 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import llamabook as lb  # noqa: E402
 from _common import machine_info, table, write_json  # noqa: E402
-from faultserver import MODEL  # noqa: E402
+from support.faultserver import MODEL  # noqa: E402
 
-SERVER = Path(__file__).resolve().parent.parent / "tests" / "faultserver.py"
+SERVER = Path(__file__).resolve().parent.parent / "tests" / "support" / "faultserver.py"
 
 
 class Remote:

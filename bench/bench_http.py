@@ -46,7 +46,7 @@ from typing import Any
 from _common import machine_info, table, write_json
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from servers import llama_stack_missing, start_llama_cpp, start_llama_stack  # noqa: E402
+from support.servers import llama_stack_missing, start_llama_cpp, start_llama_stack  # noqa: E402
 
 MODEL = "llamacpp/smollm2"
 ALIAS = "smollm2"

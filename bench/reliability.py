@@ -1,6 +1,6 @@
 """Run the reliability tests and sum up what they tried: ``make reliability``.
 
-Runs tests/test_bad_inputs.py, test_faults.py, test_crashes.py, test_security.py,
+Runs tests/integration/test_bad_inputs.py, test_faults.py, test_crashes.py, test_security.py,
 test_concurrency.py, test_batch_limits.py, test_first_use_races.py and test_interrupts.py under pytest (real servers included, started by the fixtures), reads the
 JUnit report — each test records what it counted (faults injected, kills, rows checked) as
 properties — and writes ``bench/results/reliability.json`` and a Markdown table. Exits non-zero
@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_info, table, write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+FOLDER = "tests/integration"  # where FILES are
 FILES = ["test_bad_inputs.py", "test_faults.py", "test_crashes.py", "test_security.py", "test_concurrency.py",
          "test_batch_limits.py", "test_first_use_races.py", "test_interrupts.py"]
 
@@ -31,7 +32,7 @@ FILES = ["test_bad_inputs.py", "test_faults.py", "test_crashes.py", "test_securi
 def run_pytest(extra: list[str]) -> tuple[Path, int, float]:
     """Run the files; returns the JUnit XML path, pytest's exit code and the wall time."""
     report = Path(tempfile.mkdtemp(prefix="llamabook-reliability-")) / "junit.xml"
-    command = [sys.executable, "-m", "pytest", *(f"tests/{f}" for f in FILES), "-q", "-p", "no:cacheprovider",
+    command = [sys.executable, "-m", "pytest", *(f"{FOLDER}/{f}" for f in FILES), "-q", "-p", "no:cacheprovider",
                f"--junitxml={report}", "-o", "junit_family=xunit1", *extra]  # fmt: skip
     started = time.monotonic()
     code = subprocess.run(command, cwd=ROOT).returncode
@@ -56,7 +57,7 @@ def read_report(report: Path) -> list[dict[str, Any]]:
 def bad_input_areas(cases: list[dict[str, Any]]) -> Counter[str]:
     """Passed bad-input cases by area (client, connection, magics, widgets), from the catalogue."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from bad_inputs import CASES
+    from support.bad_inputs import CASES
 
     area = {case.id: case.area for case in CASES}
     passed: Counter[str] = Counter()

@@ -1,6 +1,6 @@
 """Start (and stop) a local Llama Stack / OGX server for notebook 05.
 
-It is the pair the test suite uses (``tests/servers.py``): llama-cpp-python's OpenAI-compatible
+It is the pair the test suite uses (``tests/support/servers.py``): llama-cpp-python's OpenAI-compatible
 server running the SmolLM2 model that llamabook embeds, and on top of it either ``ogx run``
 (OGX 1.5.0, Llama Stack's new name: ``.ogx-venv``, ``ci/ogx-run.yaml``; the default) or
 ``llama stack run`` (0.7.3: ``.lls-venv``, ``ci/llama-stack-run.yaml``), whose inference goes to
@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from servers import (  # noqa: E402
+from support.servers import (  # noqa: E402
     Server,
     llama_stack_missing,
     ogx_missing,

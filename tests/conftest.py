@@ -1,5 +1,5 @@
 """Shared fixtures: a scripted engine (no model) per test; one embedded model, one llama-cpp server,
-one Llama Stack and one OGX server per session."""
+one Llama Stack and one OGX server per session. The helpers they use live in ``support/``."""
 
 from __future__ import annotations
 
@@ -12,15 +12,17 @@ import pytest
 
 import llamabook as lb
 from llamabook.engines.embedded import EmbeddedEngine, default_model_path
-from scripted_engine import ScriptedEngine
-from servers import Server, ServerFailed, llama_stack_missing, ogx_missing, start_llama_cpp, start_llama_stack, start_ogx
+from support.magics import in_magics
+from support.scripted_engine import ScriptedEngine
+from support.servers import (
+    LLAMA_CPP_ALIAS, LLAMA_CPP_KEY, Server, ServerFailed, llama_stack_missing, ogx_missing, start_llama_cpp,
+    start_llama_stack, start_ogx,
+)  # fmt: skip
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
 DATA = Path(__file__).parent / "data"
-LLAMA_CPP_KEY = "sk-test-secret"
-LLAMA_CPP_ALIAS = "smollm2"
 SKIP_LLAMA_STACK = "LLAMABOOK_SKIP_LLAMA_STACK"
 SKIP_OGX = "LLAMABOOK_SKIP_OGX"
 
@@ -39,7 +41,7 @@ def client(tmp_path: Path, engine: EmbeddedEngine) -> Iterator[lb.Client]:
 
 @pytest.fixture
 def scripted() -> ScriptedEngine:
-    """A fresh deterministic engine (tests/scripted_engine.py): answers echo what it was sent, no model."""
+    """A fresh deterministic engine (tests/support/scripted_engine.py): answers echo what it was sent, no model."""
     return ScriptedEngine()
 
 
@@ -126,18 +128,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:  # `-m "not model"` leaves out exactly the tests that load the real model
         if "engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.model)
-
-
-def in_magics(client: lb.Client, ip: InteractiveShell) -> Iterator[lb.Client]:
-    """Use ``client`` in the magics for one test; the notebook variables the test made are removed after."""
-    from llamabook import magics
-
-    before = set(ip.user_ns)
-    magics.set_client(client)
-    yield client
-    magics.set_client(None)
-    for name in set(ip.user_ns) - before:
-        del ip.user_ns[name]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@
   advice below (an exception without advice fails the build, so the page cannot fall behind);
 * ``frame-columns`` / ``grid-columns``: the DataFrame columns and dtypes from
   each wire type's ``frame_columns`` and ``llamabook.types.grid_rows`` (the grid's result columns, with their
-  descriptions; ``tests/test_grid_rows.py`` keeps the page using this table).
+  descriptions; ``tests/unit/types/test_grid_rows.py`` keeps the page using this table).
 
 An unknown marker fails the build too.
 """

@@ -33,7 +33,7 @@ def plain_records(frame: Any) -> list[dict[str, Any]] | None:
     Only for unique string column names whose columns are numbers, booleans or text (their cells
     come out as the same Python values, a missing one as None); None for any other frame, which
     takes the general path. Ten times faster than a dict per row through pandas on 100,000 rows
-    (``bench/bench_big_grid.py``); ``tests/test_big_grid.py`` holds it equal to the general path.
+    (``bench/bench_big_grid.py``); ``tests/integration/test_big_grid.py`` holds it equal to the general path.
     """
     names = list(frame.columns)
     if not all(type(name) is str for name in names) or len(set(names)) != len(names):

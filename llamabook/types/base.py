@@ -54,7 +54,7 @@ class NotebookRepr:
 def _views() -> ModuleType:
     """``llamabook.views.reprs``, imported on first display.
 
-    The one import from the core up to the notebook face (``tests/test_layers.py`` allows it and
+    The one import from the core up to the notebook face (``tests/unit/test_layers.py`` allows it and
     no other): the wire types sit below everything, yet each knows how it looks in a notebook.
     """
     from ..views import reprs

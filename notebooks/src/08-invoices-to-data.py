@@ -24,7 +24,7 @@ client = lb.Client(cassette="cassettes/08-invoices-to-data.jsonl", record="new")
 # %% [markdown]
 # ## The invoices and the schema
 #
-# Four one-page PDFs (made with `tests/pdfmaker.py`); the model reads their text. The schema says
+# Four one-page PDFs (made with `tests/support/pdfmaker.py`); the model reads their text. The schema says
 # what a valid invoice looks like, and the grammar holds the model to all of it: an invoice number
 # of the form `INV-1234` (a `pattern`), totals and amounts of at least 0 and quantities of at least
 # 1 (`ge=`), bounded string lengths and at most four items (which also keep a small model from

@@ -1,0 +1,69 @@
+"""The ``%llama`` line commands: listings as DataFrames, ``use`` and ``config`` (never the key), ``label``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+import llamabook as lb
+from llamabook import magics
+from support.magics import ok, run, wide
+
+
+def test_line_commands_show_dataframes(ip: InteractiveShell, client: lb.Client) -> None:
+    ok(ip, "%%llama --save greeter --var name=Ada --max-tokens 2 --no-stream\nGreet {{name}}.")
+    response = ip.user_ns["_llama"]
+    with wide():
+        prompts = ok(ip, "%llama prompts").texts()[0]
+        models = ok(ip, "%llama models").texts()[0]
+        responses = ok(ip, "%llama responses").texts()[0]
+        files = ok(ip, "%llama files").texts()[0]
+    assert prompts.split()[:6] == ["name", "prompt_id", "version", "is_default", "variables", "prompt"]
+    assert "greeter" in prompts and response.prompt.id in prompts
+    assert "smollm2-135m-instruct" in models and "accepts" in models
+    assert response.id in responses and "output_tokens" in responses
+    assert "filename" in files
+    assert isinstance(run(ip, "%llama bogus").error, UsageError)
+
+
+def test_use_and_config_never_show_the_key(
+    ip: InteractiveShell, client: lb.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "sk-magic-secret-4242"
+    monkeypatch.setenv("LLAMABOOK_API_KEY", secret)
+    used = ok(ip, f"%llama use http://127.0.0.1:9 home={tmp_path / 'http-home'} model=llamacpp/smollm2")
+    assert "http://127.0.0.1:9" in used.stdout
+    config = ok(ip, "%llama config").stdout
+    assert "http://127.0.0.1:9" in config and "llamacpp/smollm2" in config and "set (hidden)" in config
+    assert secret not in config + used.stdout + repr(magics.get_client())
+
+    monkeypatch.setenv("LLAMABOOK_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("LLAMABOOK_HOME", str(tmp_path / "env-home"))
+    ok(ip, "%llama use embedded")
+    local = ok(ip, "%llama config").stdout
+    assert "backend   local" in local and str(tmp_path / "env-home") in local and secret not in local
+    assert "server    embedded (SQLite + a model in this kernel)" in local
+    assert "server    unknown (Could not reach http://127.0.0.1:9" in config  # the server row never fails the command
+    ok(ip, f"%llama use home={tmp_path / 'other'}")
+    assert magics.get_client().backend.home == tmp_path / "other"
+
+
+def test_label_command_sets_moves_removes_and_lists(ip: InteractiveShell, quick: lb.Client) -> None:
+    quick.prompts.save("tutor", "Be {{tone}}.")
+    quick.prompts.save("tutor", "Be very {{tone}}.")
+    assert "production → " in ok(ip, "%llama label tutor production 1").stdout
+    assert quick.prompts.get("tutor@production").version == 1
+    ok(ip, "%llama label tutor@2 production")  # the ref's version
+    ok(ip, "%%llama -p tutor@production --var tone=kind --no-stream\nHi")
+    assert ip.user_ns["_llama"].prompt.version == "2"
+    ok(ip, "%llama label tutor production --remove")
+    with wide():
+        history = ok(ip, "%llama label tutor").texts()[0]
+    assert "from_version" in history and history.count("production") == 3
+    for bad, says in [("%llama label", "%llama label REF"), ("%llama label tutor production 9", "no version 9"),
+                      ("%llama label tutor 'pro duction'", "can't be a label")]:  # fmt: skip
+        ran = run(ip, bad)
+        assert isinstance(ran.error, UsageError) and says in str(ran.error)

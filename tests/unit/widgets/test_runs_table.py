@@ -1,0 +1,159 @@
+"""RunsTable at the Python level: colours, filters, pages and a line's response opened under it; long outputs
+clamped to two lines, a line cut off at ``max_output_tokens`` marked next to its status.
+
+The layout itself (widths at 1280 px with the file browser open) is measured in a real JupyterLab:
+tests/browser/test_panel_layout.py. These tests check the widgets the kernel sends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import llamabook as lb
+from llamabook.views import safe_markdown_html
+from llamabook.widgets import ResponseView, RunsTable
+from llamabook.widgets.runs_table import CELL_CHARS
+from support.htmlcheck import active_parts, tags, text
+from support.scripted_engine import ScriptedEngine
+from support.widgets import classes
+
+WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 8  # 360 characters, no space to wrap at
+HOSTILE = "<img src=x onerror=alert(1)> " + "Dublin is the capital of Ireland. " * 12
+
+
+def cells(table: RunsTable, name: str) -> list[Any]:
+    """The grid cells of one column, by their ``llamabook-run-<name>`` class, top to bottom."""
+    return [cell for cell in table.table.children if f"llamabook-run-{name}" in classes(cell)]
+
+
+def grid_of(tmp_path: Path, answer: str, countries: list[str | None]) -> tuple[lb.Client, pd.DataFrame]:
+    """A grid whose every answer is ``answer``: layout tests need long answers, not a model's."""
+    client = lb.Client(tmp_path / "home", engine=ScriptedEngine(answer=lambda messages: answer))
+    grid = client.grid("Tell me about {{country}}.", pd.DataFrame({"country": countries}), progress=False)
+    return client, grid
+
+
+def test_runs_table_colours_filters_pages_and_opens_a_rows_response(quick_client: lb.Client) -> None:
+    client = quick_client
+    rows = pd.DataFrame({"country": ["Ireland", None]})  # the second row has no value: a failed call
+    grid = client.grid("What is the capital of {{country}}?", rows, input="Answer in a few words.",
+                       max_output_tokens=48, progress=False)  # fmt: skip
+    assert list(grid["status"]) == ["completed", "failed"]
+    assert grid.loc[0, "output_text"] == "[system: What is the capital of Ireland?] echo: Answer in a few words."
+
+    table = RunsTable(grid, client, page_size=1)
+    assert "llamabook-runs-table" in classes(table)
+    assert table.summary.value == "2 lines · 1 completed · 1 failed"
+    assert list(table.open_buttons) == [0] and table.page_label.value == "page 1 of 2" and table.prev_button.disabled
+    table.next_button.click()
+    assert list(table.open_buttons) == [1] and table.next_button.disabled
+    columns = 2 + len(table.own_columns) + 6  # open, status, own columns, version … error
+    status_cell = table.table.children[columns + 1]  # after the header line
+    assert "#cf222e" in status_cell.value and "failed" in text(status_cell.value)
+
+    table.failed_only.value = True
+    assert table.visible() == [1] and table.page_label.value == "page 1 of 1" and list(table.open_buttons) == [1]
+    table.open_buttons[1].click()
+    shown = text(table.detail.children[-1].value)
+    assert "MissingVariables" in shown and "this call made no response" in shown and table.view is None
+
+    table.failed_only.value = False
+    table.open_buttons[0].click()
+    assert isinstance(table.view, ResponseView) and table.detail.children[-1] is table.view
+    assert table.view.response.id == grid.loc[0, "response_id"]
+    assert safe_markdown_html(grid.loc[0, "output_text"]) in table.view.output.value
+
+    offline = RunsTable(grid)  # no client: the line's values instead
+    offline.open_buttons[0].click()
+    shown = text(offline.detail.children[-1].value)
+    assert "pass client= to open its response" in shown and grid.loc[0, "output_text"].strip()[:10] in shown
+
+
+def test_text_cells_show_two_lines_break_long_words_and_carry_the_whole_text(tmp_path: Path) -> None:
+    client, grid = grid_of(tmp_path, WORD, ["Ireland", None])
+    with client:
+        table = RunsTable(grid, client)
+        word, missing = cells(table, "output")
+        (box, span) = tags(word.value)[:2]
+        style = box[1]["style"]
+        assert "-webkit-line-clamp:2" in style and "overflow:hidden" in style  # two lines, then "…"
+        assert "overflow-wrap:anywhere" in style  # a long word breaks instead of running under the next column
+        assert span[1]["title"] == WORD  # the whole text on hover
+        assert text(word.value) == WORD[: CELL_CHARS - 1] + "…"
+        assert text(missing.value) == "" and "title" not in tags(missing.value)[1][1]
+
+        (_, error) = cells(table, "error")
+        assert text(error.value).startswith("MissingVariables")
+        assert tags(error.value)[1][1]["title"] == grid.loc[1, "error"]
+        assert "-webkit-line-clamp:2" in tags(error.value)[0][1]["style"]
+        own = cells(table, "own")
+        assert [text(c.value) for c in own] == ["Ireland", ""] and "-webkit-line-clamp:2" in own[0].value
+
+
+def test_a_clamped_cell_stays_text(tmp_path: Path) -> None:
+    client, grid = grid_of(tmp_path, HOSTILE, ["Ireland"])
+    with client:
+        (cell,) = cells(RunsTable(grid, client), "output")
+        assert active_parts(cell.value) == []
+        assert text(cell.value).startswith("<img src=x onerror=alert(1)> Dublin")
+        assert tags(cell.value)[1][1]["title"] == HOSTILE
+
+
+def test_an_opened_line_shows_right_under_it_across_the_table(tmp_path: Path) -> None:
+    client, grid = grid_of(tmp_path, "Dublin.", ["Ireland", "France", None, "Spain", "Italy"])
+    with client:
+        table = RunsTable(grid, client, page_size=3)
+        width = 2 + len(table.own_columns) + 6  # open, status, own columns, version … error
+        before = [cell for cell in table.table.children if cell is not table.detail]
+
+        table.open_buttons[1].click()
+        children = list(table.table.children)
+        assert children.index(table.detail) == children.index(table.open_buttons[1]) + width
+        assert table.detail.layout.grid_area == "auto / 1 / auto / -1"  # every column of its row
+        assert isinstance(table.view, ResponseView) and table.view.response.id == grid.loc[1, "response_id"]
+        assert text(table.detail.children[0].value) == "line #1"
+        assert [cell for cell in children if cell is not table.detail] == before  # moved, nothing redrawn
+        assert all(a is b for a, b in zip(before, (c for c in children if c is not table.detail)))
+
+        table.open(2)  # a failed line: its values, under it
+        children = list(table.table.children)
+        assert children.index(table.detail) == children.index(table.open_buttons[2]) + width
+        assert "this call made no response" in text(table.detail.children[-1].value)
+
+        table.next_button.click()  # line 2 is not on page 2: its detail stays, under the last line
+        assert table.table.children[-1] is table.detail and list(table.open_buttons) == [3, 4]
+        assert text(table.detail.children[0].value) == "line #2"
+        table.prev_button.click()
+        children = list(table.table.children)
+        assert children.index(table.detail) == children.index(table.open_buttons[2]) + width
+
+        table.open(7)  # no such line: said in the panel, the detail stays where it is
+        assert "No line 7" in table.error.message
+        assert list(table.table.children).index(table.detail) == children.index(table.detail)
+
+
+def test_a_line_cut_off_at_max_output_tokens_is_marked_next_to_its_status() -> None:
+    lines = pd.DataFrame(
+        {
+            "status": ["completed", "completed", "failed", "completed"],
+            "output_text": ["The capital of Ire", "Dublin.", None, "Paris."],
+            "cut_off": pd.array([True, False, pd.NA, True], dtype="boolean"),  # client.grid's column
+        }
+    )
+    table = RunsTable(lines)
+    statuses = cells(table, "status")
+    marked = ["cut off" in text(cell.value) for cell in statuses]
+    assert marked == [True, False, False, True]
+    assert ["llamabook-run-cut-off" in classes(cell) for cell in statuses] == marked
+    mark = next(attrs for tag, attrs in tags(statuses[0].value) if attrs.get("title"))
+    assert mark["title"] == "the answer was cut off at max_output_tokens"
+    assert "completed" in text(statuses[0].value)  # next to the status, not instead of it
+    assert table.summary.value == "4 lines · 3 completed · 1 failed · 2 cut off"
+    assert "cut_off" not in table.own_columns and table.error.message == ""
+
+    without = RunsTable(lines.drop(columns="cut_off"))  # a grid from before the column: no mark, no problem
+    assert not any("cut off" in text(cell.value) for cell in cells(without, "status"))
+    assert without.summary.value == "4 lines · 3 completed · 1 failed" and without.error.message == ""
