@@ -53,7 +53,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-llama-cpp | $(PY)
 	$(PIP) uninstall -y rfc3987-syntax lark
 	touch $@
 
-# Browser tests: JupyterLab + Playwright driving the OS's Chromium (never `playwright install`).
+# Browser tests: JupyterLab and Notebook 7 + Playwright driving the OS's Chromium (never `playwright install`).
 $(VENV)/.installed-browser: pyproject.toml $(VENV)/.installed-llama-cpp | $(PY)
 	$(PIP) install -e '.[embedded,widgets,browser]'
 	touch $@
@@ -102,7 +102,8 @@ test: test-python test-notebooks notebooks-live binder-check docs
 test-python: $(VENV)/.installed-test $(LLS_VENV)/.installed $(OGX_VENV)/.installed $(CHROMIUM)
 	LLAMABOOK_REQUIRE_BROWSER=1 LLAMABOOK_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
 
-# One JupyterLab + one headless Chromium; screenshots and logs in test-artifacts/browser/.
+# One JupyterLab (and one Notebook 7 for test_notebook7.py's smoke subset) + one headless Chromium;
+# screenshots and logs in test-artifacts/browser/.
 # LLAMABOOK_REQUIRE_BROWSER=1: a missing piece fails the run instead of skipping it.
 test-browser: $(VENV)/.installed-browser $(CHROMIUM)
 	LLAMABOOK_REQUIRE_BROWSER=1 LLAMABOOK_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser
@@ -143,10 +144,12 @@ $(VENV)/.installed-docs: pyproject.toml | $(PY)
 
 install-notebooks: $(VENV)/.installed-notebooks
 
-# Regenerate notebooks/*.ipynb from notebooks/src/ and save them with their outputs, recording
-# every model and server call again into notebooks/cassettes/ (live: real model, real OGX server).
+# Regenerate notebooks/*.ipynb from notebooks/src/ and save them with their outputs: record every
+# model and server call again into notebooks/cassettes/ (live: real model, real OGX server), then
+# build once more replaying them, so the saved outputs are what `make test-notebooks` sees.
 notebooks: $(VENV)/.installed-notebooks $(OGX_VENV)/.installed
 	LLAMABOOK_RECORD=all $(PY) notebooks/build.py
+	env -u LLAMABOOK_BASE_URL -u LLAMABOOK_CASSETTE LLAMABOOK_RECORD=none $(PY) notebooks/build.py
 
 # nbval in strict mode, replaying the cassettes (no model, no server): the same on every machine.
 # Every stored output must match (ids, times, latencies, ports and the record mode sanitized).

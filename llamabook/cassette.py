@@ -37,6 +37,9 @@ MODES = ("new", "none", "all")
 DEFAULT_MODE = "new"
 FORMAT_VERSION = 1
 _HEADER = {"llamabook_cassette": FORMAT_VERSION}
+#: The header of an HTTP answer replayed from a cassette (set by the HTTP backend's cassette transport,
+#: never recorded, never sent): a response made from it is ``replayed`` (see :func:`replayed_http`).
+REPLAYED_HEADER = "x-llamabook-replayed"
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 _OPENAI_KEY = re.compile(r"\bsk-[A-Za-z0-9_-]{16,}")
 
@@ -260,6 +263,14 @@ def forget(path: str | os.PathLike[str]) -> None:
     """Drop the process's copy of a cassette (the next open reads the file again)."""
     with _open_lock:
         _open.pop(Path(path).expanduser().resolve(), None)
+
+
+def replayed_http(response: Any) -> bool:
+    """Whether an HTTP response (or an SDK stream, which holds its response as ``.response``) was replayed
+    from a cassette rather than sent by a server."""
+    http = getattr(response, "response", response)
+    headers = getattr(http, "headers", None)
+    return headers is not None and headers.get(REPLAYED_HEADER) == "1"
 
 
 def summarize(text: str, limit: int = 60) -> str:

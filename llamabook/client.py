@@ -204,8 +204,8 @@ class Client:
 
         Columns: the row's own columns, then ``row``, ``prompt_id``, ``version``, ``model``,
         ``output_text``, ``status``, ``cut_off``, ``error``, ``input_tokens``, ``output_tokens``,
-        ``latency_s``, ``response_id``, ``cached``, ``attempts`` (see ``llamabook.grid``).
-        Finished calls are logged at once, so running the same grid again repeats none of them.
+        ``latency_s``, ``replayed``, ``response_id``, ``cached``, ``attempts`` (see ``llamabook.grid``); an answer
+        replayed from a cassette has ``replayed`` True and no ``latency_s``. Finished calls are logged at once, so running the same grid again repeats none of them.
 
         ``checks`` names checks to run on every successful result (``llamabook.evaluation.checks``: ``contains``,
         ``regex``, ``equals``, ``max_words``, ``is_json``, ``json_schema``, ``similar_to``, ``judge``,

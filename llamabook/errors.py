@@ -69,28 +69,44 @@ class UndeclaredVariables(InputError):
 
 
 class MissingVariables(InputError):
-    """Strict mode: the prompt declares variables that were given no value."""
+    """Strict mode: the prompt declares variables that were given no value.
 
-    def __init__(self, names: Iterable[str], prompt_id: str | None = None, advice: str | None = None) -> None:
+    ``named`` is the prompt as the user wrote it (``haiku@2``; ``types.refs.written_as``), shown
+    instead of ``prompt_id``; ``because`` says why there is no value (``rows has no column 'mood'``)
+    and ``advice`` what to do, instead of the ``variables=`` advice of ``responses.create``.
+    """
+
+    def __init__(
+        self,
+        names: Iterable[str],
+        prompt_id: str | None = None,
+        advice: str | None = None,
+        *,
+        named: str | None = None,
+        because: str | None = None,
+    ) -> None:
         self.names = sorted(set(names))
         self.prompt_id = prompt_id
-        where = f" of prompt {prompt_id}" if prompt_id else ""
+        shown = named or prompt_id
+        where = f" of prompt {shown}" if shown else ""
+        why = f": {because}" if because else ""
         super().__init__(
-            f"Missing value for variable(s) {_names(self.names)}{where}. "
+            f"Missing value for variable(s) {_names(self.names)}{where}{why}. "
             + (advice or "Pass them in variables=, or use strict=False to leave the placeholders as literal text.")
         )
 
 
 class UnknownVariables(InputError):
-    """A value was supplied for a name the prompt does not declare."""
+    """A value was supplied for a name the prompt does not declare (``named``: as in :class:`MissingVariables`)."""
 
     def __init__(
-        self, names: Iterable[str], declared: Iterable[str] = (), prompt_id: str | None = None
+        self, names: Iterable[str], declared: Iterable[str] = (), prompt_id: str | None = None, *, named: str | None = None
     ) -> None:
         self.names = sorted(set(names))
         self.declared = list(declared)
         self.prompt_id = prompt_id
-        where = f"prompt {prompt_id}" if prompt_id else "the prompt"
+        shown = named or prompt_id
+        where = f"prompt {shown}" if shown else "the prompt"
         super().__init__(
             f"Variable(s) {_names(self.names)} not defined in {where}; "
             f"it declares {self.declared}. Remove them or add them with prompts.update(...)."

@@ -35,22 +35,24 @@ def check_supplied(
     *,
     strict: bool = True,
     prompt_id: str | None = None,
+    named: str | None = None,
 ) -> None:
     """Check supplied variable names against the declared ones.
 
     An undeclared name is always an error (the server rejects it too). With ``strict``,
     a declared name without a value is an error as well; without it, the placeholder is
-    left as literal text, as the server does.
+    left as literal text, as the server does. ``named`` is the prompt as its user wrote it
+    (``types.refs.written_as``), which the errors show instead of ``prompt_id``.
     """
     declared_list = list(declared)
     supplied_list = list(supplied)
     unknown = [name for name in supplied_list if name not in declared_list]
     if unknown:
-        raise UnknownVariables(unknown, declared_list, prompt_id)
+        raise UnknownVariables(unknown, declared_list, prompt_id, named=named)
     if strict:
         missing = [name for name in declared_list if name not in supplied_list]
         if missing:
-            raise MissingVariables(missing, prompt_id)
+            raise MissingVariables(missing, prompt_id, named=named)
 
 
 def render(template: str, values: Mapping[str, str] | Callable[[str], str | None]) -> str:

@@ -5,7 +5,9 @@ request is matched on its method, path, query and body (JSON compared by value, 
 multipart upload by its fields and the SHA-256 of each file), never on the host, headers
 or the multipart boundary, so a cassette recorded against one server replays against any
 URL, or none. Request headers are never stored; of a response only its status, content
-type and body are. Replayed ids are the ones the server issued when it was recorded.
+type and body are. Replayed ids are the ones the server issued when it was recorded. A replayed
+response carries the header ``x-llamabook-replayed: 1`` (made here, never recorded), so a response
+made from it is marked ``replayed`` and shows no latency.
 
 What ``"new"`` means on a server: a request that is recorded replays; one that is not is sent
 live and recorded, unless it names an id that only the cassette knows (one a replayed answer
@@ -29,7 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .._lazy import load
-from ..cassette import Recorder, summarize
+from ..cassette import REPLAYED_HEADER, Recorder, summarize
 from ..error_translation import CASSETTE_MISS_HEADER as MISS_HEADER
 
 _ID = re.compile(r"^[A-Za-z]+[-_][A-Za-z0-9_-]{6,}$")
@@ -94,7 +96,7 @@ class CassetteTransport:
 
     # ---- replay ----------------------------------------------------------------------------
     def _replay(self, recorded: dict[str, Any], request: Any) -> Any:
-        headers = {"content-type": recorded.get("content_type") or "application/json"}
+        headers = {"content-type": recorded.get("content_type") or "application/json", REPLAYED_HEADER: "1"}
         return self._httpx.Response(
             status_code=recorded["status"], headers=headers, content=response_body(recorded), request=request
         )

@@ -30,6 +30,8 @@ class Generation:
         self.finish_reason: str | None = None
         #: "model" when the model counted the tokens; "chunks" when they were counted from the stream
         self.usage_source = "model"
+        #: True when the deltas come from a cassette (``engines.recorded``), not from a model
+        self.replayed = False
 
     def start(self, deltas: Iterator[str]) -> None:
         """Attach the deltas (engines build them with a reference to this object)."""

@@ -4,7 +4,8 @@ The local backend wraps each of its engines in a :class:`RecordedEngine` when a 
 a cassette. A request is the model, the exact messages the engine would get and the
 sampling options (with the JSON Schema of constrained decoding, when there is one); a
 replayed generation yields the recorded deltas, usage and finish reason, and never loads
-the model (``llama_cpp`` is not even imported).
+the model (``llama_cpp`` is not even imported); it says so (``Generation.replayed``), and the
+response made from it is ``replayed``, with no latency.
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ def _replayed(recorded: dict[str, Any]) -> Generation:
     generation.output_tokens = recorded.get("output_tokens")
     generation.finish_reason = recorded.get("finish_reason")
     generation.usage_source = recorded.get("usage_source") or "model"
+    generation.replayed = True
     return generation
 
 

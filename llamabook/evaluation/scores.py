@@ -41,7 +41,9 @@ def scores(grid: pandas.DataFrame, prices: Prices | None = None) -> pandas.DataF
     ``pass_rate_<name>`` per pass/fail check; ``mean_score`` (mean of all score results) and
     ``score_<name>`` per score check; ``errors_<name>`` per check (rows where it raised);
     ``output_tokens_mean`` / ``output_tokens_total``; ``latency_p50_s`` / ``latency_p95_s``
-    (pandas quantiles, linear interpolation); ``cost_usd``.
+    (pandas quantiles, linear interpolation, over the calls with a ``latency_s``: an answer replayed
+    from a cassette (``replayed``) or a batch's has none, so they are left out, and a group of only
+    those has null latencies); ``cost_usd``.
 
     Rates and means are over the rows a check evaluated: a row whose check raised (its
     ``check_<name>_error`` is set) is an error, not a fail, so it is left out of them (even from

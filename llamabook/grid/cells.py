@@ -120,8 +120,8 @@ class Cells:
         """Call the model for ``task`` (retrying what may pass on a retry), then check and log its result."""
         empty = [name for name in task.prompt.variables if name not in task.values]
         if empty:  # this row's cells are empty: say so in the grid's terms, and send nothing
-            advice = no_value_advice([task.row], empty)
-            task.result = failed_result(MissingVariables(empty, task.prompt.prompt_id, advice), 0, None)
+            advice = no_value_advice([task.row], empty)  # the prompt as its user named it (its id is in the row)
+            task.result = failed_result(MissingVariables(empty, None, advice, named=task.named), 0, None)
             return
         attempts = 0
         while not self.stopping.is_set():
@@ -183,7 +183,8 @@ def _success(response: Response, attempts: int) -> dict[str, Any]:
         "error": None,
         "input_tokens": response.input_tokens,  # None where the server reported no usage, never 0
         "output_tokens": usage.output_tokens if usage else None,
-        "latency_s": response.latency_s,
+        "latency_s": response.latency_s,  # None for an answer replayed from a cassette
+        "replayed": response.replayed,
         "response_id": response.id,
         "attempts": attempts,
     }

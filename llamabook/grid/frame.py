@@ -79,7 +79,7 @@ def _result_column(name: str, tasks: Sequence[Task], row_given: bool) -> Any:
     if name == "model":
         return pd.array([t.model for t in tasks], dtype=RESULT_COLUMNS[name])
     results = [t.result for t in tasks]
-    if name == "cached":
+    if RESULT_COLUMNS[name] == "bool":  # cached, replayed: never null (a result without one is False)
         return np.array(list(map(dict.get, results, repeat(name), repeat(False))), dtype="bool")
     return pd.array(list(map(dict.get, results, repeat(name))), dtype=RESULT_COLUMNS[name])
 

@@ -10,14 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidRequest, VersionNotFound
+from ..errors import InvalidRequest
 from ..evaluation.checks import CHECKED_STATUSES, CheckSet
 from ..schema_columns import FieldColumn, field_columns
 from ..schemas import ResolvedSchema, resolve
 from ..templates import placeholders
 from ..types import Prompt
 from ..types.grid_rows import ROW, result_columns
-from ..types.refs import looks_like_ref
+from ..types.refs import looks_like_ref, missing_versions, written_as, written_name
 from . import rows as grid_rows
 from .keys import cache_keys
 from .spec import RESPONSE_OPTIONS, GridClient, GridSpec
@@ -63,9 +63,10 @@ def make_plan(client: GridClient, prompt_or_template: Any, rows: Any, spec: Grid
     resolved = resolve(spec.schema) if spec.schema is not None else None
     fields = _schema_fields(resolved, spec.schema, spec.schema_prefix, records, checks)
     prompts = _prompt_versions(client, prompt_or_template, spec.versions, records)
+    named = {prompt.version: _written(prompt_or_template, prompt, spec.versions) for prompt in prompts}
     # A row's shown values are computed once and shared (read only) by its versions × models.
     tasks = [
-        Task(index, grid_rows.declared(record, prompt), shown, prompt, model)
+        Task(index, grid_rows.declared(record, prompt), shown, prompt, model, named=named[prompt.version])
         for index, (record, shown) in enumerate(zip(records, map(grid_rows.shown, records)))
         for prompt in prompts
         for model in model_ids
@@ -113,8 +114,18 @@ def _prompt_versions(
             )
     prompts = _read_versions(client, prompt_or_template, versions)
     for prompt in prompts:
-        grid_rows.check_columns(prompt.variables, records, prompt.prompt_id)
+        grid_rows.check_columns(prompt.variables, records, prompt.prompt_id, _written(prompt_or_template, prompt, versions))
     return prompts
+
+
+def _written(given: Any, prompt: Prompt, versions: Sequence[int] | None) -> str | None:
+    """A version the grid runs as its user named it: ``haiku`` or ``haiku@2`` as given, each of ``versions=`` by
+    its number (``haiku@1``, ``haiku@2``); None for a template string (no prompt to the user)."""
+    if isinstance(given, str) and not looks_like_ref(given):
+        return None
+    if versions:
+        return written_as(written_name(given), prompt.version)
+    return written_as(given)
 
 
 def _read_versions(client: GridClient, prompt_or_template: Any, versions: Sequence[int] | None) -> list[Prompt]:
@@ -133,9 +144,7 @@ def _read_versions(client: GridClient, prompt_or_template: Any, versions: Sequen
     stored = {p.version: p for p in client.prompts.versions(prompt_id)}
     unknown = [v for v in versions if v not in stored]
     if unknown:  # all versions checked before any call, with one listing
-        raise VersionNotFound(
-            f"Prompt {prompt_id} has no version {', '.join(map(str, unknown))}; it has versions {sorted(stored)}"
-        )
+        raise missing_versions(prompt_or_template, unknown, stored)
     return [stored[v] for v in versions]
 
 

@@ -68,14 +68,35 @@ def _plain_column(series: Any) -> list[Any] | None:
     return values
 
 
-def check_columns(names: Sequence[str], rows: list[dict[str, Any]], prompt_id: str | None) -> None:
-    """:class:`~llamabook.MissingVariables` when the rows have no column for one of ``names``."""
+def check_columns(names: Sequence[str], rows: list[dict[str, Any]], prompt_id: str | None, named: str | None = None) -> None:
+    """:class:`~llamabook.MissingVariables` when the rows have no column for one of ``names``.
+
+    ``named`` is the prompt as the user wrote it (``haiku``, ``haiku@2``), None for a template string.
+    """
     if not rows:
         return
     columns = set().union(*rows)
     missing = [name for name in names if name not in columns]
     if missing:
-        raise MissingVariables(missing, prompt_id)
+        raise MissingVariables(missing, prompt_id, no_column_advice(missing), named=named, because=no_column(missing, rows))
+
+
+#: How many of the rows' columns a message lists.
+LISTED_COLUMNS = 20
+
+
+def no_column(missing: Sequence[str], rows: list[dict[str, Any]]) -> str:
+    """``rows has no column 'mood' (columns: topic)``: why a grid has no value for ``missing``, with the columns it has."""
+    have = list(dict.fromkeys(name for row in rows for name in row))  # in the rows' order
+    listed = ", ".join(map(str, have[:LISTED_COLUMNS])) if have else "none"
+    more = f", and {len(have) - LISTED_COLUMNS} more" if len(have) > LISTED_COLUMNS else ""
+    which = f"column {missing[0]!r}" if len(missing) == 1 else f"columns {', '.join(map(repr, missing))}"
+    return f"rows has no {which} (columns: {listed}{more})"
+
+
+def no_column_advice(missing: Sequence[str]) -> str:
+    """What to do when the rows have no column for ``missing``."""
+    return "Add that column to rows." if len(missing) == 1 else "Add those columns to rows."
 
 
 def declared(record: dict[str, Any], prompt: Prompt) -> dict[str, Any]:

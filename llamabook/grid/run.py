@@ -4,7 +4,9 @@
   tasks, row × version × model, each keyed by a hash of its full request (:mod:`.keys`).
 * Every finished call goes to a run log in the client's home, so running the same grid again
   makes no repeated call: finished rows come from the log (``cached=True``), read in chunked
-  ``IN (…)`` queries. The executor (:mod:`.executors`) makes the other calls: on worker threads,
+  ``IN (…)`` queries, with the latency their call had. An answer replayed from a cassette is not
+  cached but ``replayed=True``, with a null ``latency_s`` (no model ran); a logged row keeps
+  whether its call was replayed. The executor (:mod:`.executors`) makes the other calls: on worker threads,
   as one job on the server's Batches API, or as JSONL for another engine.
 * A call's rows are one unit of work, committed by the grid's writer a few milliseconds after the
   call (a worker waits for its previous call's rows before it starts another), so a killed kernel

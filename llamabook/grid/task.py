@@ -22,6 +22,8 @@ class Task:
     result: dict[str, Any] = field(default_factory=dict)
     checks: dict[str, Outcome] | None = None  # None: not checked (no checks, or the call failed)
     finished: bool = False
+    #: the prompt version as its user wrote it (``haiku``, ``haiku@2``), None for a template string: for messages
+    named: str | None = None
 
     def check_input(self) -> CheckInput:
         """What this cell's checks see of its result."""

@@ -27,14 +27,17 @@ the cell's options, one with a subparser per line command), :mod:`.values` (``{{
 values from ``--var`` and the notebook), :mod:`.prompt_choice` (the body or ``-p REF``),
 :mod:`.cell` (a cell run), :mod:`.over` (``--over``: the grid), :mod:`.streaming` and
 :mod:`.bundles` (what is displayed), :mod:`.commands` (the line commands) and :mod:`.extension`
-(the IPython magic). This module only names them.
+(the IPython magic, and the one-line display of bad input). This module only names them.
 """
 
 from ..throttle import Throttle  # the stream's rate limit, importable from here as before
 from .bundles import body_bundle, fields_bundle, note_bundle, parsed_bundle
 from .cell import LAST, run_cell
 from .commands import COMMANDS, config_rows, describe_client, run_command
-from .extension import LlamaMagics, help_without_body, load_ipython_extension, unload_ipython_extension
+from .extension import (
+    LlamaMagics, help_without_body, input_error_line, load_ipython_extension, show_input_error,
+    unload_ipython_extension,
+)  # fmt: skip
 from .parsing import (
     CELL_DESCRIPTION, CELL_EXAMPLES, FORMATS, LINE_USAGE, RECORD_MODES, SUBCOMMANDS, cell_help, cell_parser,
     line_help, line_parser, parse_cell_options, parse_line, split_line,
@@ -71,6 +74,7 @@ __all__ = [
     "fields_bundle",
     "get_client",
     "help_without_body",
+    "input_error_line",
     "line_help",
     "line_parser",
     "load_ipython_extension",
@@ -84,6 +88,7 @@ __all__ = [
     "run_command",
     "schema_variable",
     "set_client",
+    "show_input_error",
     "show_stream",
     "split_line",
     "unload_ipython_extension",

@@ -44,7 +44,7 @@ def run_cell(shell: InteractiveShell, args: Namespace, cell: str, local_ns: Mapp
     if args.over is not None:
         rows = over_rows(args.over, spaces)
         chosen = choose_prompt(client, args, cell)
-        values = values_for(chosen.variables, given, spaces, columns=row_columns(rows))
+        values = values_for(chosen.variables, given, spaces, columns=row_columns(rows), over=args.over)
         frame = run_over(client, args, chosen, values, rows, schema)
         _bind(shell, frame, args.out)
         display(frame)

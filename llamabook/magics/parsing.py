@@ -9,6 +9,7 @@ message without a traceback, instead of argparse's exit.
 from __future__ import annotations
 
 import argparse
+import itertools
 import shlex
 from collections.abc import Sequence
 from functools import cache
@@ -119,7 +120,26 @@ def split_line(line: str, magic: str) -> list[str]:
 
 def parse_cell_options(line: str) -> argparse.Namespace:
     """The options of a ``%%llama`` line (the words after ``%%llama``)."""
-    return cell_parser().parse_args(split_line(line, "%%llama"))
+    argv = split_line(line, "%%llama")
+    check_var_words(argv)
+    return cell_parser().parse_args(argv)
+
+
+def check_var_words(argv: Sequence[str]) -> None:
+    """``--var tone friendly``: a :class:`UsageError` showing ``--var tone=friendly``, not argparse's
+    "unrecognized arguments: friendly" (the cell takes no words of its own, so they can only be meant as the value)."""
+    for index, word in enumerate(argv):
+        if word == "--var" and index + 1 < len(argv):
+            name, rest = argv[index + 1], index + 2
+        elif word.startswith("--var="):
+            name, rest = word.removeprefix("--var="), index + 1
+        else:
+            continue
+        if "=" in name or name.startswith("-"):
+            continue
+        stray = list(itertools.takewhile(lambda w: not w.startswith("-"), argv[rest:]))
+        if stray:  # quoted when it must be: --var 'tone=very friendly'
+            raise UsageError(f"--var takes NAME=VALUE: write --var {shlex.quote(name + '=' + ' '.join(stray))}")
 
 
 def parse_line(line: str) -> argparse.Namespace:

@@ -7,7 +7,7 @@ checked here is what only the notebook knows: which names exist, and what ``--sc
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -46,23 +46,32 @@ def values_for(
     given: Mapping[str, str],
     namespaces: Iterable[Mapping[str, Any]],
     columns: Iterable[str] = (),
+    over: str | None = None,
 ) -> Values:
-    """The values of a prompt's variables ``names``; names in ``columns`` (an ``--over`` DataFrame's) need none.
+    """The values of a prompt's variables ``names``; names in ``columns`` (of ``--over``'s rows, ``over``) need none.
 
     Raises :class:`UsageError` for a ``--var`` the prompt has no placeholder for.
     """
     unknown = [name for name in given if name not in names]
     if unknown:
         raise UsageError(f"--var {', '.join(unknown)}: the prompt has no such placeholder (it uses {names})")
+    columns = list(columns)
     taken = set(columns)
-    return collect_values([name for name in names if name not in taken], given, *namespaces)
+    return collect_values([name for name in names if name not in taken], given, *namespaces, over=over, columns=columns)
 
 
-def collect_values(names: Iterable[str], given: Mapping[str, str], *namespaces: Mapping[str, Any]) -> Values:
+def collect_values(
+    names: Iterable[str],
+    given: Mapping[str, str],
+    *namespaces: Mapping[str, Any],
+    over: str | None = None,
+    columns: Sequence[str] = (),
+) -> Values:
     """Values for ``names``: ``--var`` first, then the first namespace that has the name.
 
     Values are passed as they are: the client types them (a DataFrame becomes its CSV).
-    Raises :class:`UsageError` naming every name without a value.
+    Raises :class:`UsageError` naming every name without a value; with ``over`` (the ``--over``
+    variable, whose rows have ``columns``), saying that its rows have no such column either.
     """
     found = Values()
     missing = []
@@ -76,10 +85,33 @@ def collect_values(names: Iterable[str], given: Mapping[str, str], *namespaces: 
             continue
         found.values[name], found.sources[name] = space[name], describe(space[name])
     if missing:
-        listed = ", ".join(missing)
-        how = " ".join(f"--var {name}=..." for name in missing)
-        raise UsageError(f"No value for {listed}: define {listed} in the notebook, or pass {how}")
+        raise UsageError(no_value(missing, over, columns))
     return found
+
+
+#: How many of the ``--over`` rows' columns a message lists.
+LISTED_COLUMNS = 20
+
+
+def no_value(missing: Sequence[str], over: str | None = None, columns: Sequence[str] = ()) -> str:
+    """The message for placeholders ``missing`` without a value; with ``--over``, its rows' columns first.
+
+    A name can come from a column of ``--over``'s rows (one value per row) or, the same in every
+    row, from the notebook or ``--var``: with ``--over`` the message offers both.
+    """
+    listed = ", ".join(missing)
+    how = " ".join(f"--var {name}=..." for name in missing)
+    constant = f"define {listed} in the notebook, or pass {how}"
+    if over is None:
+        return f"No value for {listed}: {constant}"
+    which = f"column {missing[0]!r}" if len(missing) == 1 else f"columns {', '.join(map(repr, missing))}"
+    have = ", ".join(columns[:LISTED_COLUMNS]) or "none"
+    more = f", and {len(columns) - LISTED_COLUMNS} more" if len(columns) > LISTED_COLUMNS else ""
+    add = "that column" if len(missing) == 1 else "those columns"
+    return (
+        f"No value for {listed}: --over {over} has no {which} (columns: {have}{more}). "
+        f"Add {add} to {over}, or give every row the same value: {constant}"
+    )
 
 
 def describe(value: Any) -> str:

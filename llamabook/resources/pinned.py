@@ -26,6 +26,8 @@ class PromptDraft:
     declared: list[str] | None  # None: not known here (a prompt passed through by reference)
     template: str | None
     given: Mapping[str, Any]
+    #: the prompt as its user wrote it (``haiku``, ``haiku@2``; ``types.refs.written_as``), for messages
+    named: str | None = None
 
 
 class PinnedPrompt:

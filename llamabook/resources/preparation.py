@@ -9,13 +9,13 @@ from typing import Any
 
 from .. import media_fallback, schemas
 from ..backends.base import Backend, ResponseRequest
-from ..errors import InvalidRequest, ModelNotFound, PromptNotFound
+from ..errors import InvalidRequest, ModelNotFound, PromptNotFound, VersionNotFound
 from ..inputs import Classified, classify, materialize
 from ..media import MediaOptions
 from ..schemas import ResolvedSchema
 from ..templates import check_supplied, placeholders
 from ..types import Model, PromptReference
-from ..types.refs import check_name
+from ..types.refs import check_name, missing_versions, written_as
 from ..types.requests import ResponseOptions
 from .arguments import check_arguments, check_capabilities, merge_variables, reference_parts
 from .files import Files
@@ -89,15 +89,18 @@ class RequestPreparer:
         """The prompt version to use (the default one resolved to its number) and the variables it came with."""
         ref, given = reference_parts(prompt)
         prompt_id, version = self._prompts.locate(ref)
+        named = written_as(ref)  # for messages: the prompt as the user wrote it
         try:
             stored = self._backend.prompts.get(prompt_id, version)
-        except PromptNotFound:
+        except PromptNotFound as exc:
             if not self._backend.capabilities.passes_unknown_prompts:
+                if isinstance(exc, VersionNotFound):
+                    raise missing_versions(ref, [version]) from None
                 raise
             # A server without Prompts API (OpenAI): an id the local store lacks is sent by
             # reference; its declared variables are unknown here, so they cannot be checked.
-            return PromptDraft(prompt_id, None if version is None else str(version), None, None, given)
-        return PromptDraft(stored.prompt_id, str(stored.version), stored.variables, stored.template, given)
+            return PromptDraft(prompt_id, None if version is None else str(version), None, None, given, named)
+        return PromptDraft(stored.prompt_id, str(stored.version), stored.variables, stored.template, given, named)
 
     def default_schema(self, draft: PromptDraft) -> ResolvedSchema | None:
         """The default output schema of the prompt version a request runs, if it has one."""
@@ -120,10 +123,9 @@ class RequestPreparer:
     def _draft(self, prompt: Any, pinned: PinnedPrompt | None, template: str | None, name: str | None) -> PromptDraft:
         """The prompt version the call runs: a ``template``'s (not stored yet), the pinned one, or the one ``prompt`` names."""
         if template is not None:
-            draft = PromptDraft("", None, placeholders(template), template, {})
             if name is not None:
                 check_name(name)
-            return draft
+            return PromptDraft("", None, placeholders(template), template, {}, name)
         return pinned.draft if pinned is not None else self.resolve_prompt(prompt)
 
     def _default_schema_for(
@@ -142,7 +144,9 @@ class RequestPreparer:
         limit = self._backend.max_file_bytes()
         classified = {key: classify(key, value, max_bytes=limit) for key, value in merged.items()}
         if draft.declared is not None:
-            check_supplied(draft.declared, classified, strict=options.strict, prompt_id=draft.prompt_id or None)
+            check_supplied(
+                draft.declared, classified, strict=options.strict, prompt_id=draft.prompt_id or None, named=draft.named
+            )
         check_capabilities(classified.values(), model_info.accepts, model_info.id, options.describe_images, options.pdf_to_text)
         return classified
 
@@ -153,7 +157,7 @@ class RequestPreparer:
         # saved with the schema it runs with: that is this version's default schema
         keep = schemas.resolve(schema) if schema is not None else output_schema
         stored = self._prompts.save(name, template, declared, schema=keep)
-        return PromptDraft(stored.prompt_id, str(stored.version), stored.variables, stored.template, {})
+        return PromptDraft(stored.prompt_id, str(stored.version), stored.variables, stored.template, {}, name)
 
     def _request(
         self,

@@ -12,7 +12,7 @@ from ..errors import InvalidRequest, PromptNotFound, VersionNotFound
 from ..schemas import ResolvedSchema, resolve
 from ..templates import placeholders
 from ..types import LabelMove, ObjectList, Prompt
-from ..types.refs import PromptRef, check_label, check_name, version_number
+from ..types.refs import PromptRef, check_label, check_name, missing_versions, version_number, written_name
 
 if TYPE_CHECKING:
     from ..store import LabelStore, NameStore, PromptSchemaStore
@@ -226,7 +226,14 @@ class Prompts:
     def get(self, ref: str | Prompt | PromptRef) -> Prompt:
         """The prompt version a reference names (the default version when it names no version)."""
         prompt_id, version = self.locate(ref)
-        return self._named(self._backend.prompts.get(prompt_id, version))
+        return self._named(self._read(ref, prompt_id, version))
+
+    def _read(self, ref: str | Prompt | PromptRef, prompt_id: str, version: int | None) -> Prompt:
+        """The stored version ``ref`` locates (the default for None); a missing one named as ``ref`` was written."""
+        try:
+            return self._backend.prompts.get(prompt_id, version)
+        except VersionNotFound:
+            raise missing_versions(ref, [version]) from None
 
     def diff(self, a: str | Prompt | PromptRef, b: str | Prompt | PromptRef) -> PromptDiff:
         """What changed from version ``a`` to ``b`` (any two references, e.g. ``"tutor@1"``, ``"tutor@2"``):
@@ -240,7 +247,7 @@ class Prompts:
         else the default. The move is recorded (:meth:`label_history`); returns the labelled version."""
         check_label(label)
         prompt_id, pinned = self.locate(ref)
-        target = self._backend.prompts.get(prompt_id, _version(version) if version is not None else pinned)
+        target = self._read(ref, prompt_id, _version(version) if version is not None else pinned)
         self._label_store().move(prompt_id, label, target.version)
         return self._named(target)
 
@@ -249,7 +256,8 @@ class Prompts:
         check_label(label)
         prompt_id, _ = self.locate(ref)
         if self._label_store().move(prompt_id, label, None) is None:
-            raise VersionNotFound(f"{ref!s} has no label {label!r}; see client.prompts.versions({str(ref)!r})")
+            name = written_name(ref)
+            raise VersionNotFound(f"{name} has no label {label!r}; see client.prompts.versions({name!r})")
 
     def label_history(self, ref: str | Prompt) -> ObjectList[LabelMove]:
         """Every move of the prompt's labels, oldest first: label, from and to version (None: unset), when."""
@@ -309,7 +317,10 @@ class Prompts:
     def set_default_version(self, ref: str | Prompt, version: int) -> Prompt:
         """Make ``version`` the one used when no version is given."""
         prompt_id, _ = self.locate(ref)
-        return self._named(self._backend.prompts.set_default(prompt_id, _version(version)))
+        try:
+            return self._named(self._backend.prompts.set_default(prompt_id, _version(version)))
+        except VersionNotFound:
+            raise missing_versions(ref, [version]) from None
 
     def delete(self, ref: str | Prompt) -> None:
         """Delete a prompt, all its versions and its names (stored responses keep their record)."""

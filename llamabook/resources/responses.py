@@ -15,6 +15,7 @@ from .. import media_fallback
 from ..backends.base import Backend, ResponseRequest
 from ..errors import EngineError, LlamabookError, OutputInvalid
 from ..types import DeletedObject, InputItem, ObjectList, Prompt, Response
+from ..types.refs import written_as
 from ..types.requests import ResponseOptions, from_arguments
 from .arguments import options_for_create, options_given
 from .files import Files
@@ -135,7 +136,9 @@ class Responses:
         >>> [pinned.create({"topic": t}, temperature=0).output_text for t in ("tides", "rust")]
         """
         if isinstance(prompt, Prompt):
-            draft = PromptDraft(prompt.prompt_id, str(prompt.version), list(prompt.variables), prompt.template, {})
+            draft = PromptDraft(
+                prompt.prompt_id, str(prompt.version), list(prompt.variables), prompt.template, {}, written_as(prompt)
+            )
         else:
             draft = self._requests.resolve_prompt(prompt)
         return PinnedPrompt(self._create, draft, self._requests.default_schema(draft))

@@ -147,4 +147,9 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX grid_batches_batch ON grid_batches(batch_id);
     """,
+    # 10: a response replayed from a cassette says so (Response.replayed; it has no latency)
+    """
+    ALTER TABLE responses ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE remote_responses ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0;
+    """,
 ]

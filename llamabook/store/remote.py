@@ -1,5 +1,6 @@
 """What the home keeps of a server's objects: uploaded file ids by content, and what a server does not store
-of a response (the messages, latency, counted usage, the prompt as given, and failures it never saw)."""
+of a response (the messages, latency, counted usage, the prompt as given, whether it was replayed from a
+cassette, and failures it never saw)."""
 
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ class RemoteRecords:
         with self.db.write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO remote_responses "
-                "(server, response_id, trace_json, usage_json, prompt_json, response_json, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "(server, response_id, trace_json, usage_json, prompt_json, response_json, created_at, replayed) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     self.server,
                     response.id,
@@ -53,17 +54,19 @@ class RemoteRecords:
                     response.prompt.model_dump_json() if response.prompt else None,
                     response.model_dump_json() if whole else None,
                     response.created_at,
+                    int(response.replayed),
                 ),
             )
 
     def fill_in(self, response: Response) -> Response:
         """``response`` as read from the server, with what was kept of it here."""
         row = self.db.connection().execute(
-            "SELECT trace_json, usage_json, prompt_json FROM remote_responses WHERE server = ? AND response_id = ?",
+            "SELECT trace_json, usage_json, prompt_json, replayed FROM remote_responses WHERE server = ? AND response_id = ?",
             (self.server, response.id),
         ).fetchone()
         if row is not None:
             response.trace = ResponseTrace.model_validate_json(row["trace_json"])
+            response.replayed = bool(row["replayed"])
             if response.usage is None and row["usage_json"]:
                 response.usage = Usage.model_validate_json(row["usage_json"])
             if row["prompt_json"]:
@@ -73,7 +76,7 @@ class RemoteRecords:
     def kept_failure(self, response_id: str) -> Response | None:
         """A response kept whole here (one that failed inside its stream), or None."""
         row = self.db.connection().execute(
-            "SELECT response_json, trace_json FROM remote_responses WHERE server = ? AND response_id = ? "
+            "SELECT response_json, trace_json, replayed FROM remote_responses WHERE server = ? AND response_id = ? "
             "AND response_json IS NOT NULL",
             (self.server, response_id),
         ).fetchone()
@@ -81,6 +84,7 @@ class RemoteRecords:
             return None
         response = Response.model_validate_json(row["response_json"])
         response.trace = ResponseTrace.model_validate_json(row["trace_json"])
+        response.replayed = bool(row["replayed"])
         return response
 
     def kept_failures(self, model: str | None) -> list[Response]:

@@ -23,6 +23,7 @@ def _response(row: sqlite3.Row) -> Response:
         usage_source=row["usage_source"],
         finish_reason=row["finish_reason"],
     )
+    response.replayed = bool(row["replayed"])
     return response
 
 
@@ -50,13 +51,14 @@ class ResponseStore:
             trace.engine,
             trace.usage_source,
             trace.finish_reason,
+            int(response.replayed),
         )
 
         def insert(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "INSERT INTO responses (id, seq, created_at, model, status, prompt_id, prompt_version, input_tokens, "
                 "output_tokens, latency_s, response_json, input_items_json, messages_json, engine, usage_source, "
-                "finish_reason) SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                "finish_reason, replayed) SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
                 "FROM responses",
                 row,
             )

@@ -73,7 +73,13 @@ class GridResult:
     input_tokens: int | None = _column("Int64", "tokens of the request, as the model reported them (null: the server reported none)", read_by=("checks", "scores"))
     output_tokens: int | None = _column("Int64", "tokens of the answer, as the model reported them", read_by=("checks", "scores"))
     latency_s: float | None = _column(
-        "Float64", "seconds the call took (null for a batch's answer)", read_by=("checks", "scores")
+        "Float64",
+        "seconds the call took (null for a batch's answer, and for one replayed from a cassette: see `replayed`)",
+        read_by=("checks", "scores"),
+    )
+    replayed: bool = _column(
+        "bool",
+        "the answer was replayed from a cassette, not made by a model, so `latency_s` is null (a `cached` row: the call that made it was)",
     )
     response_id: str | None = _column(
         "string", "the stored response's id (null for a batch's answer)", read_by=("checks", "compare")

@@ -1,16 +1,18 @@
 """How a person names a stored prompt: ``pmpt_…``, ``pmpt_…@2``, ``tutor``, ``tutor@2`` (``tutor@production``: a label).
 
 This is the one parser of prompt references. The wire model that is sent to a server is
-:class:`~llamabook.types.PromptReference`; a :class:`PromptRef` is what a user writes.
+:class:`~llamabook.types.PromptReference`; a :class:`PromptRef` is what a user writes. Messages name a
+user's prompt the way it was written (:func:`written_as`, :func:`written_name`): ``haiku@2``, not its id.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, VersionNotFound
 
 #: A prompt name: letters, digits, ``_``, ``-`` and ``.``, up to 128 characters, not a ``pmpt_`` id.
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
@@ -93,3 +95,75 @@ def looks_like_ref(text: str) -> bool:
     instead of a template of its own.
     """
     return bool(text) and not any(c.isspace() for c in text) and "{{" not in text
+
+
+# ---- naming a prompt in a message: as the user wrote it ------------------------------------------
+
+
+def written_name(given: Any) -> str | None:
+    """The prompt ``given`` names, as its user named it, without a version: ``haiku``, or ``pmpt_…`` only when the id was given.
+
+    ``given`` is what the user passed: a reference (``"haiku@2"``, a :class:`PromptRef`), a ``prompt=``
+    dict or ``PromptReference`` (its id), or a :class:`~llamabook.Prompt` (its first name, else its id).
+    None for None or a template string (no stored prompt, to the user).
+    """
+    parts = _written(given)
+    return None if parts is None else parts[0]
+
+
+def written_as(given: Any, version: int | str | None = None) -> str | None:
+    """How a message names the prompt a user gave: as written, ``haiku``, ``haiku@2``, ``haiku@production``.
+
+    The 52-character ``pmpt_…`` id appears only when the user gave the id (or a :class:`~llamabook.Prompt`
+    without a name, which has no other). ``version``, the version meant, is added when the reference
+    names none (``haiku`` run as version 2: ``haiku@2``); a named :class:`~llamabook.Prompt` is one
+    version (``haiku@2``). See :func:`written_name` for ``given``. Every message that names a user's
+    prompt takes its name from here.
+    """
+    parts = _written(given)
+    if parts is None:
+        return None
+    target, after = parts
+    if after is None and version is not None:
+        after = str(version)
+    return target if after is None else f"{target}@{after}"
+
+
+def missing_versions(given: Any, versions: Iterable[int | None], known: Iterable[int] | None = None) -> VersionNotFound:
+    """:class:`VersionNotFound` for ``versions`` of the prompt ``given`` names, named as its user wrote it
+    (``Prompt haiku has no version 9``: the id only when the id was given); ``known``: the versions it has."""
+    name = written_name(given)
+    listed = ", ".join(map(str, versions))
+    then = f"it has versions {sorted(known)}" if known is not None else f"see client.prompts.versions({name!r})"
+    return VersionNotFound(f"Prompt {name} has no version {listed}; {then}")
+
+
+def _written(given: Any) -> tuple[str, str | None] | None:
+    """(the prompt as named, what follows its ``@`` or None) of anything a user can pass as a prompt."""
+    if given is None:
+        return None
+    if isinstance(given, str):
+        given = given.strip()
+        if not looks_like_ref(given):  # a template: no stored prompt to the user
+            return None
+        try:
+            given = PromptRef.parse(given)
+        except InvalidRequest:  # a mistyped reference: shown as it was written
+            target, sep, after = given.strip().partition("@")
+            return target, after if sep else None
+    if isinstance(given, PromptRef):
+        after = given.version if given.version is not None else given.label
+        return given.target, None if after is None else str(after)
+    if isinstance(given, Mapping):  # a prompt= dict: the id it gives
+        version = given.get("version")
+        return str(given.get("id")), None if version is None else str(version)
+    prompt_id = getattr(given, "prompt_id", None)
+    if isinstance(prompt_id, str):  # a Prompt: by its name and version (haiku@2); one without a name by its id alone
+        name = (getattr(given, "name", None) or "").split(", ")[0]
+        version = getattr(given, "version", None)
+        return (name, str(version)) if name and version is not None else (name or prompt_id, None)
+    wire_id = getattr(given, "id", None)
+    if isinstance(wire_id, str):  # a PromptReference
+        version = getattr(given, "version", None)
+        return wire_id, None if version is None else str(version)
+    return str(given), None

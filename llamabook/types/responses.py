@@ -56,6 +56,9 @@ class ResponseTrace(WireModel):
     """
 
     messages: list[dict[str, Any]] = Field(default_factory=list)
+    #: seconds from the request to the final event, as measured here; for a replayed answer
+    #: (``Response.replayed``) it is only how long reading the cassette took, which
+    #: ``Response.latency_s`` does not report
     latency_s: float | None = None
     prompt_version: int | None = None
     engine: str | None = None
@@ -79,12 +82,14 @@ class Response(NotebookRepr, WireModel):
     notebook_view: ClassVar[str] = "response"
     frame_columns = (
         "id", "created_at", "status", "model", "prompt_id", "prompt_version", "output_text",
-        "input_tokens", "output_tokens", "total_tokens", "latency_s", "error_code", "error_message", "instructions",
+        "input_tokens", "output_tokens", "total_tokens", "latency_s", "replayed", "error_code", "error_message",
+        "instructions",
     )  # fmt: skip
     frame_dtypes = {
         "id": "string", "status": "string", "model": "string", "prompt_id": "string", "prompt_version": "Int64",
         "output_text": "string", "input_tokens": "Int64", "output_tokens": "int64", "total_tokens": "Int64",
-        "latency_s": "float64", "error_code": "string", "error_message": "string", "instructions": "string",
+        "latency_s": "float64", "replayed": "bool", "error_code": "string", "error_message": "string",
+        "instructions": "string",
     }  # fmt: skip
 
     id: str
@@ -107,6 +112,9 @@ class Response(NotebookRepr, WireModel):
     text: dict[str, Any] = Field(default_factory=lambda: {"format": {"type": "text"}})
     usage: Usage | None = None
     trace: ResponseTrace | None = Field(default=None, exclude=True)
+    #: True when the answer was replayed from a cassette (``cassette=``, ``$LLAMABOOK_CASSETTE``) instead of
+    #: being generated: no model ran, so it has no latency. Client-side, not a wire field.
+    replayed: bool = Field(default=False, exclude=True)
     #: set by ``responses.create`` (the pydantic instance), else re-parsed on first read; not a wire field
     _output_parsed: Any = PrivateAttr(default=None)
     _output_parsed_known: bool = PrivateAttr(default=False)
@@ -167,7 +175,12 @@ class Response(NotebookRepr, WireModel):
 
     @property
     def latency_s(self) -> float | None:
-        return self.trace.latency_s if self.trace else None
+        """Seconds the call took, from the request to the answer's last event; None when not measured,
+        and for an answer replayed from a cassette (:attr:`replayed`): no model ran, and the time a
+        replay takes (reading a file) says nothing about the model or the server."""
+        if self.replayed or self.trace is None:
+            return None
+        return self.trace.latency_s
 
     @property
     def rendered_messages(self) -> list[dict[str, Any]]:
@@ -189,6 +202,7 @@ class Response(NotebookRepr, WireModel):
             "output_tokens": usage.output_tokens,
             "total_tokens": usage.total_tokens if self.input_tokens is not None else None,
             "latency_s": self.latency_s,
+            "replayed": self.replayed,
             "error_code": self.error.code if self.error else None,
             "error_message": self.error.message if self.error else None,
             "instructions": self.instructions,

@@ -16,7 +16,7 @@ autoescaping), :mod:`.responses`, :mod:`.prompts` (and diffs), :mod:`.files`, :m
 """
 
 from .sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES, environment, render, safe_markdown_html
-from .formats import CUT_OFF_MARK, STATUS_COLOURS, human_size, template_segments, thumbnail, when
+from .formats import CUT_OFF_MARK, REPLAYED_MARK, STATUS_COLOURS, human_size, template_segments, thumbnail, when
 from .pieces import error_html, record_html, status_badge, text_cell
 from .responses import Attachment, Client, attachments, field_rows, fields_html, latency_label, parsed_rows, prompt_label, response_context, response_html, response_sections, response_text, summary_line, tokens_label, usage_rows
 from .prompts import diff_html, diff_text, prompt_html, prompt_text
@@ -30,6 +30,7 @@ __all__ = [
     "CHECK_COLOURS",
     "CHECK_ERROR_CHARS",
     "CUT_OFF_MARK",
+    "REPLAYED_MARK",
     "STATUS_COLOURS",
     "URL_SCHEMES",
     "Attachment",

@@ -73,3 +73,5 @@ def template_segments(template: str) -> list[tuple[str, str]]:
 
 #: How a response cut off at its token limit is marked, in every view.
 CUT_OFF_MARK = "cut off at max_output_tokens"
+#: What every view shows where a latency would be, for an answer replayed from a cassette (it has none).
+REPLAYED_MARK = "replayed"

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .formats import CUT_OFF_MARK, thumbnail, when
+from .formats import CUT_OFF_MARK, REPLAYED_MARK, thumbnail, when
 from .sanitize import _safe, render, safe_markdown_html
 
 if TYPE_CHECKING:
@@ -113,8 +113,7 @@ def usage_rows(response: Response) -> list[tuple[str, Any]]:
         ]
         if usage.input_tokens_details.cached_tokens:
             rows.append(("cached input tokens", usage.input_tokens_details.cached_tokens))
-    if response.latency_s is not None:
-        rows.append(("latency", f"{response.latency_s:.3f} s"))
+    rows.append(("latency", latency_label(response, digits=3)))  # left out when unknown, like the rest
     rows.append(("created", when(response.created_at)))
     if response.completed_at is not None:
         rows.append(("completed", when(response.completed_at)))
@@ -145,9 +144,19 @@ def tokens_label(response: Response) -> str | None:
     return f"{'?' if counted is None else counted} in / {usage.output_tokens} out tokens"
 
 
-def latency_label(response: Response) -> str | None:
-    """``1.23 s``, or None when not measured."""
-    return f"{response.latency_s:.2f} s" if response.latency_s is not None else None
+def latency_label(result: Response | Mapping[str, Any], digits: int = 2) -> str | None:
+    """``1.23 s``; ``replayed`` for an answer replayed from a cassette (it has no latency); None when not measured.
+
+    The one rule for showing a latency, in every view: ``result`` is a :class:`Response`, or a grid
+    frame's row as a dict (its ``latency_s`` and ``replayed`` cells).
+    """
+    if isinstance(result, Mapping):
+        latency, replayed = result.get("latency_s"), result.get("replayed")
+    else:
+        latency, replayed = result.latency_s, result.replayed
+    if replayed:  # True, or a frame's numpy True; a missing cell is None
+        return REPLAYED_MARK
+    return f"{latency:.{digits}f} s" if latency is not None else None
 
 
 def summary_line(response: Response, name: str | None = None) -> str:

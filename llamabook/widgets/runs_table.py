@@ -58,7 +58,8 @@ class RunsTable(widgets.VBox):
     Each line has an open button (``#<position>``), its status in colour (marked "cut off" when
     the grid's ``cut_off`` column says the answer stopped at ``max_output_tokens``), the row's own
     columns, version, model, output, a grid's schema fields (``schema=``, each a column, lists and
-    objects as JSON), tokens, latency and error; text cells show at most two
+    objects as JSON), tokens, latency ("replayed" for an answer replayed from a cassette, which has
+    none) and error; text cells show at most two
     lines, the whole text is their tooltip. A check column (``check_<name>``) shows its mark:
     ✓, ✗, a score, ``⚠`` for a check that raised (an error, not a ✗: its message is the tooltip,
     and in ``check_<name>_error``), – when it did not run; the summary counts the check errors.
@@ -258,13 +259,12 @@ class RunsTable(widgets.VBox):
         tokens = None
         if record.get("input_tokens") is not None or record.get("output_tokens") is not None:
             tokens = f"{record.get('input_tokens') or 0} / {record.get('output_tokens') or 0}"
-        latency = record.get("latency_s")
         values = {
             "version": record.get("version"),
             "model": record.get("model"),
             "output_text": record.get("output_text"),
             "tokens": tokens,
-            "latency_s": f"{latency:.2f} s" if latency is not None else None,
+            "latency_s": views.latency_label(record),  # "replayed" for an answer from a cassette
             "error": record.get("error"),
             **{name: _field_text(record.get(name)) for name in self.field_columns},
         }

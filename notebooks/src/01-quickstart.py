@@ -34,19 +34,22 @@ client.models.list().to_pandas()
 # build it runs on; a replayed answer does not, which is how these notebooks are tested output
 # for output on any machine. `$LLAMABOOK_RECORD`, when set, overrides `record=`: the tests set it
 # to `none` (replay only; an unrecorded call raises `lb.CassetteMiss` instead of running the
-# model), and `make notebooks` sets it to `all` (record everything again).
+# model). `make notebooks` sets it to `all` (record everything again), then builds the notebooks
+# once more replaying, so their saved outputs are what the tests see.
 # See `docs/regression-testing.md` to do the same with your own notebooks.
 
 # %% [markdown]
 # ## Ask a question
 #
 # `responses.create` returns a `Response`: the answer, token usage, status and latency.
-# `max_output_tokens` keeps the answers short.
+# `max_output_tokens` keeps the answers short. An answer replayed from the cassette ran no model,
+# so it has no latency: `r.replayed` is True, `r.latency_s` is None, and every view says "replayed".
 
 # %%
 r = client.responses.create(input="What is the capital of Ireland?", max_output_tokens=32)
 print(r.output_text)
-print(f"status={r.status}  tokens in/out={r.usage.input_tokens}/{r.usage.output_tokens}  latency={r.latency_s:.2f} s")
+latency = "replayed" if r.replayed else f"{r.latency_s:.2f} s"
+print(f"status={r.status}  tokens in/out={r.usage.input_tokens}/{r.usage.output_tokens}  latency={latency}")
 
 # %% [markdown]
 # ## A prompt with variables

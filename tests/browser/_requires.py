@@ -20,16 +20,16 @@ HINT = "run `make test-browser`, or `pip install -e '.[widgets,browser]'` and `a
 MODULES = ("playwright", "pytest_playwright", "jupyterlab", "ipykernel", "ipywidgets", "nbformat")
 
 
-def missing() -> list[str]:
-    gone = [name for name in MODULES if importlib.util.find_spec(name) is None]
+def missing(*extra: str) -> list[str]:
+    gone = [name for name in (*MODULES, *extra) if importlib.util.find_spec(name) is None]
     if not Path(CHROMIUM).is_file():
         gone.append(f"Chromium at {CHROMIUM}")
     return gone
 
 
-def require_browser() -> None:
-    """Call at the top of a browser test module, before importing playwright."""
-    gone = missing()
+def require_browser(*extra: str) -> None:
+    """Call at the top of a browser test module, before importing playwright (``extra``: more modules it needs)."""
+    gone = missing(*extra)
     if not gone:
         return
     reason = f"browser tests need {', '.join(gone)}: {HINT}"

@@ -65,7 +65,7 @@ def _free_port() -> int:
 
 @dataclass
 class Lab:
-    """A running JupyterLab server: where it listens and where its notebooks live."""
+    """A running JupyterLab (or Notebook 7: ``app="notebook"``) server: where it listens, where its notebooks live."""
 
     url: str
     token: str
@@ -73,6 +73,7 @@ class Lab:
     home: Path
     log: Path
     process: subprocess.Popen[bytes]
+    app: str = "lab"
 
     def write_notebook(self, name: str, *cells: str) -> str:
         """Write an unexecuted notebook of code cells into the server root; return its name.
@@ -94,13 +95,20 @@ class Lab:
         """Open a notebook, wait for its kernel, then Run > Run All Cells; return the notebook panel."""
         from playwright.sync_api import expect
 
-        # ?reset: no saved layout; the token in the first URL sets the auth cookie
-        page.goto(f"{self.url}/lab/tree/{name}?reset&token={self.token}")
+        if self.app == "notebook":  # Notebook 7: one notebook per page, no status bar
+            page.goto(f"{self.url}/notebooks/{name}?token={self.token}")
+        else:  # ?reset: no saved layout; the token in the first URL sets the auth cookie
+            page.goto(f"{self.url}/lab/tree/{name}?reset&token={self.token}")
         panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
         expect(panel.locator(".jp-Cell").first).to_be_visible()
-        # The status bar, not the toolbar indicator: the toolbar says idle while no kernel is
-        # attached yet, and Run All then opens a "Select Kernel" dialog instead of running (P2).
-        expect(self.kernel_idle(page)).to_be_visible()
+        if self.app == "notebook":
+            # The toolbar indicator says idle before a kernel is attached (P2): first the kernel's name.
+            expect(panel.locator(".jp-KernelName")).to_have_text(KERNELSPEC["display_name"])
+            expect(panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_be_attached()
+        else:
+            # The status bar, not the toolbar indicator: the toolbar says idle while no kernel is
+            # attached yet, and Run All then opens a "Select Kernel" dialog instead of running (P2).
+            expect(self.kernel_idle(page)).to_be_visible()
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         # the menu's command id; notebook:run-all-cells exists only in the palette (P3)
         page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
@@ -112,7 +120,8 @@ class Lab:
         return page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$"))
 
 
-def _start_lab(work: Path) -> Lab:
+def _start_lab(work: Path, app: str = "lab") -> Lab:
+    """Start ``jupyter lab`` (``app="lab"``) or Notebook 7's ``jupyter notebook`` (``app="notebook"``)."""
     root, home = work / "notebooks", work / "llamabook-home"
     jupyter = work / "jupyter"
     dirs = {
@@ -143,9 +152,9 @@ def _start_lab(work: Path) -> Lab:
     env["PYTHONUNBUFFERED"] = "1"
 
     port, token = _free_port(), secrets.token_hex(16)
-    log = work / "jupyterlab.log"
+    log = work / ("jupyterlab.log" if app == "lab" else "notebook7.log")
     cmd = [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable, "-m", {"lab": "jupyterlab", "notebook": "notebook"}[app],
         "--no-browser",
         "--allow-root",  # CI runs as root (P4)
         "--ServerApp.ip=127.0.0.1",
@@ -160,7 +169,7 @@ def _start_lab(work: Path) -> Lab:
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(cmd, env=env, cwd=work, stdout=out, stderr=subprocess.STDOUT)
-    lab = Lab(f"http://127.0.0.1:{port}", token, root, home, log, process)
+    lab = Lab(f"http://127.0.0.1:{port}", token, root, home, log, process, app)
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -175,7 +184,7 @@ def _start_lab(work: Path) -> Lab:
         time.sleep(0.25)
     _stop(process)
     tail = log.read_text(errors="replace")[-3000:]
-    raise RuntimeError(f"JupyterLab did not answer /api/status (exit code {process.poll()}):\n{tail}")
+    raise RuntimeError(f"jupyter {app} did not answer /api/status (exit code {process.poll()}):\n{tail}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -18,11 +18,12 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 import llamabook as lb
-from llamabook import magics
+from llamabook import magics, views
 from llamabook.cassette import forget
 from llamabook.engines.base import Generation
 from llamabook.engines.embedded import EmbeddedEngine
 from support.cassettes import lines
+from support.scripted_engine import ScriptedEngine
 
 
 class Counting:
@@ -231,3 +232,69 @@ def test_the_async_client_replays_the_same_cassette(tmp_path: Path, engine: Embe
 
     assert asyncio.run(replay()) == (live, live)
     assert counting.calls == 0
+
+
+# ---- a replayed answer says so ---------------------------------------------------------------------
+
+
+def test_a_replayed_answer_says_so_and_has_no_latency(tmp_path: Path, scripted: ScriptedEngine) -> None:
+    """``Response.replayed``: False for a live answer (with its latency), True for one from the cassette (none),
+    plain, streamed and read back from the home; never on the wire."""
+    cassette = tmp_path / "replayed.jsonl"
+    with lb.Client(tmp_path / "a", engine=scripted, cassette=cassette) as client:
+        live = client.responses.create(input="Name a river.", max_output_tokens=8)
+        stream = client.responses.create(input="Name a lake.", max_output_tokens=8, stream=True)
+        streamed = stream.until_done()
+    assert (live.replayed, streamed.replayed) == (False, False)
+    assert live.latency_s is not None and streamed.latency_s is not None
+    assert views.summary_line(live).endswith(" s") and views.latency_label(live) != "replayed"
+
+    calls = len(scripted.calls)
+    forget(cassette)
+    with lb.Client(tmp_path / "b", engine=scripted, cassette=cassette, record="none") as client:
+        plain = client.responses.create(input="Name a river.", max_output_tokens=8)
+        stream = client.responses.create(input="Name a lake.", max_output_tokens=8, stream=True)
+        events = list(stream)
+        stored = client.responses.retrieve(plain.id)
+        listed = client.responses.list(order="asc").to_pandas()
+    assert len(scripted.calls) == calls  # nothing ran the engine
+    assert plain.output_text == live.output_text and stream.response is not None
+    for answer in (plain, stream.response, stored):
+        assert answer.replayed is True and answer.latency_s is None
+        assert views.summary_line(answer).endswith(" · replayed") and ("latency", "replayed") in views.usage_rows(answer)
+        assert "replayed" not in answer.model_dump() and "replayed" not in answer.model_dump_json()
+    assert plain.trace is not None and plain.trace.latency_s is not None  # the replay's own time, kept in the trace only
+    assert all(e.response.replayed for e in events if hasattr(e, "response"))  # every snapshot of the stream
+    assert listed["replayed"].tolist() == [True, True] and listed["latency_s"].isna().all()
+
+
+def test_a_recording_answer_in_new_mode_is_live_and_the_next_one_replayed(tmp_path: Path, scripted: ScriptedEngine) -> None:
+    cassette = tmp_path / "new.jsonl"
+    with lb.Client(tmp_path / "home", engine=scripted, cassette=cassette, record="new") as client:
+        first = client.responses.create(input="Say hello.", max_output_tokens=4)
+    forget(cassette)
+    with lb.Client(tmp_path / "home", engine=scripted, cassette=cassette, record="new") as client:
+        again = client.responses.create(input="Say hello.", max_output_tokens=4)
+        other = client.responses.create(input="Say goodbye.", max_output_tokens=4)
+        assert client.responses.retrieve(first.id).replayed is False  # the home keeps each answer's own flag
+        assert client.responses.retrieve(again.id).replayed is True
+    assert (first.replayed, again.replayed, other.replayed) == (False, True, False)
+    assert first.latency_s is not None and again.latency_s is None and other.latency_s is not None
+
+
+def test_the_async_client_marks_replayed_answers(tmp_path: Path, scripted: ScriptedEngine) -> None:
+    import asyncio
+
+    cassette = tmp_path / "async-replayed.jsonl"
+    with lb.Client(tmp_path / "a", engine=scripted, cassette=cassette) as client:
+        client.responses.create(input="Name a river.", max_output_tokens=8)
+
+    async def replay() -> list[lb.Response]:
+        async with lb.AsyncClient(tmp_path / "b", engine=scripted, cassette=cassette, record="none") as client:
+            plain = await client.responses.create(input="Name a river.", max_output_tokens=8)
+            stream = await client.responses.create(input="Name a river.", max_output_tokens=8, stream=True)
+            return [plain, await stream.until_done()]
+
+    forget(cassette)
+    answers = asyncio.run(replay())
+    assert [(a.replayed, a.latency_s) for a in answers] == [(True, None), (True, None)]

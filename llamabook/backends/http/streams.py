@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
+from ...cassette import replayed_http
 from ...error_translation import from_exception, stream_event_error, typed_error
 from ...errors import CassetteMiss, EngineError, LlamabookError, ModelRejectedInput
 from ...types import (
@@ -42,6 +43,7 @@ class StreamReader:
 
     def events(self, stream: Any, trace: ResponseTrace, started: float, request: ResponseRequest) -> Iterator[StreamEvent]:
         given = request.given_prompt
+        replayed = replayed_http(stream)  # the whole stream came from a cassette: its responses say so
         deltas = 0
         last: Response | None = None
         try:
@@ -49,7 +51,7 @@ class StreamReader:
                 data = raw.model_dump(mode="json", exclude_unset=False)
                 if data.get("type") == "error":  # OGX's error event; the SDK yields it instead of raising
                     error = stream_event_error(data, base_url=self.base_url, model=request.model)
-                    yield self._failed(last, request, trace, started, error)
+                    yield self._failed(last, request, trace, started, error, replayed)
                     return
                 try:
                     event = STREAM_EVENT_ADAPTER.validate_python(data)
@@ -62,6 +64,7 @@ class StreamReader:
                     trace.latency_s = round(time.perf_counter() - started, 6)
                     fill_usage(event.response, trace, deltas)
                     event.response.trace = trace.model_copy(deep=True)
+                    event.response.replayed = replayed
                     if given is not None:  # the variables as the user gave them, not their text stand-ins
                         event.response.prompt = given
                     if isinstance(event, ResponseFailed):
@@ -75,7 +78,7 @@ class StreamReader:
             error = from_exception(exc, base_url=self.base_url, model=request.model, mid_stream=True)
             if isinstance(error, CassetteMiss):
                 raise error from exc
-            yield self._failed(last, request, trace, started, error)
+            yield self._failed(last, request, trace, started, error, replayed)
         finally:
             stream.close()
 
@@ -91,8 +94,9 @@ class StreamReader:
         return error
 
     def _failed(
-        self, last: Response | None, request: ResponseRequest, trace: ResponseTrace, started: float, error: LlamabookError
-    ) -> ResponseFailed:
+        self, last: Response | None, request: ResponseRequest, trace: ResponseTrace, started: float, error: LlamabookError,
+        replayed: bool = False,
+    ) -> ResponseFailed:  # fmt: skip
         """A failed response for an error inside a 200 stream, kept here (the server may not keep it)."""
         trace.latency_s = round(time.perf_counter() - started, 6)
         response = last.model_copy(deep=True) if last is not None else request.new_response("failed", prompt=request.given_prompt)
@@ -100,6 +104,7 @@ class StreamReader:
         response.completed_at = int(time.time())
         response.error = ResponseError(code=error_code(error), message=str(error))
         response.trace = trace.model_copy(deep=True)
+        response.replayed = replayed
         if request.store and self._keep is not None:
             self._keep(response, True)
         failed = ResponseFailed(sequence_number=0, response=response)

@@ -187,6 +187,7 @@ class LocalBackend(PromptCalls):
             ),
         )
         response = request.new_response("in_progress", model=model.id)
+        response.replayed = getattr(generation, "replayed", False)  # an engine's own Generation may lack it
         response.trace = ResponseTrace(
             messages=redact_inline_data(messages),
             prompt_version=prompt_version,

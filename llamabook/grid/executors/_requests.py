@@ -79,7 +79,7 @@ def request_lines(client: GridClient, requests: Requests, options: Mapping[str, 
         empty = [name for name in task.prompt.variables if none_if_missing(task.values.get(name)) is None]
         if empty:
             advice = no_value_advice(requests.rows.get(task.key) or [task.row], empty)
-            requests.results[task.key] = failed_result(MissingVariables(empty, task.prompt.prompt_id, advice))
+            requests.results[task.key] = failed_result(MissingVariables(empty, None, advice, named=task.named))
             continue
         try:
             reference = {"id": task.prompt.prompt_id, "version": str(task.prompt.version)}

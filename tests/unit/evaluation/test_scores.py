@@ -121,6 +121,20 @@ def test_scores_give_one_row_per_version_and_model_with_exact_numbers(grid: pd.D
     assert dtypes["errors_short"] == "int64"
 
 
+def test_latencies_leave_replayed_answers_out(grid: pd.DataFrame) -> None:
+    """An answer replayed from a cassette has a null ``latency_s`` (``replayed`` True): p50/p95 are over live calls."""
+    keys = list(zip(grid["row"], grid["version"], grid["model"]))
+    replayed = pd.Series([key in {(0, 1, A), (1, 1, A), (2, 1, B)} for key in keys], index=grid.index)
+    grid["replayed"] = replayed.to_numpy()
+    grid["latency_s"] = grid["latency_s"].mask(replayed)  # as the grid gives a replayed row
+    table = scores(grid)
+    assert table["calls"].tolist() == [4, 4, 4, 4]  # replayed calls still count as calls
+    assert table["latency_p50_s"].tolist()[1:] == pytest.approx([3.0, 0.5, 1.0], abs=1e-12)  # (1, B): 2 and 4 only
+    assert table["latency_p95_s"].tolist()[1:] == pytest.approx([3.9, 0.5, 2.8], abs=1e-12)
+    assert table["latency_p50_s"].isna().tolist() == [True, False, False, False]  # (1, A): every answer replayed
+    assert table["latency_p95_s"].isna().tolist() == [True, False, False, False]
+
+
 def raised(grid: pd.DataFrame, check: str, row: int, column: tuple[int, str], message: str, value: object = None) -> None:
     """Mark the check ``check`` of one call as raised: its message, and ``value`` (None: <NA>, as a grid gives it)."""
     at = grid.index[(grid["row"] == row) & (grid["version"] == column[0]) & (grid["model"] == column[1])][0]

@@ -142,10 +142,53 @@ def test_a_missing_value_in_any_form_fails_its_row_and_sends_nothing(
     rows = records if shape == "list of dicts" else pd.DataFrame(records, dtype=object)
     grid = quick_client.grid("The city of {{city}}?", rows, progress=False)
     assert grid["status"].tolist() == ["completed", "failed", "completed"]
-    assert grid["error"][1].startswith("MissingVariables: Missing value for variable(s) 'city' of prompt pmpt_")
-    assert grid["error"][1].endswith("Row 1 has no value in the column(s) 'city': fill them in or leave the row out.")
+    assert grid["error"][1] == (  # a template string: no prompt named (the row's prompt_id column has the id)
+        "MissingVariables: Missing value for variable(s) 'city'. "
+        "Row 1 has no value in the column(s) 'city': fill them in or leave the row out."
+    )
     assert sorted(call.system[0] for call in scripted.calls) == ["The city of Oslo?", "The city of Paris?"]
     assert len(scripted.calls) == 2  # nothing was sent for the row with the missing value
+
+
+def test_grid_errors_name_the_prompt_as_written_and_the_missing_column(
+    quick_client: lb.Client, scripted: ScriptedEngine
+) -> None:
+    """``client.grid("haiku", df[["topic"]])``: the rows lack a column, said with the prompt as the user named it."""
+    first = quick_client.prompts.save("haiku", "A {{mood}} haiku about {{topic}}.")
+    quick_client.prompts.set_label("haiku", "production", version=1)
+    df = pd.DataFrame({"topic": ["tides", "rust"], "mood": ["calm", "wry"]})
+    pid = first.prompt_id
+    expected = (
+        "Missing value for variable(s) 'mood' of prompt {}: rows has no column 'mood' (columns: topic). "
+        "Add that column to rows."
+    )
+    for given, shown, options in [
+        ("haiku", "haiku", {}),
+        ("haiku@1", "haiku@1", {}),
+        ("haiku@production", "haiku@production", {}),
+        ("haiku", "haiku@1", {"versions": [1]}),
+        (first, "haiku@1", {}),  # a Prompt: its name and version
+        (pid, pid, {}),  # the id only when the user gave the id
+    ]:
+        with pytest.raises(lb.MissingVariables) as missing:
+            quick_client.grid(given, df[["topic"]], progress=False, **options)
+        assert str(missing.value) == expected.format(shown)
+        assert "variables=" not in str(missing.value) and "strict=False" not in str(missing.value)
+    with pytest.raises(lb.MissingVariables) as missing:
+        quick_client.grid("A {{mood}} haiku about {{topic}}!", df[["topic"]], progress=False)
+    assert str(missing.value) == (
+        "Missing value for variable(s) 'mood': rows has no column 'mood' (columns: topic). Add that column to rows."
+    )
+    with pytest.raises(lb.VersionNotFound) as unknown:
+        quick_client.grid("haiku", df, versions=[1, 4], progress=False)
+    assert str(unknown.value) == "Prompt haiku has no version 4; it has versions [1]"
+    assert scripted.calls == [] and list(quick_client.responses.list()) == []  # nothing sent
+    rows = pd.DataFrame({"topic": ["tides", "rust"], "mood": ["calm", None]})
+    grid = quick_client.grid("haiku", rows, progress=False)
+    assert grid["error"][1] == (
+        "MissingVariables: Missing value for variable(s) 'mood' of prompt haiku. "
+        "Row 1 has no value in the column(s) 'mood': fill them in or leave the row out."
+    )
 
 
 def test_a_grid_checks_its_versions_before_any_call(tmp_path, engine) -> None:
@@ -178,3 +221,34 @@ def test_a_row_with_an_empty_cell_fails_in_the_grids_words_and_keeps_its_columns
     table.open(1)
     shown = table.detail.children[-1].value
     assert "country" in shown and "(empty)" in shown and "second" in shown
+
+
+def test_a_grid_replayed_from_a_cassette_says_so_and_has_no_latencies(tmp_path: Path, scripted: ScriptedEngine) -> None:
+    """``replayed`` is not ``cached``: a replayed row ran no model (null latency); a cached row keeps what its call had."""
+    from llamabook.cassette import forget
+
+    cassette = tmp_path / "grid.jsonl"
+    rows = pd.DataFrame({"country": ["Ireland", "France"]})
+    template = "Name the capital of {{country}}."
+    with lb.Client(tmp_path / "live", engine=scripted, cassette=cassette) as client:
+        live = client.grid(template, rows, max_output_tokens=8, progress=False)
+        logged = client.grid(template, rows, max_output_tokens=8, progress=False)
+    assert str(live["replayed"].dtype) == "bool" and not live["replayed"].any() and live["latency_s"].notna().all()
+    assert list(live.columns).index("replayed") == list(live.columns).index("latency_s") + 1
+    assert logged["cached"].all() and not logged["replayed"].any()
+    assert logged["latency_s"].tolist() == live["latency_s"].tolist()  # a cached row keeps its call's latency
+
+    forget(cassette)
+    calls = len(scripted.calls)
+    more = pd.concat([rows, pd.DataFrame({"country": ["Peru"]})], ignore_index=True)
+    with lb.Client(tmp_path / "replay", engine=scripted, cassette=cassette, record="new") as client:
+        mixed = client.grid(template, more, max_output_tokens=8, progress=False)
+        again = client.grid(template, more, max_output_tokens=8, progress=False)
+    assert len(scripted.calls) == calls + 1  # only Peru ran live
+    assert mixed["replayed"].tolist() == [True, True, False] and not mixed["cached"].any()
+    assert mixed["latency_s"].isna().tolist() == [True, True, False]
+    assert mixed["output_text"].head(2).tolist() == live["output_text"].tolist()
+    # From the run log: cached, and still replayed with no latency (or live with its latency)
+    assert again["cached"].all() and again["replayed"].tolist() == [True, True, False]
+    assert again["latency_s"].isna().tolist() == [True, True, False]
+    assert lb.scores(mixed)["latency_p50_s"].tolist() == [mixed["latency_s"][2]]  # the live call's alone

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 import llamabook as lb
-from support.magics import ok
+from support.magics import ok, run
 from support.scripted_engine import ScriptedEngine
 
 
@@ -43,3 +44,22 @@ def test_temperature_concurrency_and_no_progress_reach_the_client(
     assert {r.temperature for r in client.responses.list()} == {0.7, 0.0}
     assert [call.options.temperature for call in scripted.calls] == [0.7, 0.0, 0.0, 0.0]  # the rerun: from the log
     assert scripted.max_in_flight == 2  # --concurrency 2: two calls at a time, never three
+
+
+def test_over_with_a_missing_column_names_the_columns_and_sends_nothing(
+    ip: InteractiveShell, quick: lb.Client, scripted: ScriptedEngine
+) -> None:
+    ip.user_ns["cities"] = pd.DataFrame({"city": ["Paris", "Dublin"], "country": ["France", "Ireland"]})
+    ran = run(ip, "%%llama --over cities\nName a street of {{town}} in {{country}}.")
+    assert isinstance(ran.error, UsageError)
+    assert str(ran.error) == (
+        "No value for town: --over cities has no column 'town' (columns: city, country). Add that column to cities, "
+        "or give every row the same value: define town in the notebook, or pass --var town=..."
+    )
+    assert not str(ran.error).startswith("No value for town: define town")  # the advice that ignored the DataFrame
+    ip.user_ns["town"] = "the capital"  # a notebook variable: the same value in every row
+    ok(ip, "%%llama --over cities --max-tokens 2\nName a street of {{town}} in {{country}}.")
+    assert sorted(call.system[0] for call in scripted.calls) == [
+        "Name a street of the capital in France.", "Name a street of the capital in Ireland.",
+    ]  # fmt: skip
+    assert len(list(quick.prompts.list())) == 1  # the failed cell stored nothing

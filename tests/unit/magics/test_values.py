@@ -31,3 +31,26 @@ def test_values_line_shows_long_values_shortened(
     line = ran.texts()[0]
     assert line == "values: story = 'once upon a time once upon a time onc…', year = 1999"
     assert [call.system for call in scripted.calls] == [[f"Summarise {'once upon a time ' * 10} from 1999."]]  # whole
+
+
+def test_a_missing_value_says_where_one_can_come_from() -> None:
+    import pytest
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError) as plain:
+        magics.values_for(["town"], {}, [{}])
+    assert str(plain.value) == "No value for town: define town in the notebook, or pass --var town=..."
+    with pytest.raises(UsageError) as over:  # --over: its rows' columns first, then one value for every row
+        magics.values_for(["city", "town"], {}, [{}], columns=["city", "country"], over="cities")
+    assert str(over.value) == (
+        "No value for town: --over cities has no column 'town' (columns: city, country). Add that column to cities, "
+        "or give every row the same value: define town in the notebook, or pass --var town=..."
+    )
+    with pytest.raises(UsageError) as several:
+        magics.values_for(["town", "mood"], {}, [{}], columns=["city"], over="cities")
+    assert str(several.value) == (
+        "No value for town, mood: --over cities has no columns 'town', 'mood' (columns: city). Add those columns to "
+        "cities, or give every row the same value: define town, mood in the notebook, or pass --var town=... --var mood=..."
+    )
+    found = magics.values_for(["city", "town"], {"town": "Cork"}, [{}], columns=["city"], over="cities")
+    assert found.values == {"town": "Cork"}  # a --var fills what no column has, the same in every row

@@ -204,6 +204,22 @@ def test_labels_point_at_versions_move_with_history_and_resolve_as_refs(quick_cl
     assert prompts.get("tutor").version == 3 and quick_client.backend.get_prompt(first.prompt_id).version == 3
 
 
+def test_a_missing_version_is_named_as_the_user_wrote_the_prompt(quick_client: lb.Client) -> None:
+    prompts = quick_client.prompts
+    pid = prompts.save("tutor", "Be {{tone}}.").prompt_id
+    for call in (
+        lambda: prompts.get("tutor@9"),
+        lambda: prompts.set_label("tutor", "production", version=9),
+        lambda: prompts.set_default_version("tutor", 9),
+    ):
+        with pytest.raises(lb.VersionNotFound) as missing:
+            call()
+        assert str(missing.value) == "Prompt tutor has no version 9; see client.prompts.versions('tutor')"
+    with pytest.raises(lb.VersionNotFound) as by_id:
+        prompts.get(f"{pid}@9")
+    assert str(by_id.value) == f"Prompt {pid} has no version 9; see client.prompts.versions({pid!r})"
+
+
 def test_bad_labels_are_refused_before_anything_moves(quick_client: lb.Client) -> None:
     prompts = quick_client.prompts
     prompts.save("tutor", "Be {{tone}}.")

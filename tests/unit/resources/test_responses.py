@@ -90,6 +90,32 @@ def test_strict_check_runs_before_anything_is_stored(client: lb.Client) -> None:
     assert client.responses.list() == [] and client.files.list() == []
 
 
+def test_variable_errors_name_the_prompt_as_the_user_wrote_it(quick_client: lb.Client) -> None:
+    """``prompt="haiku"``: the message says ``haiku``, not the 52-character id; the id only when it was given."""
+    client = quick_client
+    first = client.prompts.save("haiku", "A {{mood}} haiku about {{topic}}.")
+    pid = first.prompt_id
+    advice = "Pass them in variables=, or use strict=False to leave the placeholders as literal text."
+    for given, shown in [("haiku", "haiku"), ("haiku@1", "haiku@1"), (first, "haiku@1"), (pid, pid),
+                         ({"id": pid, "version": "1"}, f"{pid}@1")]:  # fmt: skip
+        with pytest.raises(lb.MissingVariables) as missing:
+            client.responses.create(prompt=given, variables={"topic": "tides"})
+        assert str(missing.value) == f"Missing value for variable(s) 'mood' of prompt {shown}. {advice}"
+        assert missing.value.prompt_id == pid
+    with pytest.raises(lb.UnknownVariables) as unknown:
+        client.responses.create(prompt="haiku", variables={"topic": "tides", "mood": "calm", "tone": "dry"})
+    assert str(unknown.value) == (
+        "Variable(s) 'tone' not defined in prompt haiku; it declares ['mood', 'topic']. "
+        "Remove them or add them with prompts.update(...)."
+    )
+    with pytest.raises(lb.MissingVariables, match=r"^Missing value for variable\(s\) 'mood' of prompt haiku@1\. "):
+        client.responses.pin("haiku@1").create({"topic": "tides"})
+    with pytest.raises(lb.VersionNotFound) as version:
+        client.responses.create(prompt="haiku@9", variables={"topic": "tides", "mood": "calm"})
+    assert str(version.value) == "Prompt haiku has no version 9; see client.prompts.versions('haiku')"
+    assert list(client.responses.list()) == []
+
+
 def test_strict_false_leaves_missing_placeholders_literal(client: lb.Client) -> None:
     p = client.prompts.create("Hi {{name}} from {{company}}.", variables=["name", "company"])
     r = client.responses.create(input="Hello", prompt=p, variables={"name": "{{company}}"}, strict=False, max_output_tokens=8)

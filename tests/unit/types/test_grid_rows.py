@@ -23,11 +23,12 @@ from llamabook.types.grid_rows import ROW, GridResult, read_by, result_columns, 
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 
-#: The lists as they were written out before they were derived (behaviour must not change).
+#: The lists as they were written out before they were derived (behaviour must not change), and
+#: ``replayed`` since (an answer replayed from a cassette, whose ``latency_s`` is null).
 WRITTEN_OUT = {
     "prompt_id": "string", "version": "Int64", "model": "string", "output_text": "string", "status": "string",
     "cut_off": "boolean", "error": "string", "input_tokens": "Int64", "output_tokens": "Int64",
-    "latency_s": "Float64", "response_id": "string", "cached": "bool", "attempts": "Int64",
+    "latency_s": "Float64", "replayed": "bool", "response_id": "string", "cached": "bool", "attempts": "Int64",
 }  # fmt: skip
 CHECK_INPUT = {
     "output_text": "str", "status": "str", "cut_off": "bool", "input_tokens": "int | None",

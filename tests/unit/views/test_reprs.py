@@ -148,6 +148,29 @@ def test_response_mimebundle_has_text_fallback_and_honours_include_exclude() -> 
     assert set(r._repr_mimebundle_(exclude={"text/plain"})) == {"text/html"}
 
 
+def test_a_replayed_answer_says_replayed_wherever_a_latency_would_show() -> None:
+    """One rule (views.latency_label) for every face: the summary line, the header, the usage table, a grid row."""
+    live, replayed = response("Dublin."), response("Dublin.", replayed=True)
+    assert (views.latency_label(live), views.latency_label(live, digits=3)) == ("0.43 s", "0.432 s")
+    assert views.latency_label(replayed) == views.REPLAYED_MARK == "replayed"
+    assert views.summary_line(live).endswith("21 in / 9 out tokens · 0.43 s")
+    assert views.summary_line(replayed).endswith("21 in / 9 out tokens · replayed")
+    assert views.summary_line(response("Dub", replayed=True, status="incomplete", incomplete_details={"reason": "length"})).endswith(
+        "tokens · replayed · incomplete · " + views.CUT_OFF_MARK
+    )
+    assert ("latency", "0.432 s") in views.usage_rows(live) and ("latency", "replayed") in views.usage_rows(replayed)
+    assert "latency" not in dict(views.usage_rows(response("Dublin.", trace=None)))  # not measured: left out
+    header = text(views.response_sections(replayed)["header"])
+    assert header.endswith("21 in / 9 out tokens · replayed") and " s" not in header.split("tokens")[-1]
+    assert replayed._repr_mimebundle_()["text/plain"].split("\n")[0].endswith("· replayed")
+    # A grid frame's row (a dict of its cells): the same rule, numpy's True too; an older frame has no replayed
+    import numpy as np
+
+    assert views.latency_label({"latency_s": None, "replayed": np.bool_(True)}) == "replayed"
+    assert views.latency_label({"latency_s": 1.5, "replayed": np.bool_(False)}) == "1.50 s"
+    assert views.latency_label({"latency_s": 1.5}) == "1.50 s" and views.latency_label({"latency_s": None}) is None
+
+
 def test_failed_response_shows_its_error_escaped() -> None:
     r = response("", status="failed", error={"code": "server_error", "message": "boom <img src=x onerror=alert(1)>"})
     html = r._repr_html_() or ""

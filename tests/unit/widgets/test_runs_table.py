@@ -157,3 +157,21 @@ def test_a_line_cut_off_at_max_output_tokens_is_marked_next_to_its_status() -> N
     without = RunsTable(lines.drop(columns="cut_off"))  # a grid from before the column: no mark, no problem
     assert not any("cut off" in text(cell.value) for cell in cells(without, "status"))
     assert without.summary.value == "4 lines · 3 completed · 1 failed" and without.error.message == ""
+
+
+def test_a_replayed_line_says_replayed_in_its_latency_cell(tmp_path: Path) -> None:
+    from llamabook.cassette import forget
+
+    cassette = tmp_path / "runs.jsonl"
+    rows = pd.DataFrame({"country": ["Ireland", "France"]})
+    with lb.Client(tmp_path / "a", engine=ScriptedEngine(), cassette=cassette) as client:
+        client.grid("Capital of {{country}}?", rows.head(1), progress=False)
+    forget(cassette)
+    with lb.Client(tmp_path / "b", engine=ScriptedEngine(), cassette=cassette, record="new") as client:
+        grid = client.grid("Capital of {{country}}?", rows, progress=False)  # Ireland replayed, France live
+        table = RunsTable(grid, client)
+    assert grid["replayed"].tolist() == [True, False]
+    latency = [text(cell.value) for cell in cells(table, "latency")]
+    assert latency[0] == "replayed"
+    assert latency[1] == f"{grid['latency_s'][1]:.2f} s"
+    assert "replayed" not in table.own_columns  # a result column, not the row's own
