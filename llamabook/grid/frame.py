@@ -18,11 +18,18 @@ if TYPE_CHECKING:
     from .task import Task
 
 
+#: The key in ``frame.attrs["llamabook"]`` that marks a grid's frame: ``{"own": [the row's own columns]}``.
+#: The notebook's HTML display of a grid (``llamabook.views.grids``) reads it; the frame is a plain DataFrame.
+GRID_MARK = "grid"
+
+
 def to_frame(
     tasks: Sequence[Task], checks: CheckSet | None = None, fields: list[FieldColumn] | None = None, groups: Sequence[str] = ()
 ) -> pandas.DataFrame:
     """The grid's frame; ``groups`` are the result-column groups an executor adds (``"batch"``)."""
     frame = columns_frame(tasks) if tasks else _empty_frame()
+    own = [str(name) for name in frame.columns if name != ROW.name and name not in RESULT_COLUMNS]
+    frame.attrs["llamabook"] = {**frame.attrs.get("llamabook", {}), GRID_MARK: {"own": own}}
     if fields is not None:
         frame = _with_fields(frame, tasks, fields)
     for group in groups:

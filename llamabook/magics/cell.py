@@ -19,7 +19,7 @@ from .over import over_rows, row_columns, run_over
 from .prompt_choice import CellPrompt, choose_prompt
 from .session import get_client
 from .streaming import show_stream
-from .values import Values, parse_vars, schema_variable, values_for
+from .values import Values, check_variables, parse_vars, parse_versions, schema_variable, values_for
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -42,10 +42,12 @@ def run_cell(shell: InteractiveShell, args: Namespace, cell: str, local_ns: Mapp
     schema = schema_variable(args.schema, spaces) if args.schema is not None else None
     client = get_client()
     if args.over is not None:
+        versions = parse_versions(args.versions) if args.versions is not None else None
+        checks = check_variables(args.check, spaces) if args.check else None
         rows = over_rows(args.over, spaces)
         chosen = choose_prompt(client, args, cell)
         values = values_for(chosen.variables, given, spaces, columns=row_columns(rows), over=args.over)
-        frame = run_over(client, args, chosen, values, rows, schema)
+        frame = run_over(client, args, chosen, values, rows, schema, versions=versions, checks=checks)
         _bind(shell, frame, args.out)
         display(frame)
         return
@@ -65,7 +67,7 @@ def run_cell(shell: InteractiveShell, args: Namespace, cell: str, local_ns: Mapp
 
 
 def _check_options(args: Namespace) -> None:
-    """The option rules argparse cannot say: -o's name, -p with --save, --save's name."""
+    """The option rules argparse cannot say: -o's name, -p with --save, --save's name, what needs --over."""
     if args.out and not args.out.isidentifier():
         raise UsageError(f"-o {args.out!r}: give a Python variable name")
     if args.prompt and args.save:
@@ -74,6 +76,14 @@ def _check_options(args: Namespace) -> None:
         from ..types.refs import check_name  # pydantic loads with the first cell, not with %load_ext
 
         check_name(args.save)
+    for option, given in (("--versions", args.versions), ("--check", args.check)):
+        if given is not None and args.over is None:
+            raise UsageError(f"{option} is for a grid: add --over DF (a DataFrame of the rows to run)")
+    if args.versions is not None and not (args.prompt or args.save):
+        raise UsageError(
+            "--versions compares versions of a saved prompt: add -p NAME (the body is then the input) "
+            "or --save NAME (the body is saved as a version of NAME and runs with the listed ones)"
+        )
 
 
 def _answer(

@@ -42,9 +42,22 @@ def show_responses(args: Namespace) -> None:
 
 
 def show_prompts(args: Namespace) -> None:
-    """``%llama prompts``: prompts (default versions) as a DataFrame, their ``name`` first."""
+    """``%llama prompts``: prompts (default versions) as a compact table, their ``name`` first.
+
+    One line per prompt: the template on one line (shortened with "…"), a missing name or no
+    labels as an empty cell (:func:`llamabook.views.prompts.prompt_list_html`).
+    ``client.prompts.list().to_pandas()`` is the DataFrame.
+    """
     frame = get_client().prompts.list().to_pandas()
-    display(frame[["name", *(c for c in frame.columns if c != "name")]])
+    frame = frame[["name", *(c for c in frame.columns if c != "name")]]
+    from ..views.prompts import prompt_list_html, prompt_list_text
+
+    bundle = {"text/plain": prompt_list_text(frame)}
+    try:
+        bundle["text/html"] = prompt_list_html(frame)
+    except ImportError:  # jinja2 missing (no 'widgets' extra): the text alone
+        pass
+    display(bundle, raw=True)
 
 
 def show_config(args: Namespace) -> None:

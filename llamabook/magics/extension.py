@@ -105,12 +105,38 @@ def help_without_body(lines: list[str]) -> list[str]:
     return lines
 
 
+#: Where pandas' DataFrame lives, for IPython's formatter registry (``pandas`` from pandas 3 on).
+DATAFRAME_NAMES = (("pandas", "DataFrame"), ("pandas.core.frame", "DataFrame"))
+
+
+def frame_html(frame: Any) -> str | None:
+    """IPython's text/html for a DataFrame: a grid's compact view (:func:`llamabook.views.grids.grid_html`),
+    else pandas' own ``_repr_html_`` (a formatter that returns None would show no HTML at all)."""
+    try:
+        from ..views.grids import grid_html
+
+        html = grid_html(frame)
+    except ImportError:  # jinja2 missing (no 'widgets' extra): pandas shows it
+        html = None
+    return html if html is not None else frame._repr_html_()
+
+
+def _html_formatter(ipython: InteractiveShell) -> Any:
+    return ipython.display_formatter.formatters["text/html"]
+
+
 def load_ipython_extension(ipython: InteractiveShell) -> None:
-    """Register ``%llama`` / ``%%llama``, and show llamabook's input errors as one line (:func:`show_input_error`).
+    """Register ``%llama`` / ``%%llama``, show llamabook's input errors as one line (:func:`show_input_error`),
+    and show a grid's DataFrame as a compact table (:func:`frame_html`; pandas is not imported here).
 
     A custom exception handler someone else set is left in place (IPython holds one).
     """
     ipython.register_magics(LlamaMagics)
+    formatter = _html_formatter(ipython)
+    for module, name in DATAFRAME_NAMES:
+        formatter.for_type_by_name(module, name, frame_html)
+    if "pandas" in sys.modules:  # pandas already imported: the type itself, so its deferred entry need not match
+        formatter.for_type(sys.modules["pandas"].DataFrame, frame_html)
     if help_without_body not in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.append(help_without_body)
     if ipython.custom_exceptions in ((), SHORT_ERRORS):
@@ -118,10 +144,17 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:
-    """Remove ``%llama`` / ``%%llama`` and the one-line input errors (the client is kept for a later load)."""
+    """Remove ``%llama`` / ``%%llama``, the one-line input errors and the grid display (the client is kept for a later load)."""
     for kind in ("line", "cell"):
         ipython.magics_manager.magics[kind].pop("llama", None)
     if help_without_body in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(help_without_body)
+    formatter = _html_formatter(ipython)
+    for module, name in DATAFRAME_NAMES:
+        if formatter.deferred_printers.get((module, name)) is frame_html:
+            formatter.deferred_printers.pop((module, name))
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and formatter.type_printers.get(pandas.DataFrame) is frame_html:
+        formatter.type_printers.pop(pandas.DataFrame)
     if ipython.custom_exceptions == SHORT_ERRORS:
         ipython.set_custom_exc((), None)

@@ -49,7 +49,12 @@ $x, {x} and code stay literal text. The body is stored as a prompt, reused while
 With -p a saved prompt runs and the body is the input. --schema NAME makes the answer JSON
 following the schema in variable NAME (a pydantic model class or a JSON-schema dict): it is
 saved with the body's prompt version (used again whenever that version runs), or, with -p,
-used for this call; the parsed object is shown after the answer."""
+used for this call; the parsed object is shown after the answer.
+--over DF runs the prompt for every row of DataFrame DF (client.grid). --versions 1,2 compares
+versions of a saved prompt: with -p NAME those versions run (the body is the input); with
+--save NAME the body is saved first (a changed body becomes a new version) and runs alongside
+the listed versions. --check NAME=VAR adds a check_NAME column from the check object in notebook
+variable VAR (e.g. has_city = lb.checks.contains("Dublin")); nothing is evaluated."""
 CELL_EXAMPLES = """\
 examples:
   %%llama --save tutor --var tone=kind -i "What is the capital of Ireland?"
@@ -60,6 +65,9 @@ examples:
 
   %%llama --over cities --max-tokens 32
   Name one landmark in {{city}}.
+
+  %%llama --over cities -p tutor --versions 1,2 --check ok=has_city -o grid
+  Answer in one sentence.
 
   %%llama --save extract --schema Invoice -o invoice
   Extract the invoice number and total from {{doc}}."""
@@ -193,6 +201,10 @@ def cell_parser() -> UsageParser:
     add("--no-stream", action="store_true", help="show the answer only when it is complete")
     add("-f", "--format", choices=FORMATS, default="markdown", help="how to show the answer")
     add("--over", metavar="DF", help="run for every row of DataFrame DF (client.grid); binds the result DataFrame")
+    add("--versions", metavar="N,N", help="with --over: the versions of -p's prompt to run, or with --save the "
+        "versions that run alongside the body's own version")
+    add("--check", action="append", metavar="NAME=VAR", help="with --over: a check_NAME column from the check "
+        "object in notebook variable VAR (repeatable)")
     add("--max-tokens", type=int, metavar="N", help="max_output_tokens")
     add("-t", "--temperature", type=float, metavar="T", help="sampling temperature (0 = greedy, repeatable answers)")
     add("--concurrency", type=int, default=4, metavar="N", help="with --over: calls in flight at once (default 4)")

@@ -135,6 +135,57 @@ def describe(value: Any) -> str:
     return kind.__name__
 
 
+def parse_versions(text: str) -> list[int]:
+    """``--versions 1,2`` as ``[1, 2]``: positive whole numbers, each once."""
+    words = [word.strip() for word in text.split(",")]
+    if not all(word.isdigit() and int(word) >= 1 for word in words):
+        raise UsageError(f"--versions {text!r}: give version numbers separated by commas, e.g. --versions 1,2")
+    versions = [int(word) for word in words]
+    if len(set(versions)) != len(versions):
+        raise UsageError(f"--versions {text!r}: each version once")
+    return versions
+
+
+def check_variables(items: Iterable[str], namespaces: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """``--check NAME=VAR ...`` as ``{NAME: check}``: each VAR a notebook variable holding a check.
+
+    Nothing is evaluated: VAR is a name looked up in the notebook. A check is a
+    :class:`~llamabook.evaluation.checks.Check` (``lb.checks.contains(...)``, ``lb.checks.judge(...)``, …)
+    or a function ``(row, result) -> bool | float``. Anything else, a missing variable or a name
+    given twice raises :class:`UsageError` before anything is stored or sent.
+    """
+    import inspect
+
+    from ..evaluation.check_base import Check
+
+    spaces = list(namespaces)
+    checks: dict[str, Any] = {}
+    for item in items:
+        name, sep, var = (part.strip() for part in item.partition("="))
+        if not sep or not name.isidentifier() or not var.isidentifier():
+            raise UsageError(
+                f"--check {item!r}: write --check NAME=VAR, VAR a notebook variable holding a check, "
+                "e.g. has_city = lb.checks.contains('Dublin') and --check city=has_city"
+            )
+        if name in checks:
+            raise UsageError(f"--check {name}: two checks named {name}; give each its own name")
+        space = next((ns for ns in spaces if var in ns), None)
+        if space is None:
+            raise UsageError(
+                f"--check {name}={var}: no variable named {var} in the notebook; define it first, "
+                f"e.g. {var} = lb.checks.contains('Dublin')"
+            )
+        value = space[var]
+        if not isinstance(value, Check) and not (inspect.isfunction(value) or inspect.ismethod(value)):
+            what = f"the class {value.__name__}" if isinstance(value, type) else f"a {type(value).__name__}"
+            raise UsageError(
+                f"--check {name}={var}: {var} is {what}, not a check; use one of lb.checks (contains, regex, "
+                "equals, max_words, is_json, json_schema, similar_to, judge) or a function (row, result) -> bool | float"
+            )
+        checks[name] = value
+    return checks
+
+
 def schema_variable(name: str, namespaces: Iterable[Mapping[str, Any]]) -> Any:
     """The schema ``--schema NAME`` names: a pydantic model class or a JSON-schema dict, checked.
 

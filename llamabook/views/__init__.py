@@ -11,13 +11,13 @@ The wire types call :func:`repr_html` / :func:`repr_mimebundle` from their ``_re
 
 By subject: :mod:`.sanitize` (the one path that makes text inert: Markdown sanitized, jinja2 with
 autoescaping), :mod:`.responses`, :mod:`.prompts` (and diffs), :mod:`.files`, :mod:`.comparisons`
-(a grid side by side), :mod:`.formats` and :mod:`.pieces` (what the widgets share), :mod:`.reprs`
-(what the wire types call). This module only names them.
+(a grid side by side), :mod:`.grids` (a grid's frame as a compact table), :mod:`.formats` and
+:mod:`.pieces` (what the widgets share), :mod:`.reprs` (what the wire types call). This module only names them.
 """
 
 from .sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES, environment, render, safe_markdown_html
 from .formats import CUT_OFF_MARK, REPLAYED_MARK, STATUS_COLOURS, human_size, template_segments, thumbnail, when
-from .pieces import error_html, record_html, status_badge, text_cell
+from .pieces import LONG_WORD, breakable, clamped_cell, error_html, header_cell, record_html, status_badge, text_cell
 from .responses import Attachment, Client, attachments, field_rows, fields_html, latency_label, parsed_rows, prompt_label, response_context, response_html, response_sections, response_text, summary_line, tokens_label, usage_rows
 from .prompts import diff_html, diff_text, prompt_html, prompt_text
 from .files import file_chip_html, file_html, file_text
@@ -30,13 +30,16 @@ __all__ = [
     "CHECK_COLOURS",
     "CHECK_ERROR_CHARS",
     "CUT_OFF_MARK",
+    "LONG_WORD",
     "REPLAYED_MARK",
     "STATUS_COLOURS",
     "URL_SCHEMES",
     "Attachment",
     "Client",
     "attachments",
+    "breakable",
     "check_mark_html",
+    "clamped_cell",
     "compare_cell_html",
     "comparison_html",
     "comparison_text",
@@ -49,6 +52,7 @@ __all__ = [
     "file_chip_html",
     "file_html",
     "file_text",
+    "header_cell",
     "human_size",
     "latency_label",
     "parsed_rows",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .formats import CUT_OFF_MARK
 from .sanitize import render
@@ -31,6 +31,42 @@ def compare_cell_html(cell: Cell | None) -> str:
         cut_off_mark=CUT_OFF_MARK,
         error_chars=CHECK_ERROR_CHARS,
     )
+
+
+#: The type of CompareView's cells: the font size and line height of the table ``comparison_html`` makes
+#: (``font-size:.9em`` of a notebook's HTML output, rows at the ``normal`` line height JupyterLab gives
+#: table cells). Without it, an ipywidgets HTML widget gives every line a control's height (28 px).
+VIEW_CELL_STYLE = "font-size:calc(.9 * var(--jp-content-font-size1, 14px));line-height:normal;"
+
+
+def compare_view_header_html(name: str) -> str:
+    """A column's name in CompareView's header, bold, cut to 80 characters (the full name is its tooltip)."""
+    return _view_cell("header", name)
+
+
+def compare_view_value_html(value: Any) -> str:
+    """A row number or one of the row's own values in CompareView, cut to 80 characters (tooltip: all of it)."""
+    return _view_cell("value", value)
+
+
+def compare_view_cell_html(cell: Cell | None) -> str:
+    """One call in CompareView: :func:`compare_cell_html` in the table's type."""
+    return render(
+        "compare_view_cell.html",
+        kind="call",
+        style=VIEW_CELL_STYLE,
+        cell=cell,
+        check_colours=CHECK_COLOURS,
+        cut_off_mark=CUT_OFF_MARK,
+        error_chars=CHECK_ERROR_CHARS,
+    )
+
+
+def _view_cell(kind: str, value: Any, limit: int = 80) -> str:
+    text = "" if value is None else str(value)
+    short = text if len(text) <= limit else text[: limit - 1] + "…"
+    full = text if short != text else None
+    return render("compare_view_cell.html", kind=kind, style=VIEW_CELL_STYLE, text=short, full=full, status=None)
 
 
 def check_mark_html(mark: CheckMark, named: bool = True) -> str:

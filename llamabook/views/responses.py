@@ -135,13 +135,21 @@ def usage_rows(response: Response) -> list[tuple[str, Any]]:
     return [(name, value) for name, value in rows if value is not None and value != ""]
 
 
-def tokens_label(response: Response) -> str | None:
-    """``12 in / 34 out tokens`` (``? in`` where the server reported no input count), or None without usage."""
-    usage = response.usage
-    if usage is None:
-        return None
-    counted = response.input_tokens
-    return f"{'?' if counted is None else counted} in / {usage.output_tokens} out tokens"
+def tokens_label(result: Response | Mapping[str, Any], unit: str = " tokens") -> str | None:
+    """``12 in / 34 out tokens`` (``? in`` where the server reported no input count), or None without usage.
+
+    ``result`` is a :class:`Response`, or a grid frame's row as a dict (its ``input_tokens`` and
+    ``output_tokens`` cells); ``unit=""`` gives the short form a table cell shows, ``12 in / 34 out``.
+    """
+    if isinstance(result, Mapping):
+        counted, output = result.get("input_tokens"), result.get("output_tokens")
+        if counted is None and output is None:
+            return None
+    else:
+        if result.usage is None:
+            return None
+        counted, output = result.input_tokens, result.usage.output_tokens
+    return f"{'?' if counted is None else counted} in / {'?' if output is None else output} out{unit}"
 
 
 def latency_label(result: Response | Mapping[str, Any], digits: int = 2) -> str | None:

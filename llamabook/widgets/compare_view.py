@@ -10,6 +10,7 @@ import ipywidgets as widgets
 from .. import views
 from ..evaluation.compare import Column, Comparison, compare
 from ..errors import InvalidRequest
+from ..views.comparisons import compare_view_cell_html, compare_view_header_html, compare_view_value_html
 from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
 from .response_view import ResponseView
 
@@ -19,9 +20,12 @@ if TYPE_CHECKING:
     from ..client import Client
 
 #: Grid tracks: the row number, the row's own columns, then one wider track per (version, model).
-ROW_WIDTH = "auto"
-OWN_WIDTH = "minmax(min-content, 1fr)"
-CALL_WIDTH = "minmax(12em, 2fr)"
+#: Each is as wide as its content, as a table's columns are: an own column up to 16em (then its values
+#: wrap), a call's column from 12em up to its longest line, sharing the width there is; a wide notebook
+#: leaves no gap between short values.
+ROW_WIDTH = "max-content"
+OWN_WIDTH = "fit-content(16em)"
+CALL_WIDTH = "minmax(12em, max-content)"
 
 
 class CompareView(widgets.VBox):
@@ -110,28 +114,34 @@ class CompareView(widgets.VBox):
         self.table.layout.grid_template_columns = " ".join(tracks)
         header = ["row", *found.own_columns, *map(Comparison.label, found.columns)]
         cells: list[widgets.Widget] = [
-            styled(widgets.HTML(views.text_cell(name)), "llamabook-compare-header") for name in header
+            styled(widgets.HTML(compare_view_header_html(name)), "llamabook-compare-header") for name in header
         ]
         for row in rows:
-            cells.append(widgets.HTML(views.text_cell(row)))
-            cells += [widgets.HTML(views.text_cell(found.own[row][name])) for name in found.own_columns]
+            cells.append(widgets.HTML(compare_view_value_html(row)))
+            cells += [widgets.HTML(compare_view_value_html(found.own[row][name])) for name in found.own_columns]
             cells += [self._cell(row, column) for column in found.columns]
         replace_children(self.table, cells)
         more = f" (showing the first {len(rows)})" if len(rows) < len(found.rows) else ""
         self.summary.value = found.summary() + more
 
     def _cell(self, row: int, column: Column) -> widgets.Widget:
+        """The call's output and check marks, then its open button (sized to its label) beside them:
+        a button under them made every line taller than the comparison's table."""
         assert self.comparison is not None
         cell = self.comparison.cell(row, column)
-        parts: list[widgets.Widget] = [widgets.HTML(views.compare_cell_html(cell))]
+        text = widgets.HTML(compare_view_cell_html(cell), layout=widgets.Layout(flex="0 1 auto", min_width="0"))
+        parts: list[widgets.Widget] = [text]
         if cell is not None and (cell.response_id or cell.custom_id):
             button = styled(
                 widgets.Button(
-                    description="open", tooltip="open this call's response", layout=widgets.Layout(width="auto")
+                    description="open",
+                    tooltip="open this call's response",
+                    layout=widgets.Layout(width="auto", flex="0 0 auto", padding="0 6px"),
                 ),
                 "llamabook-compare-open",
             )
             button.on_click(lambda _: self.show(row, column))
             self.open_buttons[(row, column)] = button
             parts.append(button)
-        return styled(widgets.VBox(parts, layout=widgets.Layout(min_width="0")), "llamabook-compare-cell")
+        layout = widgets.Layout(min_width="0", align_items="flex-start", margin="0")
+        return styled(widgets.HBox(parts, layout=layout), "llamabook-compare-cell")

@@ -23,6 +23,11 @@ GRID = "minmax(min-content, 1fr) auto auto auto auto auto"
 #: long name without spaces breaks instead of running under the next column.
 WRAP = '<div style="overflow-wrap:anywhere;">{html}</div>'
 EXCERPT_CHARS = 800
+#: The upload button's text: ipywidgets writes "<description> (<files its value holds>)", and the panel empties
+#: the value after storing an upload (ready for the next one), so the count reads 0: after an upload the
+#: description says what the button does now, and its tooltip names what was stored (as PromptEditor's does).
+UPLOAD, UPLOAD_MORE = "Upload", "Upload more"
+UPLOAD_TIP = "Upload files; they are stored with the purpose picked beside"  # without one, the title is "null"
 
 
 class FilesPanel(widgets.VBox):
@@ -44,7 +49,9 @@ class FilesPanel(widgets.VBox):
         self.delete_buttons: dict[str, widgets.Button] = {}
         self._armed: tuple[str, widgets.Button] | None = None
         self.error = ErrorArea()
-        self.upload = styled(widgets.FileUpload(multiple=True, description="Upload"), "llamabook-files-upload")
+        self.upload = styled(
+            widgets.FileUpload(multiple=True, description=UPLOAD, tooltip=UPLOAD_TIP), "llamabook-files-upload"
+        )
         self.purpose = styled(
             widgets.Dropdown(options=list(PURPOSES), value="assistants", description="purpose"),
             "llamabook-files-purpose",
@@ -188,6 +195,8 @@ class FilesPanel(widgets.VBox):
         finally:
             self.refresh()  # list what was stored, also when a later file failed
         self.status.value = _upload_status(uploaded, reused)
+        self.upload.description = UPLOAD_MORE
+        self.upload.tooltip = f"{self.status.value}; upload more files"
 
 
 def _upload_status(uploaded: list[File], reused: list[File]) -> str:

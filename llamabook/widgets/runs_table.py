@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 from typing import TYPE_CHECKING, Any
@@ -11,13 +10,23 @@ import ipywidgets as widgets
 
 from .. import views
 from ..grid import RESULT_COLUMNS
-from ..evaluation.compare import CheckMark
 from ..errors import InvalidRequest
 from ..frames import check_columns, none_if_missing
 from ..inputs import is_dataframe
 from ..schema_columns import fields_of
 from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
 from .response_view import ResponseView
+from .run_cells import (
+    CUT_OFF,
+    check_cell,
+    check_text,
+    field_text,
+    header_cell,
+    is_true,
+    sorted_lines,
+    status_cell,
+    text_cell,
+)
 
 if TYPE_CHECKING:
     import pandas
@@ -26,30 +35,22 @@ if TYPE_CHECKING:
 
 #: Result columns shown after the row's own columns (the rest are in the opened row).
 SHOWN = ("version", "model", "output_text", "tokens", "latency_s", "error")
-#: Grid tracks: the text columns share what the short ones leave, down to their header's width
-#: (their cells wrap anywhere), so the table fits a notebook next to an open sidebar (~850 px).
+#: Grid tracks: the open button and the status (its badge and "cut off") as wide as they are, never
+#: cut or wrapped; the text columns share what the short ones leave, down to their longest word
+#: (:data:`llamabook.views.LONG_WORD` characters at most) or their header's longest part, so the table
+#: fits a notebook next to an open sidebar (~850 px).
 WIDTHS = {
     "model": "minmax(min-content, 1fr)",
     "output_text": "minmax(min-content, 3fr)",
     "error": "minmax(min-content, 2fr)",
 }
+OPEN_WIDTH = STATUS_WIDTH = "max-content"
 OWN_WIDTH = "minmax(min-content, 1fr)"
 #: The grid area of a cell across all columns (row start / column start / row end / column end).
 ACROSS = "auto / 1 / auto / -1"
-CUT_OFF = "cut off"
-CUT_OFF_TIP = f"the answer was {views.CUT_OFF_MARK}"  # the table is narrow: the short mark, the full one as tooltip
-#: The columns of SHOWN whose cells are clamped to ``LINES`` lines, as the row's own columns are
+#: The columns of SHOWN whose cells are clamped to ``run_cells.LINES`` lines, as the row's own columns are
 #: (the whole text is the cell's tooltip).
-CLAMPED = frozenset({"model", "output_text", "error"})
-LINES = 2
-#: Characters a clamped cell carries at most (more never shows in ``LINES`` lines of its column).
-CELL_CHARS = 240
-#: Wraps a cell's HTML (from :mod:`llamabook.views`, escaped there; nothing else goes in): at most
-#: ``LINES`` lines ending in "…", long words broken instead of drawn over the next column.
-CLAMP = (
-    '<div style="display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:{lines};overflow:hidden;'
-    'overflow-wrap:anywhere;line-height:1.35;">{html}</div>'
-)
+CLAMPED = frozenset({"model", "output_text", "error", "tokens", "latency_s"})  # all: compact lines, not 28 px each
 
 
 class RunsTable(widgets.VBox):
@@ -63,12 +64,20 @@ class RunsTable(widgets.VBox):
     lines, the whole text is their tooltip. A check column (``check_<name>``) shows its mark:
     ✓, ✗, a score, ``⚠`` for a check that raised (an error, not a ✗: its message is the tooltip,
     and in ``check_<name>_error``), – when it did not run; the summary counts the check errors.
-    **failed only** filters the lines. Opening a line
-    shows its :class:`ResponseView` right under it, read through ``client``; a call that made
-    no response (or without a client) shows the line's values.
+
+    A column with no value on any line (``error`` when nothing failed, say) is hidden, and so is a
+    check's ``check_<name>_error`` (its message is the tooltip of the check's ⚠);
+    ``all_columns=True``, or ticking **all columns**, shows them. Each header's sort button (↕) sorts
+    the lines by that column: ascending, then descending on a second click (missing values last).
+    The **filter** box keeps the lines whose shown cells contain its text (any case); **failed
+    only** keeps the failed calls. :meth:`to_pandas` gives the lines kept, in the order shown.
+    Opening a line shows its :class:`ResponseView` right under it, read through ``client``; a call
+    that made no response (or without a client) shows the line's values.
     """
 
-    def __init__(self, df: pandas.DataFrame, client: Client | None = None, *, page_size: int = 20) -> None:
+    def __init__(
+        self, df: pandas.DataFrame, client: Client | None = None, *, page_size: int = 20, all_columns: bool = False
+    ) -> None:
         problem = _not_a_grid(df)
         if not is_dataframe(df):
             import pandas as pd
@@ -80,21 +89,31 @@ class RunsTable(widgets.VBox):
         self.page = 0
         #: The open buttons of the page shown, by position in ``df``.
         self.open_buttons: dict[int, widgets.Button] = {}
+        #: The headers' sort buttons, by column.
+        self.sort_buttons: dict[str, widgets.Button] = {}
+        #: The column the lines are sorted by and whether ascending (None: in ``df``'s order).
+        self.sort_by: tuple[str, bool] | None = None
         #: The view of the last opened response.
         self.view: ResponseView | None = None
+        self._records = [self._record(position) for position in range(len(self.df))]
         self._find_columns()
         self.error = ErrorArea()
-        self._make_controls()
+        self._make_controls(all_columns)
         self._make_table()
         #: Position of the line whose detail is shown.
         self.opened: int | None = None
         toolbar = widgets.HBox(
-            [self.failed_only, self.prev_button, self.page_label, self.next_button, self.summary],
+            [
+                self.filter, self.failed_only, self.all_columns, self.prev_button, self.page_label, self.next_button,
+                self.summary,
+            ],
             layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
-        )
-        super().__init__([toolbar, self.error, self.table])
+        )  # fmt: skip
+        super().__init__([toolbar, self.error, self.note, self.table])
         self.add_class("llamabook-runs-table")
-        self.failed_only.observe(lambda _: self._first_page(), "value")
+        self.failed_only.observe(lambda _: self._refilter(), "value")
+        self.filter.observe(lambda _: self._refilter(), "value")
+        self.all_columns.observe(lambda _: self._relayout(), "value")
         self.prev_button.on_click(lambda _: self.turn(-1))
         self.next_button.on_click(lambda _: self.turn(1))
         self._render()
@@ -112,14 +131,37 @@ class RunsTable(widgets.VBox):
         at = SHOWN.index("output_text") + 1
         #: The result columns of a line, after the row's own columns.
         self.shown = (*SHOWN[:at], *self.field_columns, *SHOWN[at:])
-        #: Cells of one line: open button, status, own columns, shown.
-        self._line_cells = 2 + len(self.own_columns) + len(self.shown)
+        #: What each line's cells say, as text (the filter's haystack; empty: no value).
+        self._texts = [self._cell_texts(record) for record in self._records]
+        companions = {f"{column}_error" for column in self.check_columns}
+        #: The columns (own and shown) with no value on any line, and the checks' ``check_<name>_error``
+        #: (each message is its ⚠'s tooltip): hidden unless **all columns** is ticked.
+        self.hidden_columns = [
+            name
+            for name in (*self.own_columns, *self.shown)
+            if name in companions or not any(texts[name] for texts in self._texts)
+        ]
 
-    def _make_controls(self) -> None:
-        """The toolbar's widgets: the **failed only** filter, the summary, the page buttons and label."""
+    @property
+    def columns(self) -> list[str]:
+        """The columns drawn after the open button and the status: own columns, then results."""
+        hidden = set() if self.all_columns.value else set(self.hidden_columns)
+        return [name for name in (*self.own_columns, *self.shown) if name not in hidden]
+
+    def _make_controls(self, all_columns: bool) -> None:
+        """The toolbar's widgets: the filters, the all-columns toggle, the summary, the page buttons and label."""
+        self.filter = styled(
+            widgets.Text(placeholder="filter", layout=widgets.Layout(width="12em")), "llamabook-runs-filter"
+        )
         self.failed_only = styled(
             widgets.Checkbox(value=False, description="failed only", indent=False, layout=widgets.Layout(width="auto")),
             "llamabook-failed-only",
+        )
+        self.all_columns = styled(
+            widgets.Checkbox(
+                value=bool(all_columns), description="all columns", indent=False, layout=widgets.Layout(width="auto")
+            ),
+            "llamabook-all-columns",
         )
         self.summary = styled(widgets.Label(""), "llamabook-runs-summary")
         self.prev_button = styled(widgets.Button(description="◀", tooltip="previous page"), "llamabook-prev")
@@ -127,31 +169,62 @@ class RunsTable(widgets.VBox):
         for button in (self.prev_button, self.next_button):
             button.layout.width = "3em"
         self.page_label = styled(widgets.Label(""), "llamabook-page")
+        #: Says why no line is shown (nothing failed, nothing matches the filter); empty otherwise.
+        self.note = styled(widgets.HTML(""), "llamabook-runs-note")
 
     def _make_table(self) -> None:
         """The grid of lines, and the opened line's detail that goes in it."""
-        columns = [
-            "auto", "auto", *([OWN_WIDTH] * len(self.own_columns)),
-            *(WIDTHS.get(c, OWN_WIDTH if c in self.field_columns else "auto") for c in self.shown),
-        ]  # fmt: skip
         self.table = styled(
             widgets.GridBox(
-                layout=widgets.Layout(grid_template_columns=" ".join(columns), grid_gap="2px 8px", align_items="center")
+                layout=widgets.Layout(grid_template_columns=self._tracks(), grid_gap="2px 6px", align_items="center")
             ),
             "llamabook-runs-grid",
         )
         #: The opened line's detail: in the grid right under that line, across all its columns
-        #: (under the last line when the opened line is on another page or filtered out).
+        #: (under the last line when the opened line is on another page).
         #: (grid_area, not grid_column: ipywidgets never sets grid_column on the element, ipywidgets#2334.)
         self.detail = styled(
-            widgets.VBox(layout=widgets.Layout(grid_area=ACROSS, min_width="0")), "llamabook-run-detail"
+            widgets.VBox(layout=widgets.Layout(grid_area=ACROSS, min_width="0", overflow="hidden")),
+            "llamabook-run-detail",
         )
 
+    def _tracks(self) -> str:
+        """The grid's ``grid-template-columns`` for the columns drawn."""
+        def width(name: str) -> str:
+            if name in self.check_columns:
+                return "auto"
+            if name in self.own_columns or name in self.field_columns:
+                return OWN_WIDTH
+            return WIDTHS.get(name, "auto")
+
+        return " ".join([OPEN_WIDTH, STATUS_WIDTH, *(width(name) for name in self.columns)])
+
     def visible(self) -> list[int]:
-        """Positions of the lines the filter lets through."""
-        if not self.failed_only.value or "status" not in self.df.columns:
-            return list(range(len(self.df)))
-        return [i for i, status in enumerate(self.df["status"]) if status == "failed"]
+        """Positions of the lines the filters let through, in the order shown (sorted when a header says so)."""
+        positions = range(len(self.df))
+        if self.failed_only.value and "status" in self.df.columns:
+            positions = [i for i in positions if self._records[i].get("status") == "failed"]
+        needle = self.filter.value.strip().casefold()
+        if needle:
+            shown = ["status", *self.columns]
+            positions = [i for i in positions if any(needle in self._texts[i][name].casefold() for name in shown)]
+        return sorted_lines(self._records, list(positions), self.sort_by, self.field_columns)
+
+    @guarded
+    def sort(self, column: str | None, ascending: bool = True) -> None:
+        """Sort the lines by ``column`` (a header's name; None: ``df``'s order), as a header's sort button does.
+
+        A column the table does not have is an :class:`InvalidRequest` in the error area.
+        """
+        self.error.clear()
+        if column is not None and column not in ("status", *self.own_columns, *self.shown):
+            raise InvalidRequest(f"No column {column!r} to sort by: the table has status, {', '.join(self.columns)}")
+        self.sort_by = None if column is None else (column, bool(ascending))
+        self._first_page()
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """The lines kept by the filters, in the order shown (every column of ``df``; its index is the position)."""
+        return self.df.iloc[self.visible()]
 
     def turn(self, pages: int) -> None:
         """Go ``pages`` pages forward (negative: back)."""
@@ -176,7 +249,7 @@ class RunsTable(widgets.VBox):
         if isinstance(position, bool) or not isinstance(position, numbers.Integral) or not 0 <= position < lines:
             where = f": open 0 to {lines - 1}" if lines else ""
             raise InvalidRequest(f"No line {position!r}: the table has {lines} line{'s' if lines != 1 else ''}{where}")
-        record = self._record(position)
+        record = self._records[position]
         response_id = record.get("response_id")
         heading = widgets.HTML(views.text_cell(f"line #{position}"))
         if self.client is not None and response_id:
@@ -196,7 +269,7 @@ class RunsTable(widgets.VBox):
             html = views.record_html(rows, status=record.get("status"), note=note)
             shown = styled(widgets.HTML(html), "llamabook-run-record")
         replace_children(self.detail, [heading, shown])
-        self.opened = position
+        self.opened = int(position)
         self._place_detail()
 
     def _place_detail(self) -> None:
@@ -206,8 +279,12 @@ class RunsTable(widgets.VBox):
         """
         cells = [cell for cell in self.table.children if cell is not self.detail]
         button = self.open_buttons.get(self.opened) if self.opened is not None else None
-        at = cells.index(button) + self._line_cells if button in cells else len(cells)
+        at = cells.index(button) + self._line_cells() if button in cells else len(cells)
         self.table.children = [*cells[:at], self.detail, *cells[at:]]
+
+    def _line_cells(self) -> int:
+        """Cells of one line: open button, status, the columns drawn."""
+        return 2 + len(self.columns)
 
     # ---- drawing ------------------------------------------------------------------------------------
 
@@ -215,15 +292,32 @@ class RunsTable(widgets.VBox):
         self.page = 0
         self._render()
 
+    def _refilter(self) -> None:
+        """A filter changed: back to the first page; an opened line the filters now hide is closed."""
+        if self.opened is not None and self.opened not in self.visible():
+            replace_children(self.detail, [])
+            self.opened, self.view = None, None
+        self._first_page()
+
+    def _relayout(self) -> None:
+        """The hidden columns were shown or hidden again: new tracks, the page drawn again."""
+        self.table.layout.grid_template_columns = self._tracks()
+        self._render()
+
+    def _click_sort(self, column: str) -> None:
+        """A header's sort button: ascending first, then it toggles."""
+        ascending = not (self.sort_by is not None and self.sort_by == (column, True))
+        self.sort(column, ascending)
+
     @guarded
     def _render(self) -> None:
         positions = self.visible()
         pages = max(1, math.ceil(len(positions) / self.page_size))
         self.page = min(max(self.page, 0), pages - 1)
         shown = positions[self.page * self.page_size : (self.page + 1) * self.page_size]
-        header = ["", "status", *self.own_columns, *self.shown]
         cells: list[widgets.Widget] = [
-            widgets.HTML(views.text_cell(name)).add_class("llamabook-runs-header") for name in header
+            styled(widgets.HTML(views.text_cell("")), "llamabook-runs-header"),
+            *(self._header(name) for name in ("status", *self.columns)),
         ]
         self.open_buttons = {}
         for position in shown:
@@ -232,47 +326,76 @@ class RunsTable(widgets.VBox):
                 cells.append(self.detail)
         if self.opened not in shown:
             cells.append(self.detail)
+        for cell in cells:
+            if cell is not self.detail:
+                cell.layout.margin = "0"  # the grid's gap spaces the cells (a widget's own 2 px margins add up)
         replace_children(self.table, cells)
         self.page_label.value = f"page {self.page + 1} of {pages}"
         self.prev_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= pages - 1
         self.summary.value = self._summary()
+        self.note.value = views.text_cell(self._why_empty()) if not positions else ""
+
+    def _why_empty(self) -> str:
+        """What the note says when no line is shown."""
+        needle = self.filter.value.strip()
+        if not len(self.df):
+            return "no lines"
+        if self.failed_only.value:
+            return f"no failed line matches {needle!r}" if needle else "no failed lines"
+        return f"no line matches {needle!r}"
+
+    def _header(self, name: str) -> widgets.Widget:
+        """A column's header: its name and its sort button (kept in ``sort_buttons``)."""
+        direction = self.sort_by[1] if self.sort_by is not None and self.sort_by[0] == name else None
+        header, self.sort_buttons[name] = header_cell(name, direction, lambda: self._click_sort(name))
+        return header
 
     def _line(self, position: int) -> list[widgets.Widget]:
-        record = self._record(position)
+        record = self._records[position]
         button = styled(
             widgets.Button(
-                description=f"#{position}", tooltip="open this call's response", layout=widgets.Layout(width="auto")
+                description=f"#{position}",
+                tooltip="open this call's response",
+                layout=widgets.Layout(width="auto", min_width="max-content", padding="0 6px"),
             ),
             "llamabook-run-open",
             f"llamabook-run-{position}",
         )
         button.on_click(lambda _: self.open(position))
         self.open_buttons[position] = button
-        cells: list[widgets.Widget] = [button, _status_cell(record)]
-        cells += [
-            _check_cell(record, name, self.check_columns[name])
-            if name in self.check_columns
-            else _text_cell(record.get(name), "own", clamp=True)
-            for name in self.own_columns
-        ]
-        tokens = None
-        if record.get("input_tokens") is not None or record.get("output_tokens") is not None:
-            tokens = f"{record.get('input_tokens') or 0} / {record.get('output_tokens') or 0}"
-        values = {
+        cells: list[widgets.Widget] = [button, status_cell(record)]
+        texts = self._texts[position]
+        for name in self.columns:
+            if name in self.check_columns:
+                cells.append(check_cell(record, name, self.check_columns[name]))
+            elif name in self.own_columns:
+                cells.append(text_cell(texts[name], "own", clamp=True))
+            else:
+                field = name in self.field_columns
+                status = "failed" if name == "error" else None
+                kind = "field" if field else name
+                cells.append(text_cell(texts[name], kind, clamp=field or name in CLAMPED, status=status))
+        return cells
+
+    def _cell_texts(self, record: dict[str, Any]) -> dict[str, str]:
+        """Line ``record``'s cells as text, by column ("" for no value); a check's is its mark."""
+        values: dict[str, Any] = {
+            "status": record.get("status"),
             "version": record.get("version"),
             "model": record.get("model"),
             "output_text": record.get("output_text"),
-            "tokens": tokens,
+            "tokens": views.tokens_label(record, unit=""),
             "latency_s": views.latency_label(record),  # "replayed" for an answer from a cassette
             "error": record.get("error"),
-            **{name: _field_text(record.get(name)) for name in self.field_columns},
+            **{name: field_text(record.get(name)) for name in self.field_columns},
         }
-        for name in self.shown:
-            field = name in self.field_columns
-            status = "failed" if name == "error" else None
-            cells.append(_text_cell(values[name], "field" if field else name, clamp=field or name in CLAMPED, status=status))
-        return cells
+        for name in self.own_columns:
+            check = self.check_columns.get(name)
+            values[name] = record.get(name) if check is None else check_text(record, name, check)
+        if is_true(record.get("cut_off")):
+            values["status"] = f"{values['status'] or ''} {CUT_OFF}"
+        return {name: "" if value is None else str(value) for name, value in values.items()}
 
     def _record(self, position: int) -> dict[str, Any]:
         """Line ``position`` as a dict, missing values (NA) as None."""
@@ -289,7 +412,7 @@ class RunsTable(widgets.VBox):
             counts = self.df["status"].value_counts(dropna=True)
             parts += [f"{int(count)} {status}" for status, count in counts.items()]
         if "cut_off" in self.df.columns:
-            cut = sum(_is_true(value) for value in self.df["cut_off"])
+            cut = sum(is_true(value) for value in self.df["cut_off"])
             parts += [f"{cut} {CUT_OFF}"] if cut else []
         raised = self.check_errors()
         parts += [f"{raised} check error{'s' if raised != 1 else ''}"] if raised else []
@@ -299,63 +422,6 @@ class RunsTable(widgets.VBox):
         """How many checks raised, over every line and check (each is ``⚠``, its message in ``check_<name>_error``)."""
         errors = [f"{column}_error" for column in self.check_columns if f"{column}_error" in self.df.columns]
         return int(sum(self.df[column].notna().sum() for column in errors))
-
-
-def _status_cell(record: dict[str, Any]) -> widgets.HTML:
-    """The status badge, then "cached" and a "cut off" mark when they apply."""
-    status = str(record.get("status") or "")
-    html = views.status_badge(status) if status else ""
-    if record.get("cached"):
-        html += " " + views.text_cell("cached")
-    cell = styled(widgets.HTML(), "llamabook-run-status")
-    if _is_true(record.get("cut_off")):
-        html += " " + views.render("cell.html", text=CUT_OFF, full=CUT_OFF_TIP, status="incomplete")
-        cell.add_class("llamabook-run-cut-off")
-    cell.value = html
-    return cell
-
-
-def _check_cell(record: dict[str, Any], column: str, name: str) -> widgets.HTML:
-    """A check's mark (class ``llamabook-run-check``), its error message as tooltip; text if the column holds no check."""
-    try:
-        mark = CheckMark.of(name, record.get(column), record.get(f"{column}_error"))
-    except InvalidRequest:  # a hand-made column named check_…: shown as it is
-        return _text_cell(record.get(column), "own", clamp=True)
-    cell = styled(widgets.HTML(views.check_mark_html(mark, named=False)), "llamabook-run-own", "llamabook-run-check")
-    cell.add_class(f"llamabook-run-check-{mark.kind}")
-    return cell
-
-
-def _text_cell(value: Any, name: str, *, clamp: bool, status: str | None = None) -> widgets.HTML:
-    """A cell with class ``llamabook-run-<name>``; ``clamp``: at most ``LINES`` lines, the whole text as tooltip."""
-    cell = styled(widgets.HTML(), f"llamabook-run-{name.split('_')[0]}")
-    if not clamp:
-        cell.value = views.text_cell(value, 80, status=status)
-        return cell
-    text = "" if value is None else str(value)
-    short = text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
-    # views' cell template (autoescaped) with the whole text as its title, cut or not: the clamp may hide
-    # the end of a text shorter than CELL_CHARS. (An HTML widget's own tooltip is never shown.)
-    cell.value = CLAMP.format(lines=LINES, html=views.render("cell.html", text=short, full=text or None, status=status))
-    return cell
-
-
-def _field_text(value: Any) -> str | None:
-    """A schema field's cell as text: scalars as they are, lists and structs (and numpy arrays of them) as JSON."""
-    if value is None or isinstance(value, str):
-        return value
-    if hasattr(value, "tolist"):
-        value = value.tolist()
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
-
-
-def _is_true(value: Any) -> bool:
-    """True for a boolean column's True (Python's or numpy's); False for False, None and anything else."""
-    import numpy as np
-
-    return isinstance(value, (bool, np.bool_)) and bool(value)
 
 
 def _not_a_grid(df: Any) -> InvalidRequest | None:

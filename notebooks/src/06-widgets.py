@@ -95,8 +95,9 @@ print(editor.status.value)
 # %% [markdown]
 # ## ResponseView
 #
-# A response in four tabs. The editor has one under *Response details*, and you can make one for
-# any response. With `client=` it also shows each attached file's name, size and thumbnail.
+# A response in four tabs, for any response. With `client=` it also shows each attached file's
+# name, size and thumbnail. The editor shows the same details under *Response details*, without
+# the Output tab: its answer is already above.
 
 # %%
 view = ResponseView(editor.response, client=client)

@@ -107,6 +107,17 @@ print(shared.name, "written")
 comparison
 
 # %% [markdown]
+# The same grid in a panel: `CompareView` (from `llamabook.widgets`) shows it side by side, and a
+# cell's **open** button shows that call's whole response under the table (read from the home
+# database, so it makes no model call). Give it `lb.compare(grid, only_differences=True)` instead
+# of the grid to keep only the rows that differ.
+
+# %%
+from llamabook.widgets import CompareView
+
+CompareView(client, grid)
+
+# %% [markdown]
 # ## Promote the winner
 #
 # The version with the higher pass rate gets the `production` label; the move is recorded.

@@ -46,7 +46,7 @@ def test_docs_screenshots(lab, lab_page: Page, data) -> None:
     name = lab.write_notebook("docs-shots.ipynb", PANELS.format(invoice=data / "invoice.pdf"), GRID)
     panel = lab.open_and_run_all(page, name)
     editor = panel.locator(".llamabook-prompt-editor")
-    expect(editor.locator(".llamabook-status")).to_have_text(re.compile(r"^(completed|incomplete)$"), timeout=300_000)
+    expect(editor.locator(".llamabook-status")).to_have_text(re.compile(r"^(completed|incomplete: .+)$"), timeout=300_000)
     table = panel.locator(".llamabook-runs-table")
     expect(table).to_be_visible(timeout=300_000)
     IMG.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,8 @@ class PromptEditor(VersionsMixin, FieldsMixin, StreamingMixin, widgets.VBox):
         self.prompt: Prompt | None = None
         #: The prompt's latest version when the editor last listed them: a save must build on it.
         self._latest: int | None = None
+        self._given: Prompt | str | None = None
+        self._opened_version: int | None = None
         #: The response of the last run, once it has ended.
         self.response: Response | None = None
         #: Every variable field made so far, by name (a field keeps its value while its placeholder is gone).
@@ -100,8 +102,9 @@ class PromptEditor(VersionsMixin, FieldsMixin, StreamingMixin, widgets.VBox):
         """Open a stored prompt: a :class:`Prompt` or a reference (``"tutor"``, ``"tutor@2"``, ``"pmpt_…@2"``)."""
         if not isinstance(prompt, (str, Prompt)):
             raise InvalidRequest(f"prompt must be a Prompt or a reference such as 'tutor@2', not {type(prompt).__name__}")
-        prompt = self.client.prompts.get(prompt)
+        given, prompt = prompt, self.client.prompts.get(prompt)
         self.error.clear()
+        self._given, self._opened_version = given, prompt.version
         self._show_prompt(prompt)
         self._say_version()
 

@@ -1,7 +1,8 @@
 """PromptEditor's variable fields: one row per ``{{name}}``, holding a text or a file.
 
 A file is uploaded in the row (an image or a PDF, checked before it is stored) or picked from the
-client's files; a picked file shows as a chip, with a thumbnail for an image.
+client's files; a picked file shows as a chip, with a thumbnail for an image. A field left empty
+takes the notebook's variable of its name, as ``%%llama`` does (its text box says so).
 """
 
 from __future__ import annotations
@@ -28,6 +29,24 @@ NO_FILE: tuple[str, None] = ("— pick an uploaded file —", None)
 #: The upload button's text (ipywidgets adds the count of files its value holds, which the panel empties).
 UPLOAD, REPLACE = "Upload", "Replace"  # short: the button cut "Upload another (0)" off
 UPLOAD_TIP = "Upload an image or a PDF"  # without one, ipywidgets titles the button "null"
+
+
+def notebook_variables() -> Mapping[str, Any]:
+    """The notebook's variables (IPython's user namespace) when the editor runs inside IPython; else none."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # no IPython: no notebook variables
+        return {}
+    shell = get_ipython()
+    space = getattr(shell, "user_ns", None)
+    return space if isinstance(space, Mapping) else {}
+
+
+def from_notebook(name: str, value: Any) -> str:
+    """Where a field's value came from, as the magic's note says it: ``from the notebook: name = 'Ada'``."""
+    from ...magics.values import describe  # the magic's own description of a value (only inside IPython)
+
+    return f"from the notebook: {name} = {describe(value)}"
 
 
 class VariableField:
@@ -81,6 +100,13 @@ class VariableField:
             return files.get(self.file.value) if self.file.value else None
         return self.text.value or None
 
+    def take_notebook(self, notebook: Mapping[str, Any]) -> str | None:
+        """Say in the empty text box (and its tooltip) which notebook value an empty field takes; that note, or None."""
+        note = from_notebook(self.name, notebook[self.name]) if self.name in notebook else None
+        self.text.placeholder = note or f"value of {self.name}"
+        self.text.tooltip = note
+        return note
+
 
 class FieldsMixin(EditorWidgets):
     """PromptEditor's part that keeps a field for each variable, and the client's files they offer."""
@@ -98,15 +124,28 @@ class FieldsMixin(EditorWidgets):
             names += [name for name in self.prompt.variables if name not in names]
         return names
 
-    def _values(self, names: list[str]) -> dict[str, str | File]:
-        """The filled-in values of ``names``, by name (an empty field is left out)."""
-        return {name: value for name in names if (value := self.fields[name].value(self._files)) is not None}
+    def _values(self, names: list[str]) -> dict[str, Any]:
+        """The values of ``names``, by name: a field's own, else the notebook's variable of that name, as
+        ``%%llama`` takes it (passed as it is: the client types it); a name with neither is left out."""
+        notebook = notebook_variables()
+        values: dict[str, Any] = {}
+        for name in names:
+            field = self.fields[name]
+            field.take_notebook(notebook)
+            value = field.value(self._files)
+            if value is None and name in notebook:
+                value = notebook[name]
+            if value is not None:
+                values[name] = value
+        return values
 
     def _sync_fields(self) -> None:
         names = self._names()
+        notebook = notebook_variables()
         for name in names:
             if name not in self.fields:
                 self.fields[name] = VariableField(name, self._file_options, self._on_upload, self._on_pick)
+            self.fields[name].take_notebook(notebook)
         boxes = tuple(self.fields[name].box for name in names)
         if tuple(self.variables.children) != boxes:
             self.variables.children = boxes

@@ -12,14 +12,22 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
+from ... import views
 from .._common import ErrorArea, styled
-from ..response_view import ResponseView
+from ..response_view import TITLES, ResponseView
 
 if TYPE_CHECKING:
     from ...client import Client
 
 #: The heading while the editor is on no stored prompt.
 UNSAVED = "New prompt (not saved)"
+#: The answer area's highest: a longer answer scrolls inside it (its details are under it).
+ANSWER_MAX_HEIGHT = "24em"
+#: A text box as wide as the panel: ``"auto"`` stretches it to the panel less its margins
+#: (``"100%"`` plus ipywidgets' 2 px margins made the panel 4 px wider than the output area).
+FULL_WIDTH = "auto"
+#: The panel's CSS rules: the footer wraps; the picked text/file switch stands out, in light and dark themes.
+STYLESHEET = "panel_style.html"
 
 
 class EditorWidgets:
@@ -50,6 +58,9 @@ class EditorWidgets:
     status: widgets.Label
     output: widgets.HTML
     footer: widgets.Label
+    #: The panel's few CSS rules (``views/templates/panel_style.html``, Jupyter's theme variables only),
+    #: in an HTML widget that shows nothing.
+    stylesheet: widgets.HTML
     #: The last run's response (shown in ``details_box``, "Response details", once the run has ended).
     details: ResponseView
     details_box: widgets.Accordion
@@ -71,6 +82,7 @@ class EditorWidgets:
             self.output,
             self.footer,
             self.details_box,
+            self.stylesheet,
         ]
 
     def _make_prompt_widgets(self, input: str) -> None:
@@ -88,7 +100,7 @@ class EditorWidgets:
             widgets.Textarea(
                 placeholder="You are a {{tone}} assistant. Summarise {{doc}} for {{name}}.",
                 continuous_update=True,
-                layout=widgets.Layout(width="100%", height="8em"),
+                layout=widgets.Layout(width=FULL_WIDTH, height="8em"),
             ),
             "llamabook-template",
         )
@@ -96,7 +108,7 @@ class EditorWidgets:
         self.variables = styled(widgets.VBox(), "llamabook-variables")
         self.input = styled(
             widgets.Textarea(
-                value=input, placeholder="User input (optional)", rows=2, layout=widgets.Layout(width="100%")
+                value=input, placeholder="User input (optional)", rows=2, layout=widgets.Layout(width=FULL_WIDTH)
             ),
             "llamabook-input",
         )
@@ -125,9 +137,17 @@ class EditorWidgets:
         )
         self.stop_button = styled(widgets.Button(description="Stop", icon="stop", disabled=True), "llamabook-stop")
         self.status = styled(widgets.Label(""), "llamabook-status")
-        self.output = styled(widgets.HTML(""), "llamabook-output")
-        self.footer = styled(widgets.Label(""), "llamabook-footer")
+        self.output = styled(
+            widgets.HTML("", layout=widgets.Layout(max_height=ANSWER_MAX_HEIGHT, overflow="auto")), "llamabook-output"
+        )
+        self.footer = styled(widgets.Label(""), "llamabook-footer")  # wraps (the stylesheet): never cut off
+        self.stylesheet = styled(
+            widgets.HTML(views.render(STYLESHEET), layout=widgets.Layout(display="none")), "llamabook-stylesheet"
+        )
         self.details = ResponseView(client=self.client)
+        # The answer is in the answer area above: the details show the rest, not the answer a second time.
+        self.details.tabs.children = [tab for tab in self.details.tabs.children if tab is not self.details.output]
+        self.details.tabs.titles = tuple(title for title in TITLES if title != "Output")
         self.details_box = widgets.Accordion(children=[self.details], titles=("Response details",), selected_index=None)
         self.details_box.layout.display = "none"
 

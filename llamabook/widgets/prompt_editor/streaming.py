@@ -7,6 +7,7 @@ event the thread checks at each token.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ... import views
@@ -31,6 +32,7 @@ class StreamingMixin(EditorWidgets):
     response: Response | None
     _stop: threading.Event
     _done: threading.Event
+    _given_name: Callable[[], str | None]
 
     def _clear_result(self) -> None:
         """Empty the last run's answer, footer, details and status."""
@@ -87,14 +89,23 @@ class StreamingMixin(EditorWidgets):
             return
         self.response = response
         self._show_answer(response.output_text)
-        self.footer.value = views.summary_line(response)
+        self.footer.value = views.summary_line(response, self._given_name())
         self.details.show(response)
         self.details_box.layout.display = ""
         if response.status == "failed":
             self.error.show(f"EngineError: {response.error.message if response.error else 'generation failed'}")
-        self.status.value = response.status
+        self.status.value = status_line(response)
 
     def _set_running(self, running: bool) -> None:
         self.run_button.disabled = running
         self.save_button.disabled = running
         self.stop_button.disabled = not running
+
+
+def status_line(response: Response) -> str:
+    """How the run ended, with the reason when it is incomplete: ``incomplete: cut off at max_output_tokens``
+    (:data:`views.CUT_OFF_MARK`, as the footer says it), ``incomplete: cancelled`` (Stop), else the status."""
+    if response.status != "incomplete":
+        return response.status
+    reason = views.CUT_OFF_MARK if response.cut_off else (response.incomplete_details or {}).get("reason")
+    return f"incomplete: {reason}" if reason else "incomplete"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ... import views
 from ...diffs import diff_draft
 from ...errors import InvalidRequest, VersionConflict
+from ...types.refs import written_as, written_name
 from .._common import guarded
 from .layout import UNSAVED, EditorWidgets
 
@@ -20,6 +21,9 @@ class VersionsMixin(EditorWidgets):
 
     prompt: Prompt | None
     _latest: int | None
+    #: What the user opened (``"haiku"``, ``"haiku@2"``, a Prompt), and its version: the heading names the prompt so.
+    _given: Prompt | str | None
+    _opened_version: int | None
     _sync_fields: Callable[[], None]
 
     def _store(self) -> tuple[Prompt, bool]:
@@ -39,6 +43,8 @@ class VersionsMixin(EditorWidgets):
         except VersionConflict:
             self._refresh_versions()  # list the newer version; Save again stores the edit on top of it
             raise
+        if shown is None:  # a new prompt: named by its id (it has no name), from its first version
+            self._given, self._opened_version = None, prompt.version
         self._show_prompt(prompt)
         return prompt, True
 
@@ -69,7 +75,26 @@ class VersionsMixin(EditorWidgets):
             self.heading.value = UNSAVED
             return
         changed = " · edited, not saved" if self.template.value != self.prompt.template else ""
-        self.heading.value = f"{self.prompt.prompt_id}{changed}"
+        self.heading.value = f"{self._prompt_name()}{changed}"
+
+    def _prompt_name(self) -> str:
+        """The prompt shown, named as its user named it (:func:`written_as`): ``haiku`` as opened, ``haiku@2``
+        once another version is shown; the ``pmpt_…`` id only when it was opened by id or has no name."""
+        if self.prompt is None:
+            return UNSAVED
+        given = self._given if self._given is not None else self.prompt
+        if self.prompt.version == self._opened_version:
+            named = written_as(given)
+        else:
+            named = written_as(written_name(given), self.prompt.version)
+        return named or self.prompt.prompt_id
+
+    def _given_name(self) -> str | None:
+        """The prompt's name as the user gave it (``haiku``), for the answer's summary line; None for an id."""
+        if self.prompt is None:
+            return None
+        name = written_name(self._given if self._given is not None else self.prompt)
+        return None if name is None or name.startswith("pmpt_") else name
 
     def _show_diff(self) -> None:
         """What a Save would change in the version shown (nothing shown when the text is that version's)."""

@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import ipywidgets as widgets  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
@@ -405,6 +406,39 @@ def test_compare_view_takes_a_comparison_and_names_what_it_cannot_show(
     assert repr(wrong) == "CompareView: nothing to compare (run the cell to use this panel)"
     wrong.show(0, 0)
     assert "There is no comparison to open" in wrong.error.message
+
+
+def test_compare_view_lays_out_compact_cells_with_buttons_beside_them(two_models: lb.Client) -> None:
+    """What tests/browser/test_compare_view_browser.py measures, as the widget tree says it: every cell's
+    HTML has the table's line height (not ipywidgets' 28 px), a call's open button sits beside its text,
+    sized to its label, and the row's own columns are as wide as their values; hostile text stays text."""
+    rows = [{"city": HOSTILE}, {"city": "Cork"}]
+    grid = two_models.grid("weather", rows, versions=[1], models=[A, B], progress=False)
+    view = CompareView(two_models, grid)
+    tracks = "max-content fit-content(16em) minmax(12em, max-content) minmax(12em, max-content)"
+    assert view.table.layout.grid_template_columns == tracks
+    header, first = view.table.children[:4], view.table.children[4:8]
+    htmls = [*header, *first[:2], *(cell.children[0] for cell in first[2:])]
+    style = "font-size:calc(.9 * var(--jp-content-font-size1, 14px));line-height:normal;"
+    for widget in htmls:
+        assert f'class="llamabook-compare-text" style="{style}' in widget.value
+        assert "<script" not in widget.value and "<img" not in widget.value and active_parts(widget.value) == []
+    assert [text(h.value) for h in header] == ["row", "city", "v1 test/a", "v1 test/b"]
+    assert "font-weight:bold;" in header[0].value and "font-weight:bold;" not in first[0].value
+    assert text(first[1].value) == HOSTILE[:79] + "…" and "&lt;script&gt;" in first[1].value  # the row's value, as text
+    assert [attrs["title"] for tag, attrs in tags(first[1].value) if "title" in attrs] == [HOSTILE]  # all of it, escaped
+    for cell in first[2:]:
+        assert isinstance(cell, widgets.HBox) and cell.layout.align_items == "flex-start"
+        shown, button = cell.children
+        assert isinstance(shown, widgets.HTML) and shown.layout.flex == "0 1 auto"
+        assert isinstance(button, widgets.Button) and button.description == "open"
+        assert (button.layout.width, button.layout.flex) == ("auto", "0 0 auto")
+    assert text(first[2].children[0].value).startswith(f"[system: Weather in {HOSTILE}?] echo:")
+    first[3].children[1].click()
+    assert view.opened == (0, (1, B)) and view.view.response.output_text == "Fine."
+    long = CompareView(two_models, two_models.grid("weather", [{"city": "x" * 100}], models=[A], progress=False))
+    value = long.table.children[2 + len(long.comparison.columns) + 1]  # row 0's city: cut, all of it as the tooltip
+    assert text(value.value) == "x" * 79 + "…" and f'title="{"x" * 100}"' in value.value
 
 
 def test_client_prices_are_recorded_with_the_grid_and_survive_parquet(tmp_path: Path, scripted: ScriptedEngine) -> None:

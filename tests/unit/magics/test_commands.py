@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 import llamabook as lb
 from llamabook import magics
+from support.htmlcheck import tags
 from support.magics import ok, run, wide
 
 
@@ -67,3 +69,26 @@ def test_label_command_sets_moves_removes_and_lists(ip: InteractiveShell, quick:
                       ("%llama label tutor 'pro duction'", "can't be a label")]:  # fmt: skip
         ran = run(ip, bad)
         assert isinstance(ran.error, UsageError) and says in str(ran.error)
+
+
+def test_prompts_is_a_compact_table_one_line_per_template(ip: InteractiveShell, quick: lb.Client) -> None:
+    long = "You are a patient tutor.\nExplain {{topic}} step by step,\nwith one example, and <b>never</b> more than ten lines."
+    quick.prompts.save("tutor", long)
+    quick.prompts.save(None, "Unnamed <b>{{x}}</b>")  # no name, no labels
+    quick.prompts.set_label("tutor", "production")
+    ran = ok(ip, "%llama prompts")
+    (shown,) = ran.outputs
+    plain, html = shown.data["text/plain"], shown.data["text/html"]
+    lines = plain.splitlines()
+    assert lines[0].split() == ["name", "prompt_id", "version", "is_default", "variables", "prompt", "labels"]
+    assert len(lines) == 3  # a header and one line per prompt
+    assert "You are a patient tutor. Explain {{topic}} step by step, wi…" in plain
+    assert "<NA>" not in plain + html and "[]" not in plain + html and "None" not in plain
+    headers = [attrs["data-column"] for tag, attrs in tags(html) if tag == "th"]
+    assert headers[:6] == ["name", "prompt_id", "version", "is_default", "variables", "prompt"]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", html)]
+    by_name = {row[0]: dict(zip(headers, row)) for row in rows if row}
+    assert by_name["tutor"]["prompt"] == "You are a patient tutor. Explain {{topic}} step by step, wi…"
+    assert by_name["tutor"]["labels"] == "production" and by_name["tutor"]["variables"] == "topic"
+    assert by_name[""]["prompt"] == "Unnamed &lt;b&gt;{{x}}&lt;/b&gt;" and by_name[""]["labels"] == ""  # empty cells
+    assert not any(tag == "b" for tag, _ in tags(html))  # the template's own HTML stays text

@@ -299,7 +299,7 @@ def test_an_answer_cut_off_at_max_output_tokens_says_so_everywhere(client: lb.Cl
     editor.template.value = "Be vivid about {{thing}}."
     editor.fields["thing"].text.value = "clouds"
     editor.run_button.click()
-    assert editor.wait(TIMEOUT) and editor.status.value == "incomplete"
+    assert editor.wait(TIMEOUT) and editor.status.value == f"incomplete: {views.CUT_OFF_MARK}"
     assert editor.footer.value.endswith(views.CUT_OFF_MARK)
 
 

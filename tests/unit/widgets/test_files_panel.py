@@ -95,3 +95,23 @@ def test_a_deleted_file_is_named_by_its_filename(client: lb.Client, data: Path) 
 
     panel.delete(notes.id)  # gone already: said in the panel, the stale row dropped
     assert panel.error.message.startswith("FileNotFound") and panel.status.value == "0 files"
+
+
+def test_the_upload_button_says_what_it_does_after_an_upload(quick_client: lb.Client, data: Path) -> None:
+    """ipywidgets writes the button as "<description> (<files its value holds>)"; the panel empties that value after
+    storing an upload, so "Upload (0)" after an upload read as if nothing was stored: the description and the
+    tooltip say more, as PromptEditor's upload button does (measured in a real browser:
+    tests/browser/test_panels_newcomer.py)."""
+    from llamabook.widgets.files_panel import UPLOAD_TIP
+
+    panel = FilesPanel(quick_client)
+    assert (panel.upload.description, panel.upload.tooltip) == ("Upload", UPLOAD_TIP)  # not titled "null"
+
+    panel.upload.value = uploaded(("empty.txt", b""))  # refused: nothing stored, the button unchanged
+    assert panel.error.message and quick_client.files.list() == []
+    assert (panel.upload.description, panel.upload.tooltip) == ("Upload", UPLOAD_TIP)
+
+    panel.upload.value = uploaded(("invoice.pdf", (data / "invoice.pdf").read_bytes()))
+    assert panel.upload.value == () and panel.status.value == "uploaded invoice.pdf"
+    assert panel.upload.description == "Upload more"
+    assert panel.upload.tooltip == "uploaded invoice.pdf; upload more files"

@@ -205,7 +205,7 @@ def test_stop_ends_the_run_and_keeps_the_partial_response(quick_client: lb.Clien
     assert editor.running and not editor.stop_button.disabled
     editor.stop_button.click()
     assert editor.wait(TIMEOUT)
-    assert editor.status.value == "incomplete"
+    assert editor.status.value == "incomplete: cancelled"  # with its reason
     stored = client.responses.retrieve(editor.response.id)
     assert stored.status == "incomplete" and stored.incomplete_details == {"reason": "cancelled"}
     assert stored.usage.output_tokens < 9 and whole.startswith(stored.output_text) and stored.output_text != whole
@@ -229,7 +229,7 @@ def test_a_picked_pdf_and_a_described_image_reach_the_model(
     editor.describe_images.value = True
     editor.run_button.click()
     assert editor.wait(TIMEOUT) and editor.error.message == ""
-    assert editor.status.value == editor.response.status and (editor.response.status == "completed" or editor.response.cut_off)
+    assert editor.response.status == "completed" or editor.response.cut_off
 
     stored = client.responses.retrieve(editor.response.id)
     assert stored.prompt.variables["doc"].file_id == invoice.id
@@ -239,7 +239,7 @@ def test_a_picked_pdf_and_a_described_image_reach_the_model(
     assert call.system == ["Photo: [Image: photo]. Document: [File: doc]. Who is billed?"]
     assert "[Image photo: phone.png" in call.user and "Billed to: Dublin Bicycle Co." in call.user
     assert stored.output_text == "[system: Photo: [Image: photo]. Document: [File: doc]. Who "  # 8 tokens, cut off
-    assert editor.status.value == "incomplete"
+    assert editor.status.value == f"incomplete: {views.CUT_OFF_MARK}"  # and why
     view_input = editor.details.input.value
     assert any(tag == "img" and attrs["src"].startswith("data:image/png;base64,") for tag, attrs in tags(view_input))
     assert "invoice.pdf" in text(view_input) and "phone.png" in text(view_input)
@@ -395,3 +395,99 @@ def test_the_answer_has_its_own_line_height_while_streaming_and_after(client: lb
         assert (tag, attrs.get("class")) == ("div", "llamabook-answer"), value
         assert "line-height:1.5" in attrs["style"], value
     assert safe_markdown_html(editor.response.output_text) in editor.output.value
+
+
+# ---- what a newcomer met walking the tutorials (measured in a real browser: tests/browser/test_panels_newcomer.py) --
+
+
+def test_the_heading_names_the_prompt_as_the_user_named_it(quick_client: lb.Client) -> None:
+    client = quick_client
+    client.prompts.save("haiku", "A haiku on {{topic}}.")
+    stored = client.prompts.save("haiku", "A short haiku on {{topic}}.")
+    editor = PromptEditor(client, "haiku")
+    assert editor.heading.value == "haiku" and editor.versions.value == 2  # not its pmpt_ id
+    editor.versions.value = 1
+    assert editor.heading.value == "haiku@1"  # another version than the one opened: which one
+    assert PromptEditor(client, "haiku@1").heading.value == "haiku@1"
+    assert PromptEditor(client, client.prompts.get("haiku")).heading.value == "haiku@2"
+    assert PromptEditor(client, stored.prompt_id).heading.value == stored.prompt_id  # opened by its id: the id
+
+    editor.template.value = "A long haiku on {{topic}}."
+    assert editor.heading.value == "haiku@1 · edited, not saved"
+    editor.save_button.click()
+    assert editor.prompt.version == 3 and editor.heading.value == "haiku@3"
+
+
+def test_the_status_says_why_an_answer_is_incomplete(quick_client: lb.Client) -> None:
+    client = quick_client
+    client.prompts.save("haiku", "A haiku on {{topic}}, please, in many words.")
+    editor = PromptEditor(client, "haiku", max_output_tokens=3)
+    editor.fields["topic"].text.value = "frogs"
+    editor.run_button.click()
+    assert editor.wait(TIMEOUT)
+    response = editor.response
+    assert response.cut_off and response.incomplete_details == {"reason": "length"}
+    assert editor.status.value == f"incomplete: {views.CUT_OFF_MARK}" == "incomplete: cut off at max_output_tokens"
+    assert editor.footer.value == views.summary_line(response, "haiku")  # the magic's footer, the name as given
+    assert "(haiku)" in editor.footer.value
+
+
+def test_the_answer_is_shown_once_in_an_area_of_limited_height(quick_client: lb.Client) -> None:
+    editor = PromptEditor(quick_client, input="Go on.")
+    editor.template.value = "Say {{it}}."
+    editor.fields["it"].text.value = "hello"
+    editor.run_button.click()
+    assert editor.wait(TIMEOUT) and editor.status.value == "completed"
+    assert (editor.output.layout.max_height, editor.output.layout.overflow) == ("24em", "auto")
+    assert editor.details.response == editor.response
+    assert editor.details.output not in editor.details.tabs.children  # the answer is in the answer area
+    assert editor.details.tabs.titles == ("Input", "Usage", "Raw JSON")
+    assert editor.template.layout.width == editor.input.layout.width == "auto"  # not 100% plus margins
+
+
+def test_an_empty_field_takes_the_notebook_variable_of_its_name(quick_client: lb.Client, ip, scripted: ScriptedEngine) -> None:
+    """As ``%%llama`` does: a field left empty takes the notebook's variable; the field says so; a typed value wins."""
+    ip.user_ns["audience"] = "a busy accountant"
+    try:
+        editor = PromptEditor(quick_client, input="Hi.")
+        editor.template.value = "Explain VAT to {{audience}} in {{style}}."
+        audience, style = editor.fields["audience"], editor.fields["style"]
+        assert audience.text.placeholder == "from the notebook: audience = 'a busy accountant'"
+        assert audience.text.tooltip == audience.text.placeholder
+        assert style.text.placeholder == "value of style" and style.text.tooltip is None
+
+        editor.run_button.click()  # style has neither a value nor a notebook variable
+        assert editor.error.message.startswith("MissingVariables: no value for 'style'")
+        style.text.value = "two lines"
+        ip.user_ns["style"] = "rhyme"  # a typed value wins over the notebook's
+        editor.run_button.click()
+        assert editor.wait(TIMEOUT) and editor.error.message == ""
+        (call,) = scripted.calls
+        assert call.system == ["Explain VAT to a busy accountant in two lines."]
+        assert audience.text.value == ""  # the field is left empty: the next run reads the notebook again
+    finally:
+        ip.user_ns.pop("audience", None)
+        ip.user_ns.pop("style", None)
+    editor.template.value = "Explain VAT to {{audience}}."
+    assert editor.fields["audience"].text.placeholder == "value of audience"  # gone from the notebook
+
+
+def test_without_ipython_an_empty_field_is_missing(quick_client: lb.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # a plain Python process: no notebook variables
+    editor = PromptEditor(quick_client)
+    editor.template.value = "Explain VAT to {{audience}}."
+    assert editor.fields["audience"].text.placeholder == "value of audience"
+    editor.run_button.click()
+    assert editor.error.message.startswith("MissingVariables: no value for 'audience'")
+
+
+def test_the_text_file_switch_has_the_panel_stylesheet(quick_client: lb.Client) -> None:
+    """The picked side of the switch is drawn in the theme's brand colour (measured in the dark theme in a browser)."""
+    editor = PromptEditor(quick_client)
+    assert editor.stylesheet in editor.children and editor.stylesheet.layout.display == "none"
+    css = editor.stylesheet.value
+    assert css.startswith("<style>") and ".llamabook-var-kind .jupyter-button.mod-active" in css
+    assert "var(--jp-brand-color1)" in css and "#" not in css  # theme variables, no hard-coded colour
+    assert ".llamabook-footer.widget-label" in css and "white-space: normal" in css

@@ -7,6 +7,7 @@ tests/browser/test_panel_layout.py. These tests check the widgets the kernel sen
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ import pandas as pd
 import llamabook as lb
 from llamabook.views import safe_markdown_html
 from llamabook.widgets import ResponseView, RunsTable
-from llamabook.widgets.runs_table import CELL_CHARS
+from llamabook.views import LONG_WORD
+from llamabook.widgets.run_cells import CELL_CHARS
 from support.htmlcheck import active_parts, tags, text
 from support.scripted_engine import ScriptedEngine
 from support.widgets import classes
@@ -80,7 +82,9 @@ def test_text_cells_show_two_lines_break_long_words_and_carry_the_whole_text(tmp
         (box, span) = tags(word.value)[:2]
         style = box[1]["style"]
         assert "-webkit-line-clamp:2" in style and "overflow:hidden" in style  # two lines, then "…"
-        assert "overflow-wrap:anywhere" in style  # a long word breaks instead of running under the next column
+        # a long word breaks every LONG_WORD characters instead of running under the next column; a short one never
+        assert "overflow-wrap:break-word" in style and "anywhere" not in style
+        assert word.value.count("<wbr>") == (CELL_CHARS - 1) // LONG_WORD  # 15 pieces of 16
         assert span[1]["title"] == WORD  # the whole text on hover
         assert text(word.value) == WORD[: CELL_CHARS - 1] + "…"
         assert text(missing.value) == "" and "title" not in tags(missing.value)[1][1]
@@ -175,3 +179,152 @@ def test_a_replayed_line_says_replayed_in_its_latency_cell(tmp_path: Path) -> No
     assert latency[0] == "replayed"
     assert latency[1] == f"{grid['latency_s'][1]:.2f} s"
     assert "replayed" not in table.own_columns  # a result column, not the row's own
+
+
+def lines_of(table: RunsTable, name: str) -> list[str]:
+    """The text of one column's cells on the page shown, top to bottom."""
+    return [text(cell.value) for cell in cells(table, name)]
+
+
+def checked_grid(tmp_path: Path) -> tuple[lb.Client, pd.DataFrame]:
+    """Six rows, three checks (one raises on the "angry" rows), one row cut off; nothing fails."""
+    from llamabook import checks
+
+    def picky(row: Any, result: Any) -> bool:
+        if row["mood"] == "angry":
+            raise ValueError("cannot judge an angry row")
+        return True
+
+    def answer(messages: Any) -> str:
+        return "word " * 30 if "gloomy" in str(messages) else f"A line: {messages[-1]['content']}"
+
+    client = lb.Client(tmp_path / "home", engine=ScriptedEngine(answer=answer))
+    n = pd.array([3, 10, 2, 1, None, 20], dtype="Int64")  # not in the template: a missing one fails nothing
+    rows = pd.DataFrame({"mood": ["calm", "angry", "happy", "gloomy", "eager", "angry"], "n": n})
+    grid = client.grid(
+        "A {{mood}} line.", rows, max_output_tokens=12, progress=False,
+        checks={"mentions": checks.contains(checks.column("mood")), "short": checks.max_words(40), "picky": picky},
+    )  # fmt: skip
+    return client, grid
+
+
+def test_empty_columns_and_check_errors_are_hidden_unless_asked_for(tmp_path: Path) -> None:
+    client, grid = checked_grid(tmp_path)
+    with client:
+        table = RunsTable(grid, client)
+        assert grid["check_mentions_error"].isna().all() and grid["check_picky_error"].notna().sum() == 2
+        assert grid["error"].isna().all()
+        # empty on every line, or a check's error (its message is the ⚠'s tooltip)
+        assert {"check_mentions_error", "check_short_error", "check_picky_error", "error"} <= set(table.hidden_columns)
+        assert "mood" not in table.hidden_columns and "check_picky" not in table.hidden_columns
+        assert not set(table.hidden_columns) & set(table.columns)
+        heads = [c for c in table.table.children if "llamabook-runs-header" in classes(c)][1:]  # after the open column
+        assert [text(c.children[0].value) for c in heads] == ["status", *table.columns]
+        errors = [c for c in table.table.children if "llamabook-run-check-error" in classes(c)]
+        assert len(errors) == 2 and "cannot judge an angry row" in errors[0].value  # still on the ⚠
+        assert table.table.layout.grid_template_columns.split(" ")[:2] == ["max-content", "max-content"]  # open, status
+        assert table.open_buttons[0].layout.min_width == "max-content"
+
+        table.all_columns.value = True  # the toggle; all_columns=True does the same
+        assert [c for c in table.columns if c in table.hidden_columns] == table.hidden_columns
+        tracks = re.findall(r"minmax\([^)]*\)|\S+", table.table.layout.grid_template_columns)
+        assert len(tracks) == 2 + len(table.columns) == 2 + len(table.own_columns) + len(table.shown)
+        shown = RunsTable(grid, client, all_columns=True)
+        assert shown.columns == table.columns and shown.all_columns.value
+
+
+def test_a_header_sorts_its_column_and_each_line_keeps_its_cells_and_button(tmp_path: Path) -> None:
+    client, grid = checked_grid(tmp_path)
+    with client:
+        table = RunsTable(grid, client)
+        assert lines_of(table, "own")[:2] == ["calm", str(grid["n"][0])]
+        table.sort_buttons["mood"].click()
+        assert table.sort_by == ("mood", True) and table.sort_buttons["mood"].description == "▲"
+        assert table.visible() == [1, 5, 0, 4, 3, 2]  # angry, angry, calm, eager, gloomy, happy: stable
+        assert list(table.open_buttons) == [1, 5, 0, 4, 3, 2]
+        per_line = len([c for c in table.columns if c in table.own_columns])  # own cells a line (empty ones hidden)
+        own = lines_of(table, "own")
+        assert [own[i * per_line] for i in range(6)] == ["angry", "angry", "calm", "eager", "gloomy", "happy"]
+        assert own[per_line + 1] == str(grid["n"][5])  # line 5's own n, next to its own mood
+        table.open_buttons[5].click()
+        assert table.opened == 5 and table.view.response.id == grid.loc[5, "response_id"]
+
+        table.sort_buttons["mood"].click()  # again: descending
+        assert table.sort_by == ("mood", False) and table.sort_buttons["mood"].description == "▼"
+        assert table.visible() == [2, 3, 4, 0, 1, 5]
+
+        table.sort_buttons["n"].click()  # numbers as numbers; the missing one last
+        assert table.visible() == [3, 2, 0, 1, 5, 4] and table.sort_buttons["mood"].description == "↕"
+        table.sort("tokens", ascending=False)
+        tokens = (grid["input_tokens"] + grid["output_tokens"]).tolist()
+        assert [tokens[i] for i in table.visible()] == sorted(tokens, reverse=True)
+        table.sort(None)
+        assert table.visible() == list(range(6))
+        table.sort("nothing")
+        assert "No column 'nothing' to sort by" in table.error.message
+
+
+def test_the_filter_box_matches_shown_cells_in_any_case_and_exports_what_is_shown(tmp_path: Path) -> None:
+    client, grid = checked_grid(tmp_path)
+    with client:
+        table = RunsTable(grid, client)
+        table.filter.value = "ANGRY"
+        assert table.visible() == [1, 5] and list(table.open_buttons) == [1, 5] and table.note.value == ""
+        table.filter.value = "cut off"  # the status cell's mark is a shown cell
+        assert table.visible() == [3]
+        table.filter.value = "⚠"  # a check that raised
+        assert table.visible() == [1, 5]
+        table.sort("n", ascending=False)
+        export = table.to_pandas()
+        assert list(export.index) == [5, 1] and export["mood"].tolist() == ["angry", "angry"]
+        assert list(export.columns) == list(grid.columns)
+        table.filter.value = "<b>nothing"
+        assert table.visible() == [] and table.open_buttons == {}
+        assert text(table.note.value) == "no line matches '<b>nothing'" and "<b>" not in table.note.value
+        assert table.to_pandas().empty
+
+
+def test_failed_only_with_nothing_failed_says_so_and_closes_the_opened_line(tmp_path: Path) -> None:
+    client, grid = checked_grid(tmp_path)
+    with client:
+        table = RunsTable(grid, client)
+        table.open(2)
+        assert table.detail.children
+        table.failed_only.value = True
+        assert text(table.note.value) == "no failed lines"
+        assert table.opened is None and table.view is None and table.detail.children == ()
+        table.failed_only.value = False
+        assert table.note.value == "" and len(table.open_buttons) == 6
+
+        table.open(3)
+        table.turn(1)  # paging keeps the opened line (under the last line), filtering out closes it
+        assert table.opened == 3
+        table.filter.value = "happy"
+        assert table.opened is None and table.visible() == [2]
+
+
+def test_tokens_and_latency_cells_use_the_views_labels(tmp_path: Path) -> None:
+    from llamabook.views import latency_label, tokens_label
+
+    client, grid = checked_grid(tmp_path)
+    with client:
+        table = RunsTable(grid, client)
+        record = table._records[0]
+        assert lines_of(table, "tokens")[0] == tokens_label(record, unit="") == (
+            f"{grid['input_tokens'][0]} in / {grid['output_tokens'][0]} out"
+        )
+        assert lines_of(table, "latency")[0] == latency_label(record)
+        assert tokens_label({"input_tokens": None, "output_tokens": 4}) == "? in / 4 out tokens"
+        assert tokens_label({"input_tokens": None, "output_tokens": None}) is None
+
+
+def test_short_words_never_break_and_headers_wrap_after_underscores() -> None:
+    from llamabook.views import breakable, clamped_cell, header_cell
+
+    assert breakable("autumn angry smollm2-135m-instruct") == ["autumn angry smollm2-135m-instruct"]
+    assert breakable("x" * 40, every=16) == ["x" * 16, "x" * 16, "x" * 8]
+    assert "".join(breakable("a " + "y" * 33)) == "a " + "y" * 33
+    assert "<wbr>" not in clamped_cell("autumn") and text(clamped_cell("autumn")) == "autumn"
+    head = header_cell("check_mentions_error")
+    assert head.count("<wbr>") == 2 and text(head) == "check_mentions_error"
+    assert active_parts(header_cell("<img src=x onerror=alert(1)>")) == []

@@ -1,0 +1,100 @@
+"""A grid's frame in a notebook: a compact table, ``output_text`` wide and its line breaks kept.
+
+A grid's frame is a plain pandas DataFrame that carries a mark in ``frame.attrs["llamabook"]["grid"]``
+(``llamabook.grid.frame.GRID_MARK``, set by ``to_frame``: the row's own columns). After
+``%load_ext llamabook`` IPython's HTML formatter calls :func:`grid_html` for every DataFrame; a
+marked one that still has its grid columns is shown here, every other DataFrame (a column
+selection ``grid[[...]]``, ``pd.DataFrame(grid)``, any frame of your own) as pandas shows it.
+The DataFrame keeps every column and its text/plain form is pandas'. Every value is escaped by
+the template (:func:`~llamabook.views.sanitize.render`): model output is shown as text.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from .comparisons import CHECK_COLOURS
+from .sanitize import render
+
+if TYPE_CHECKING:
+    import pandas
+
+#: ``frame.attrs["llamabook"]`` key of a grid's mark (``llamabook.grid.frame.GRID_MARK``; a test keeps them equal).
+MARK = "grid"
+#: The grid's columns shown after the row's own columns, in this order (``output_text`` the wide one).
+SHOWN = ("version", "model", "status", "output_text")
+#: Rows shown at most (the rest are counted under the table).
+MAX_ROWS = 60
+#: How to see every column, said under the table.
+ALL_COLUMNS_HINT = "every column: pd.DataFrame(grid) or grid.to_html()"
+
+
+def grid_columns(frame: pandas.DataFrame) -> list[str] | None:
+    """The columns the compact display shows, or None when ``frame`` is not a grid's frame.
+
+    The row's own columns, ``version``, ``model``, ``status``, ``output_text``, the schema's field
+    columns, ``error`` when a row has one, and each check's ``check_<name>`` column. A frame that
+    lost one of these (a selection of columns) is no longer shown as a grid.
+    """
+    mark = frame.attrs.get("llamabook", {}).get(MARK) if isinstance(frame.attrs.get("llamabook"), dict) else None
+    if not isinstance(mark, dict):
+        return None
+    own = [str(name) for name in mark.get("own", [])]
+    fields = [str(name) for name in frame.attrs["llamabook"].get("fields", [])]
+    columns = [str(name) for name in frame.columns]
+    if len(set(columns)) != len(columns) or not {*own, *SHOWN, *fields} <= set(columns):
+        return None
+    taken = {*own, *fields}
+    checks = [
+        name
+        for name in columns
+        if name.startswith("check_") and name not in taken and not name.endswith(("_error", "_judge_id"))
+    ]
+    error = ["error"] if "error" in columns and frame["error"].notna().any() else []
+    return [*own, "version", "model", "status", "output_text", *fields, *error, *checks]
+
+
+def grid_html(frame: pandas.DataFrame) -> str | None:
+    """A grid's frame as a compact HTML table (None when ``frame`` is not a grid's frame)."""
+    columns = grid_columns(frame)
+    if columns is None:
+        return None
+    checks = {name for name in columns if name.startswith("check_") and name not in frame.attrs["llamabook"][MARK]["own"]}
+    shown = frame.iloc[:MAX_ROWS]
+    rows = [
+        [_cell(name, value, name in checks) for name, value in zip(columns, values)]
+        for values in shown[columns].itertuples(index=False, name=None)
+    ]
+    return render(
+        "grid.html",
+        columns=columns,
+        rows=rows,
+        more_rows=len(frame) - len(shown),
+        total_columns=len(frame.columns),
+        hint=ALL_COLUMNS_HINT,
+    )
+
+
+def _cell(name: str, value: Any, check: bool) -> dict[str, Any]:
+    """One value as the template shows it: its text, its kind (``output``, ``check``, ``value``), a check's colour."""
+    text = _text(value)
+    if check and type(value).__name__ in ("bool", "bool_"):  # numpy.bool_ too
+        return {"kind": "check", "text": "✓" if value else "✗", "title": text, "colour": CHECK_COLOURS["pass" if value else "fail"]}
+    if check and text:
+        return {"kind": "check", "text": text, "title": text, "colour": CHECK_COLOURS["score"]}
+    return {"kind": "output" if name == "output_text" else "value", "text": text, "title": text, "colour": None}
+
+
+def _text(value: Any) -> str:
+    """A value as text: empty for a missing one (None, NaN, pd.NA), floats shortened."""
+    try:
+        import pandas as pd
+
+        if value is None or value is pd.NA or value is pd.NaT:
+            return ""
+    except ImportError:  # pragma: no cover - a frame means pandas is there
+        pass
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
