@@ -46,11 +46,13 @@ print("ready")"""
 GRID = 'client.grid("haiku", df[["topic", ' + repr(HOSTILE) + "]], progress=False)"
 OVER = "%%llama --over cities\nName a street of {{town}} in {{country}}."
 OTHER = "1/0"
+VAR = "%%llama --var tone friendly\nA {{tone}} greeting."
 
 GRID_LINE = (
     "MissingVariables: Missing value for variable(s) 'mood' of prompt haiku: rows has no column 'mood' "
     f"(columns: topic, {HOSTILE}). Add that column to rows. (%tb shows the full traceback)"
 )
+VAR_LINE = "UsageError: --var takes NAME=VALUE: write --var tone=friendly"
 OVER_LINE = (
     "UsageError: No value for town: --over cities has no column 'town' (columns: city, country). Add that column "
     "to cities, or give every row the same value: define town in the notebook, or pass --var town=..."
@@ -74,7 +76,14 @@ def write_tagged(lab, name: str, *cells: tuple[str, bool]) -> str:  # type: igno
 def test_bad_input_is_one_line_of_text_and_other_errors_keep_their_traceback(lab, lab_page: Page, record) -> None:
     page = lab_page
     name = write_tagged(
-        lab, "error-messages.ipynb", (SETUP, False), (GRID, True), (OVER, True), (OTHER, True), ('print("done")', False)
+        lab,
+        "error-messages.ipynb",
+        (SETUP, False),
+        (GRID, True),
+        (OVER, True),
+        (OTHER, True),
+        ('print("done")', False),
+        (VAR, True),  # last: a UsageError stops Run All in Lab even when tagged
     )
     panel = lab.open_and_run_all(page, name)
     cells = panel.locator(".jp-Cell")
@@ -97,6 +106,10 @@ def test_bad_input_is_one_line_of_text_and_other_errors_keep_their_traceback(lab
     expect(other).to_contain_text("Traceback")
     expect(other).to_contain_text("ZeroDivisionError")
     assert "%tb shows" not in (other.first.text_content() or "")
+
+    var = cells.nth(5).locator(".jp-OutputArea-output")
+    expect(var).to_have_count(1)
+    expect(var).to_have_text(VAR_LINE)  # not argparse's "unrecognized arguments: friendly"
 
     # a message may hold a column name or a template's words: text, never live HTML
     assert page.evaluate("typeof window.__pwned") == "undefined"
