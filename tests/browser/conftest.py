@@ -198,18 +198,24 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """One JupyterLab per session on a free 127.0.0.1 port with a random token."""
+def running(folder: Path, app: str = "lab") -> Iterator[Lab]:
+    """A Jupyter server (``app``: "lab" or "notebook") on a free 127.0.0.1 port with a random token,
+    stopped after use; its log is kept in the artifacts as ``<folder name>.log``."""
     started = time.monotonic()
-    server = _start_lab(tmp_path_factory.mktemp("jupyterlab"))
-    print(f"JupyterLab ready in {time.monotonic() - started:.1f} s at {server.url} (pid {server.process.pid})")
+    server = _start_lab(folder, app=app)
+    print(f"{app} ready in {time.monotonic() - started:.1f} s at {server.url} (pid {server.process.pid})")
     try:
         yield server
     finally:
         _stop(server.process)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(server.log, ARTIFACTS / "jupyterlab.log")
+        shutil.copyfile(server.log, ARTIFACTS / f"{folder.name}.log")
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """One JupyterLab per session."""
+    yield from running(tmp_path_factory.mktemp("jupyterlab", numbered=False))
 
 
 @pytest.fixture(scope="session")

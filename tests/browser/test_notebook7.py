@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -33,7 +31,7 @@ require_browser("notebook")
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from .conftest import ARTIFACTS, Lab, _start_lab, _stop  # noqa: E402
+from .conftest import Lab, running  # noqa: E402
 from .test_magic_xss import PAYLOADS  # noqa: E402
 from .test_xss_inert import ACTIVE  # noqa: E402
 
@@ -42,16 +40,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """One Notebook 7 server for this module, on a free 127.0.0.1 port with a random token."""
-    started = time.monotonic()
-    server = _start_lab(tmp_path_factory.mktemp("notebook7"), app="notebook")
-    print(f"Notebook 7 ready in {time.monotonic() - started:.1f} s at {server.url} (pid {server.process.pid})")
-    try:
-        yield server
-    finally:
-        _stop(server.process)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(server.log, ARTIFACTS / "notebook7.log")
+    """One Notebook 7 server for this module."""
+    yield from running(tmp_path_factory.mktemp("notebook7", numbered=False), app="notebook")
 
 
 # ---- every panel ----------------------------------------------------------------------------
