@@ -17,6 +17,7 @@ from ..schema_columns import fields_of
 from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
 from .response_view import ResponseView
 from .run_cells import (
+    ARROWS,
     CUT_OFF,
     check_cell,
     check_text,
@@ -91,6 +92,7 @@ class RunsTable(widgets.VBox):
         self.open_buttons: dict[int, widgets.Button] = {}
         #: The headers' sort buttons, by column.
         self.sort_buttons: dict[str, widgets.Button] = {}
+        self._headers: dict[str, widgets.Widget] = {}
         #: The column the lines are sorted by and whether ascending (None: in ``df``'s order).
         self.sort_by: tuple[str, bool] | None = None
         #: The view of the last opened response.
@@ -315,9 +317,12 @@ class RunsTable(widgets.VBox):
         pages = max(1, math.ceil(len(positions) / self.page_size))
         self.page = min(max(self.page, 0), pages - 1)
         shown = positions[self.page * self.page_size : (self.page + 1) * self.page_size]
+        names = ("status", *self.columns)
+        for hidden in set(self._headers) - set(names):  # closed below with the rest of what is not shown
+            del self._headers[hidden], self.sort_buttons[hidden]
         cells: list[widgets.Widget] = [
             styled(widgets.HTML(views.text_cell("")), "llamabook-runs-header"),
-            *(self._header(name) for name in ("status", *self.columns)),
+            *(self._header(name) for name in names),
         ]
         self.open_buttons = {}
         for position in shown:
@@ -346,10 +351,16 @@ class RunsTable(widgets.VBox):
         return f"no line matches {needle!r}"
 
     def _header(self, name: str) -> widgets.Widget:
-        """A column's header: its name and its sort button (kept in ``sort_buttons``)."""
+        """A column's header: its name and its sort button (kept in ``sort_buttons``), its arrow up to date.
+
+        Made once per column and kept across redraws: a click on a button the redraw had just
+        replaced (and closed) would be lost.
+        """
         direction = self.sort_by[1] if self.sort_by is not None and self.sort_by[0] == name else None
-        header, self.sort_buttons[name] = header_cell(name, direction, lambda: self._click_sort(name))
-        return header
+        if name not in self._headers:
+            self._headers[name], self.sort_buttons[name] = header_cell(name, direction, lambda: self._click_sort(name))
+        self.sort_buttons[name].description = ARROWS[direction]
+        return self._headers[name]
 
     def _line(self, position: int) -> list[widgets.Widget]:
         record = self._records[position]

@@ -330,3 +330,20 @@ def test_short_words_never_break_and_headers_wrap_after_underscores() -> None:
     head = header_cell("check_mentions_error")
     assert head.count("<wbr>") == 2 and text(head) == "check_mentions_error"
     assert active_parts(header_cell("<img src=x onerror=alert(1)>")) == []
+
+
+def test_a_sort_button_outlives_redraws_so_a_click_on_it_is_never_lost(tmp_path: Path) -> None:
+    """Each redraw used to make new header buttons and close the old ones: a click that reached a
+    just-closed button (a line opened a moment before) did nothing."""
+    client, grid = checked_grid(tmp_path)
+    with client:
+        table = RunsTable(grid, client)
+        button = table.sort_buttons["mood"]
+        button.click()
+        assert table.sort_buttons["mood"] is button and button.comm is not None and button.description == "▲"
+        table.open(0)  # a redraw
+        assert table.sort_buttons["mood"] is button and button.comm is not None
+        button.click()
+        assert table.sort_by == ("mood", False) and button.description == "▼"
+        table.all_columns.value = True  # more columns: the same header for mood, new ones for the rest
+        assert table.sort_buttons["mood"] is button and button.comm is not None
