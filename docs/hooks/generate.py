@@ -173,7 +173,9 @@ def frame_columns() -> str:
 
 
 #: How the grid-columns table says when a column is there (``ResultColumn.when``).
-WHEN = {"always": "always", "schema": "with `schema=`", "batch": "with `executor=\"batch\"` / `\"jsonl\"`"}
+WHEN = {
+    "always": "always", "schema": "with `schema=`", "batch": "with `executor=\"batch\"` / `\"jsonl\"`", "repeats": "with `repeats=` above 1",
+}
 #: How it names the parts that read a column (``ResultColumn.read_by``), in this order.
 READERS = {"checks": "checks", "scores": "`scores()`", "compare": "`compare()`"}
 

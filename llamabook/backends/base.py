@@ -59,6 +59,8 @@ class Capabilities:
     server_prompts: bool
     #: a prompt id the home doesn't know is sent by reference (a server without Prompts API)
     passes_unknown_prompts: bool
+    #: sampling takes a seed (``responses.create(seed=…)``): the embedded backend; the Responses API has none
+    seeds: bool = False
 
 
 class PromptStoreLike(Protocol):

@@ -18,6 +18,8 @@ class GenerationOptions:
     top_p: float | None = None
     #: a JSON Schema the output must follow (constrained decoding); engines that can't constrain ignore it
     json_schema: dict[str, Any] | None = None
+    #: the sampling seed (None: the engine's own); it matters only with a temperature above 0
+    seed: int | None = None
 
 
 class Generation:

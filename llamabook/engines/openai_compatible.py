@@ -97,6 +97,8 @@ class OpenAICompatibleEngine:
             body["max_tokens"] = options.max_output_tokens
         if options.top_p is not None:
             body["top_p"] = options.top_p
+        if options.seed is not None:  # Chat Completions takes one (best effort on OpenAI's side)
+            body["seed"] = options.seed
         form = self.schema_form  # as sent: concurrent calls may find the form out meanwhile
         if options.json_schema is not None:
             body["response_format"] = response_format(options.json_schema, form)

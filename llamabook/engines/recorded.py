@@ -68,6 +68,8 @@ class RecordedEngine:
         shown = {**material, "messages": redact_inline_data(messages), "options": asdict(options)}
         if options.json_schema is None:
             shown["options"].pop("json_schema")
+        if options.seed is None:
+            shown["options"].pop("seed")
         live = self.inner.generate(model, messages, options)
         generation = Generation()
         generation.start(self._recording(live, generation, material, shown))
@@ -110,6 +112,8 @@ def _keyed_options(options: GenerationOptions) -> dict[str, Any]:
     model writes, which a sorted canonical form would lose.
     """
     keyed = asdict(options)
+    if keyed["seed"] is None:  # the engine's own seed: keyed as before seeds could be given
+        del keyed["seed"]
     schema = keyed.pop("json_schema")
     if schema is not None:
         keyed["json_schema"] = json.dumps(schema, ensure_ascii=False)

@@ -128,7 +128,7 @@ class Cells:
             attempts += 1
             try:
                 pinned = self.pinned(task.prompt)
-                options = self.response_options
+                options = self.response_options if task.seed is None else dataclasses.replace(self.response_options, seed=task.seed)
                 response = pinned.create(task.values, model=task.model, input=self.input, options=options, unit=unit)
             except OutputInvalid as exc:  # a real answer: logged, so a rerun asks again only if the schema changes
                 task.result = _invalid(exc, attempts)

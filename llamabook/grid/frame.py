@@ -26,15 +26,22 @@ GRID_MARK = "grid"
 def to_frame(
     tasks: Sequence[Task], checks: CheckSet | None = None, fields: list[FieldColumn] | None = None, groups: Sequence[str] = ()
 ) -> pandas.DataFrame:
-    """The grid's frame; ``groups`` are the result-column groups an executor adds (``"batch"``)."""
+    """The grid's frame; ``groups`` are the optional result-column groups it has (``"batch"``, ``"repeats"``)."""
     frame = columns_frame(tasks) if tasks else _empty_frame()
     own = [str(name) for name in frame.columns if name != ROW.name and name not in RESULT_COLUMNS]
     frame.attrs["llamabook"] = {**frame.attrs.get("llamabook", {}), GRID_MARK: {"own": own}}
     if fields is not None:
         frame = _with_fields(frame, tasks, fields)
     for group in groups:
-        frame = with_group(frame, [task.result for task in tasks], group)
+        frame = with_group(frame, _group_values(tasks, group), group)
     return checks.add_columns(frame, [task.checks for task in tasks]) if checks is not None else frame
+
+
+def _group_values(tasks: Sequence[Task], group: str) -> list[dict[str, Any]]:
+    """Where a group's columns are read: the cell itself for ``repeat``, its result for the others."""
+    if group == "repeats":
+        return [{"repeat": task.repeat} for task in tasks]
+    return [task.result for task in tasks]
 
 
 def _empty_frame() -> pandas.DataFrame:
@@ -85,6 +92,8 @@ def _result_column(name: str, tasks: Sequence[Task], row_given: bool) -> Any:
         return pd.array([t.prompt.version for t in tasks], dtype=RESULT_COLUMNS[name])
     if name == "model":
         return pd.array([t.model for t in tasks], dtype=RESULT_COLUMNS[name])
+    if name == "call_key":
+        return pd.array([t.key for t in tasks], dtype=RESULT_COLUMNS[name])
     results = [t.result for t in tasks]
     if RESULT_COLUMNS[name] == "bool":  # cached, replayed: never null (a result without one is False)
         return np.array(list(map(dict.get, results, repeat(name), repeat(False))), dtype="bool")
@@ -107,7 +116,7 @@ def _with_fields(frame: pandas.DataFrame, tasks: Sequence[Task], fields: list[Fi
 
 
 def with_group(frame: pandas.DataFrame, results: Sequence[Any], group: str) -> pandas.DataFrame:
-    """``frame`` with a group of result columns (``"batch"``: ``batch_id``, ``custom_id``) at their place.
+    """``frame`` with a group of result columns (``"batch"``: ``batch_id``, ``custom_id``; ``"repeats"``: ``repeat``) at their place.
 
     The columns, their dtypes and their place come from :class:`~llamabook.types.grid_rows.GridResult`.
     """

@@ -31,7 +31,8 @@ def cache_keys(tasks: Sequence[Task], options: Mapping[str, Any], schema: Resolv
 
 
 def keyed_request(task: Task, options: Mapping[str, Any], schema: ResolvedSchema | None) -> dict[str, Any]:
-    """What makes one cell's call: model, options, schema (only with one), template and variables."""
+    """What makes one cell's call: model, options, schema (only with one), template, variables and, past
+    the first, which repeat it is (so repeat 0 has the key the same cell has in a grid without repeats)."""
     request: dict[str, Any] = {
         "model": task.model,
         "options": dict(options),
@@ -40,7 +41,19 @@ def keyed_request(task: Task, options: Mapping[str, Any], schema: ResolvedSchema
     }
     if schema is not None:
         request["schema"] = {"name": schema.name, "json_schema": schema.json_schema}
+    if task.repeat:
+        request["repeat"] = task.repeat
     return request
+
+
+def repeat_seed(first_key: str, repeat: int) -> int:
+    """The embedded model's seed for ``repeat`` (≥ 1) of the cell whose repeat 0 has the run-log key ``first_key``.
+
+    A pure function of the two, so the same grid samples the same on every machine and every run;
+    repeat 0 keeps the engine's own seed, as a grid without repeats has it.
+    """
+    digest = hashlib.sha256(f"{first_key}:{repeat}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 def _plain_text(value: Any) -> str | None:

@@ -1,4 +1,4 @@
-"""A grid's plan: its tasks (row × version × model), each with its run-log key and, when logged, its result.
+"""A grid's plan: its tasks (row × version × model × repeat), each with its run-log key and, when logged, its result.
 
 Everything a user can get wrong is checked here, before anything is stored or sent: the rows, the
 models, the prompt versions and their variables, the checks and the schema's columns.
@@ -19,7 +19,7 @@ from ..types import Prompt
 from ..types.grid_rows import ROW, result_columns
 from ..types.refs import looks_like_ref, missing_versions, written_as, written_name
 from . import rows as grid_rows
-from .keys import cache_keys
+from .keys import cache_keys, repeat_seed
 from .spec import RESPONSE_OPTIONS, GridClient, GridSpec
 from .task import Task
 
@@ -37,6 +37,8 @@ class Plan:
     checks: CheckSet | None
     #: the schema's field columns (None without a schema)
     fields: list[FieldColumn] | None
+    #: calls per cell (``repeats=``)
+    repeats: int = 1
 
     def fresh(self) -> list[Task]:
         """The tasks with no result yet (not in the run log): the calls to make."""
@@ -57,6 +59,7 @@ def make_plan(client: GridClient, prompt_or_template: Any, rows: Any, spec: Grid
         raise InvalidRequest(f"grid() does not take {sorted(unknown)}; response options are {list(RESPONSE_OPTIONS)}")
     if spec.concurrency < 1:
         raise InvalidRequest(f"concurrency must be at least 1, not {spec.concurrency}")
+    repeats = check_repeats(spec.repeats)
     records = grid_rows.records(rows)
     model_ids = _models(client, spec.models, models_here)
     checks = CheckSet(spec.checks, client=client, columns=set().union(*records) if records else None) if spec.checks is not None else None
@@ -64,16 +67,42 @@ def make_plan(client: GridClient, prompt_or_template: Any, rows: Any, spec: Grid
     fields = _schema_fields(resolved, spec.schema, spec.schema_prefix, records, checks)
     prompts = _prompt_versions(client, prompt_or_template, spec.versions, records)
     named = {prompt.version: _written(prompt_or_template, prompt, spec.versions) for prompt in prompts}
-    # A row's shown values are computed once and shared (read only) by its versions × models.
+    # A row's shown values are computed once and shared (read only) by its versions × models × repeats.
     tasks = [
-        Task(index, grid_rows.declared(record, prompt), shown, prompt, model, named=named[prompt.version])
+        Task(index, grid_rows.declared(record, prompt), shown, prompt, model, repeat, named=named[prompt.version])
         for index, (record, shown) in enumerate(zip(records, map(grid_rows.shown, records)))
         for prompt in prompts
         for model in model_ids
+        for repeat in range(repeats)
     ]
     for task, key in zip(tasks, cache_keys(tasks, options, resolved)):
         task.key = key
-    return Plan(tasks, {**options, "schema": resolved} if resolved else options, checks, fields)
+    if repeats > 1:
+        _seed_repeats(tasks, seeded=client.backend.capabilities.seeds)
+    return Plan(tasks, {**options, "schema": resolved} if resolved else options, checks, fields, repeats)
+
+
+def _seed_repeats(tasks: list[Task], seeded: bool) -> None:
+    """Give each repeat past the first its seed, from its cell's first key (tasks are in repeat order per cell).
+
+    Only where the backend samples with a seed (the embedded one); a server is sent the same request
+    each time, as the Responses API has no seed.
+    """
+    first = ""
+    for task in tasks:
+        if task.repeat == 0:
+            first = task.key
+        elif seeded:
+            task.seed = repeat_seed(first, task.repeat)
+
+
+def check_repeats(repeats: Any) -> int:
+    """``repeats`` as an int of at least 1, or :class:`~llamabook.InvalidRequest` saying what it takes."""
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise InvalidRequest(
+            f"repeats takes a whole number of calls per cell, 1 or more (e.g. repeats=5), not {repeats!r}"
+        )
+    return repeats
 
 
 def look_up(tasks: Sequence[Task], log: RunLog) -> None:

@@ -42,6 +42,7 @@ class GridSpec:
 
     versions: Sequence[int] | None = None
     models: Sequence[str] | None = None
+    repeats: int = 1
     concurrency: int = 4
     progress: bool = True
     cache: bool = True

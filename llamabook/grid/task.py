@@ -18,6 +18,10 @@ class Task:
     shown: dict[str, Any]
     prompt: Prompt
     model: str
+    #: which of the cell's repeats this is (0: the call a grid without repeats makes)
+    repeat: int = 0
+    #: the embedded model's sampling seed for this repeat (None: the engine's own, as without repeats)
+    seed: int | None = None
     key: str = ""
     result: dict[str, Any] = field(default_factory=dict)
     checks: dict[str, Outcome] | None = None  # None: not checked (no checks, or the call failed)

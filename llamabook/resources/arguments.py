@@ -61,6 +61,9 @@ def check_options(input: Any, options: ResponseOptions) -> None:
     tokens = options.max_output_tokens
     if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1):
         raise InvalidRequest(f"max_output_tokens must be a whole number from 1 up, not {tokens!r}")
+    seed = options.seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31):
+        raise InvalidRequest(f"seed must be a whole number from 0 to 2**31 - 1, not {seed!r}")
     metadata = options.metadata
     if metadata is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise InvalidRequest(f"metadata must map str keys to str values, not {metadata!r}")

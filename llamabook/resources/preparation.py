@@ -45,6 +45,10 @@ class RequestPreparer:
     ) -> ResponseRequest:
         """:meth:`Responses.prepare`; with ``pinned``, of that version (``prompt`` None), which is not read again."""
         check_arguments(input, options, prompt=prompt, template=template, name=name, pinned=pinned is not None)
+        if options.seed is not None and not self._backend.capabilities.seeds:
+            raise InvalidRequest(
+                "seed= sets the embedded model's sampling; a server's Responses API takes no seed: leave it out"
+            )
         text_format = schemas.output_format(options.text, options.schema)
         model_info = self.model(model)
         output_schema = schemas.request_schema(text_format)
@@ -184,6 +188,7 @@ class RequestPreparer:
             metadata=options.metadata,  # type: ignore[arg-type]
             previous_response_id=options.previous_response_id,
             store=options.store,
+            seed=options.seed,
         )
         if not self._backend.capabilities.adapts_media:
             # A server sends media to its model as is: replace what the model cannot take.

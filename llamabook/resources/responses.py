@@ -78,6 +78,7 @@ class Responses:
         pdf_to_text: bool | None = None,
         text: Mapping[str, Any] | None = None,
         schema: Any = None,
+        seed: int | None = None,
     ) -> Response | ResponseStream:
         """Generate a response.
 
@@ -108,6 +109,11 @@ class Responses:
         response (raw text kept) as its ``.response``. An answer cut off at ``max_output_tokens`` is
         an ``OutputInvalid`` with ``cut_off=True``, never half-parsed. With ``stream=True`` nothing is
         raised: the stream's ``.error`` is the ``OutputInvalid`` and ``.response.output_parsed`` None.
+
+        ``seed`` (0 … 2**31 − 1) sets the embedded model's sampling, which matters only with a
+        ``temperature`` above 0: the same seed gives the same answer. The Responses API has no seed,
+        so a server backend raises :class:`InvalidRequest` for one (a grid's ``repeats`` sends a
+        server the same request each time instead).
 
         Returns the :class:`Response`, or a :class:`ResponseStream` of events with ``stream=True``.
         A generation failure raises its typed error (an :class:`EngineError`, or what a server said

@@ -20,8 +20,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
-#: When a grid frame has a column: always, with ``schema=``, or with ``executor="batch"`` / ``"jsonl"``.
-When = Literal["always", "schema", "batch"]
+#: When a grid frame has a column: always, with ``schema=``, with ``executor="batch"`` / ``"jsonl"``, or with ``repeats=`` above 1.
+When = Literal["always", "schema", "batch", "repeats"]
 #: The parts of llamabook that read result columns: a check's ``result``, ``scores()``, ``compare()``.
 Reader = Literal["checks", "scores", "compare"]
 
@@ -53,6 +53,10 @@ class GridResult:
     )
     version: int | None = _column("Int64", "the prompt version that was run", read_by=("checks", "scores", "compare"))
     model: str = _column("string", "the model that was asked", read_by=("checks", "scores", "compare"))
+    repeat: int = _column(
+        "Int64", "which of the cell's `repeats` this call is (0 … repeats − 1; 0 is the call a grid without repeats makes)",
+        when="repeats",
+    )
     output_text: str = _column(
         "string", "the answer's text (a failed call's: null, or the raw text that did not validate)", read_by=("checks", "compare")
     )
@@ -90,6 +94,10 @@ class GridResult:
     custom_id: str | None = _column("string", "the call's line in that batch (its run-log key)", when="batch")
     cached: bool = _column("bool", "the result came from the run log instead of a new call", read_by=("checks",))
     attempts: int | None = _column("Int64", "tries, retries included", read_by=("checks",))
+    call_key: str = _column(
+        "string",
+        "what identifies the call across re-runs and replays: its run-log key (human labels are kept by it)",
+    )
 
 
 #: The grid's ``row`` column: first, before the row's own columns (not a field of :class:`GridResult`).

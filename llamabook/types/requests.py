@@ -47,6 +47,8 @@ class ResponseOptions:
     text: Mapping[str, Any] | None = None
     #: a pydantic model class, a JSON-schema dict, or a resolved schema
     schema: Any = None
+    #: the embedded model's sampling seed (None: its own); the Responses API has none to send a server
+    seed: int | None = None
 
     @classmethod
     def names(cls) -> frozenset[str]:
@@ -80,6 +82,8 @@ class ResponseRequest:
     prompt_template: str | None = None
     describe_images: bool = False
     pdf_to_text: bool | None = None
+    #: the embedded model's sampling seed (None: its own)
+    seed: int | None = None
 
     def new_response(self, status: str, *, model: str | None = None, prompt: PromptReference | None = None) -> Response:
         """A response to this request, not yet generated: a new id, now, and the request's options echoed."""

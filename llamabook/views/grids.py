@@ -33,7 +33,7 @@ ALL_COLUMNS_HINT = "every column: pd.DataFrame(grid) or grid.to_html()"
 def grid_columns(frame: pandas.DataFrame) -> list[str] | None:
     """The columns the compact display shows, or None when ``frame`` is not a grid's frame.
 
-    The row's own columns, ``version``, ``model``, ``status``, ``output_text``, the schema's field
+    The row's own columns, ``version``, ``model``, ``repeat`` (with repeats), ``status``, ``output_text``, the schema's field
     columns, ``error`` when a row has one, and each check's ``check_<name>`` column. A frame that
     lost one of these (a selection of columns) is no longer shown as a grid.
     """
@@ -52,7 +52,8 @@ def grid_columns(frame: pandas.DataFrame) -> list[str] | None:
         if name.startswith("check_") and name not in taken and not name.endswith(("_error", "_judge_id"))
     ]
     error = ["error"] if "error" in columns and frame["error"].notna().any() else []
-    return [*own, "version", "model", "status", "output_text", *fields, *error, *checks]
+    repeat = ["repeat"] if "repeat" in columns and "repeat" not in taken else []
+    return [*own, "version", "model", *repeat, "status", "output_text", *fields, *error, *checks]
 
 
 def grid_html(frame: pandas.DataFrame) -> str | None:

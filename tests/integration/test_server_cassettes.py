@@ -49,6 +49,11 @@ def server_session(client: lb.Client) -> dict[str, Any]:
     events = [[e.type, getattr(e, "delta", None)] for e in stream]
     grid = client.grid(p2, [{"tone": "kind"}, {"tone": "stern"}], input="Hi.", temperature=0,
                        max_output_tokens=16, concurrency=1, progress=False)  # fmt: skip
+    # Repeats on a server: the same request twice (the Responses API has no seed), replayed in order.
+    repeated = client.grid(p2, [{"tone": "calm"}], input="Hi.", repeats=2, temperature=1.0, max_output_tokens=16,
+                           concurrency=1, progress=False)  # fmt: skip
+    with pytest.raises(lb.InvalidRequest, match="takes no seed"):
+        client.responses.create(input="Hi.", seed=1)
     errors = []
     for bad in (lambda: client.prompts.retrieve("pmpt_" + "0" * 48), lambda: client.files.retrieve("file-" + "0" * 32)):
         with pytest.raises(lb.LlamabookError) as caught:
@@ -60,6 +65,7 @@ def server_session(client: lb.Client) -> dict[str, Any]:
         "plain": [plain.output_text, plain.status, plain.rendered_messages],
         "events": events,
         "grid": grid[["tone", "output_text", "status", "error"]].values.tolist(),
+        "repeats": repeated[["repeat", "output_text", "status", "error"]].values.tolist(),
         "listed": [r.id for r in client.responses.list(order="asc")],
         "retrieved": client.responses.retrieve(plain.id).rendered_messages,  # with the trace kept in the home
         "models": [m.id for m in client.models.list()],
@@ -87,6 +93,7 @@ def test_a_llama_stack_session_replays_with_no_server_ids_included(
 ) -> None:
     cassette, recorded = recorded_server_session
     assert [row[2] for row in recorded["grid"]] == ["completed", "completed"], recorded["grid"]
+    assert [row[0] for row in recorded["repeats"]] == [0, 1] and {row[2] for row in recorded["repeats"]} <= {"completed", "incomplete"}, recorded["repeats"]
     assert recorded["versions"][:2] == [1, 2] and recorded["errors"] == ["PromptNotFound", "FileNotFound"]
     assert recorded["plain"][1] == "completed" and recorded["events"][-1][0] == "response.completed"
     nowhere = closed_port_url()

@@ -56,7 +56,7 @@ class LocalBackend(PromptCalls):
     scope = "local"
     base_url = None
     #: images and files are turned into what each engine takes, in adapt_messages; prompts live here
-    capabilities = Capabilities(adapts_media=True, server_prompts=False, passes_unknown_prompts=False)
+    capabilities = Capabilities(adapts_media=True, server_prompts=False, passes_unknown_prompts=False, seeds=True)
 
     def __init__(
         self,
@@ -184,6 +184,7 @@ class LocalBackend(PromptCalls):
                 max_output_tokens=request.max_output_tokens,
                 top_p=request.top_p,
                 json_schema=request.json_schema,
+                seed=request.seed,
             ),
         )
         response = request.new_response("in_progress", model=model.id)

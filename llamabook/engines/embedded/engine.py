@@ -95,7 +95,7 @@ class EmbeddedEngine:
                     temperature=options.temperature,
                     top_p=options.top_p if options.top_p is not None else 1.0,
                     max_tokens=options.max_output_tokens or DEFAULT_MAX_TOKENS,
-                    seed=0,
+                    seed=options.seed if options.seed is not None else 0,
                     stream=True,
                     logits_processor=[mask] if mask is not None else None,
                 )

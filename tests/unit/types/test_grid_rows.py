@@ -24,11 +24,12 @@ from llamabook.types.grid_rows import ROW, GridResult, read_by, result_columns, 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 #: The lists as they were written out before they were derived (behaviour must not change), and
-#: ``replayed`` since (an answer replayed from a cassette, whose ``latency_s`` is null).
+#: ``replayed`` since (an answer replayed from a cassette, whose ``latency_s`` is null) and ``call_key`` (the run-log key).
 WRITTEN_OUT = {
     "prompt_id": "string", "version": "Int64", "model": "string", "output_text": "string", "status": "string",
     "cut_off": "boolean", "error": "string", "input_tokens": "Int64", "output_tokens": "Int64",
     "latency_s": "Float64", "replayed": "bool", "response_id": "string", "cached": "bool", "attempts": "Int64",
+    "call_key": "string",
 }  # fmt: skip
 CHECK_INPUT = {
     "output_text": "str", "status": "str", "cut_off": "bool", "input_tokens": "int | None",
@@ -64,6 +65,7 @@ def test_the_lists_of_columns_are_derived_and_unchanged() -> None:
     assert scores.NEEDED == ("version", "model", "status", "input_tokens", "output_tokens", "latency_s")
     assert compare.NEEDED == ("row", "version", "model", "output_text", "status", "error", "response_id")
     assert [c.name for c in result_columns("batch")] == ["batch_id", "custom_id"]
+    assert [c.name for c in result_columns("repeats")] == ["repeat"]
     assert [c.name for c in read_by("checks")] == [f.name for f in dataclasses.fields(checks.CheckInput)]
     assert [f.name for f in dataclasses.fields(GridResult)] == [c.name for c in result_columns()]
 
