@@ -17,6 +17,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, needs_local_scope
 
 from ..errors import InputError, LlamabookError
+from ..views.grids import show_grids_as_pandas, show_grids_compactly
 from .cell import run_cell
 from .commands import run_command
 from .parsing import cell_help, parse_cell_options, parse_line
@@ -105,38 +106,15 @@ def help_without_body(lines: list[str]) -> list[str]:
     return lines
 
 
-#: Where pandas' DataFrame lives, for IPython's formatter registry (``pandas`` from pandas 3 on).
-DATAFRAME_NAMES = (("pandas", "DataFrame"), ("pandas.core.frame", "DataFrame"))
-
-
-def frame_html(frame: Any) -> str | None:
-    """IPython's text/html for a DataFrame: a grid's compact view (:func:`llamabook.views.grids.grid_html`),
-    else pandas' own ``_repr_html_`` (a formatter that returns None would show no HTML at all)."""
-    try:
-        from ..views.grids import grid_html
-
-        html = grid_html(frame)
-    except ImportError:  # jinja2 missing (no 'widgets' extra): pandas shows it
-        html = None
-    return html if html is not None else frame._repr_html_()
-
-
-def _html_formatter(ipython: InteractiveShell) -> Any:
-    return ipython.display_formatter.formatters["text/html"]
-
-
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """Register ``%llama`` / ``%%llama``, show llamabook's input errors as one line (:func:`show_input_error`),
-    and show a grid's DataFrame as a compact table (:func:`frame_html`; pandas is not imported here).
+    and show a grid's DataFrame as a compact table (:func:`~llamabook.views.grids.show_grids_compactly`,
+    which ``import llamabook`` in a running kernel has already done).
 
     A custom exception handler someone else set is left in place (IPython holds one).
     """
     ipython.register_magics(LlamaMagics)
-    formatter = _html_formatter(ipython)
-    for module, name in DATAFRAME_NAMES:
-        formatter.for_type_by_name(module, name, frame_html)
-    if "pandas" in sys.modules:  # pandas already imported: the type itself, so its deferred entry need not match
-        formatter.for_type(sys.modules["pandas"].DataFrame, frame_html)
+    show_grids_compactly(ipython)
     if help_without_body not in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.append(help_without_body)
     if ipython.custom_exceptions in ((), SHORT_ERRORS):
@@ -149,12 +127,6 @@ def unload_ipython_extension(ipython: InteractiveShell) -> None:
         ipython.magics_manager.magics[kind].pop("llama", None)
     if help_without_body in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(help_without_body)
-    formatter = _html_formatter(ipython)
-    for module, name in DATAFRAME_NAMES:
-        if formatter.deferred_printers.get((module, name)) is frame_html:
-            formatter.deferred_printers.pop((module, name))
-    pandas = sys.modules.get("pandas")
-    if pandas is not None and formatter.type_printers.get(pandas.DataFrame) is frame_html:
-        formatter.type_printers.pop(pandas.DataFrame)
+    show_grids_as_pandas(ipython)
     if ipython.custom_exceptions == SHORT_ERRORS:
         ipython.set_custom_exc((), None)

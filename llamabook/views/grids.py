@@ -1,10 +1,11 @@
 """A grid's frame in a notebook: a compact table, ``output_text`` wide and its line breaks kept.
 
 A grid's frame is a plain pandas DataFrame that carries a mark in ``frame.attrs["llamabook"]["grid"]``
-(``llamabook.grid.frame.GRID_MARK``, set by ``to_frame``: the row's own columns). After
-``%load_ext llamabook`` IPython's HTML formatter calls :func:`grid_html` for every DataFrame; a
-marked one that still has its grid columns is shown here, every other DataFrame (a column
-selection ``grid[[...]]``, ``pd.DataFrame(grid)``, any frame of your own) as pandas shows it.
+(``llamabook.grid.frame.GRID_MARK``, set by ``to_frame``: the row's own columns). In a running
+IPython kernel, ``import llamabook`` (and ``%load_ext llamabook``) has IPython's HTML formatter call
+:func:`frame_html` for every DataFrame: a marked one that still has its grid columns is shown here,
+every other DataFrame (a column selection ``grid[[...]]``, ``pd.DataFrame(grid)``, any frame of
+your own) as pandas shows it. A DataFrame formatter someone else registered is left in place.
 The DataFrame keeps every column and its text/plain form is pandas'. Every value is escaped by
 the template (:func:`~llamabook.views.sanitize.render`): model output is shown as text.
 """
@@ -99,3 +100,61 @@ def _text(value: Any) -> str:
     if isinstance(value, float):
         return "" if math.isnan(value) else f"{value:.4g}"
     return str(value)
+
+
+#: Where pandas' DataFrame lives, for IPython's formatter registry (``pandas`` from pandas 3 on).
+DATAFRAME_NAMES = (("pandas", "DataFrame"), ("pandas.core.frame", "DataFrame"))
+
+
+def frame_html(frame: Any) -> str | None:
+    """IPython's text/html for a DataFrame: a grid's compact view (:func:`grid_html`), else pandas' own
+    ``_repr_html_`` (a formatter that returns None would show no HTML at all)."""
+    try:
+        html = grid_html(frame)
+    except ImportError:  # jinja2 missing (no 'widgets' extra): pandas shows it
+        html = None
+    return html if html is not None else frame._repr_html_()
+
+
+def show_grids_compactly(ipython: Any) -> None:
+    """Have ``ipython`` show DataFrames through :func:`frame_html` (pandas is not imported here).
+
+    Nothing changes where a DataFrame printer other than :func:`frame_html` is registered already.
+    """
+    import sys
+
+    formatter = ipython.display_formatter.formatters["text/html"]
+    pandas = sys.modules.get("pandas")
+    taken = [formatter.deferred_printers.get(name) for name in DATAFRAME_NAMES]
+    if pandas is not None:
+        taken.append(formatter.type_printers.get(pandas.DataFrame))
+    if any(printer is not None and printer is not frame_html for printer in taken):
+        return
+    for module, name in DATAFRAME_NAMES:
+        formatter.for_type_by_name(module, name, frame_html)
+    if pandas is not None:  # already imported: the type itself, so its deferred entry need not match
+        formatter.for_type(pandas.DataFrame, frame_html)
+
+
+def show_grids_as_pandas(ipython: Any) -> None:
+    """Undo :func:`show_grids_compactly` (``%unload_ext llamabook``)."""
+    import sys
+
+    formatter = ipython.display_formatter.formatters["text/html"]
+    for name in DATAFRAME_NAMES:
+        if formatter.deferred_printers.get(name) is frame_html:
+            formatter.deferred_printers.pop(name)
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and formatter.type_printers.get(pandas.DataFrame) is frame_html:
+        formatter.type_printers.pop(pandas.DataFrame)
+
+
+def show_grids_in_running_kernel() -> None:
+    """:func:`show_grids_compactly` in the IPython shell running now, if any (``import llamabook`` calls it)."""
+    import sys
+
+    ipython_module = sys.modules.get("IPython")  # never imported here: only a running shell matters
+    get_ipython = getattr(ipython_module, "get_ipython", None)
+    shell = get_ipython() if get_ipython is not None else None
+    if shell is not None and getattr(shell, "display_formatter", None) is not None:
+        show_grids_compactly(shell)

@@ -80,3 +80,30 @@ def test_load_ext_shows_grids_compactly_and_leaves_other_frames_and_text_to_pand
         assert 'class="llamabook-grid"' in html(grid)
     finally:
         html.enabled = enabled
+
+
+def test_a_running_kernel_shows_grids_compactly_without_load_ext_and_keeps_a_printer_of_its_own(
+    ip: InteractiveShell, grid: pd.DataFrame
+) -> None:
+    from llamabook.views.grids import frame_html, show_grids_as_pandas, show_grids_in_running_kernel
+
+    html = ip.display_formatter.formatters["text/html"]
+    enabled, html.enabled = html.enabled, True
+    try:
+        show_grids_as_pandas(ip)  # as a kernel that never loaded the extension
+        assert html(grid) == grid._repr_html_()
+        show_grids_in_running_kernel()  # what `import llamabook` does in a running kernel
+        assert 'class="llamabook-grid"' in html(grid)
+        show_grids_as_pandas(ip)
+
+        def mine(frame: pd.DataFrame) -> str:
+            return "<p>my own table</p>"
+
+        html.for_type(pd.DataFrame, mine)  # someone's own DataFrame printer: left in place
+        show_grids_in_running_kernel()
+        assert html(grid) == "<p>my own table</p>" and html.type_printers[pd.DataFrame] is mine
+        html.type_printers.pop(pd.DataFrame)
+    finally:
+        html.enabled = enabled
+        show_grids_in_running_kernel()
+        assert html.type_printers.get(pd.DataFrame) is frame_html
