@@ -17,7 +17,7 @@ autoescaping), :mod:`.responses`, :mod:`.prompts` (and diffs), :mod:`.files`, :m
 
 from .sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES, environment, render, safe_markdown_html
 from .formats import CUT_OFF_MARK, REPLAYED_MARK, STATUS_COLOURS, human_size, template_segments, thumbnail, when
-from .pieces import LONG_WORD, breakable, clamped_cell, error_html, header_cell, record_html, status_badge, text_cell
+from .pieces import BREAK, LONG_WORD, breakable, clamped_cell, error_html, header_cell, header_label, record_html, status_badge, text_cell
 from .responses import Attachment, Client, attachments, field_rows, fields_html, latency_label, parsed_rows, prompt_label, response_context, response_html, response_sections, response_text, summary_line, tokens_label, usage_rows
 from .prompts import diff_html, diff_text, prompt_html, prompt_text
 from .files import file_chip_html, file_html, file_text
@@ -27,6 +27,7 @@ from .reprs import repr_html, repr_mimebundle, repr_text
 __all__ = [
     "ALLOWED_ATTRIBUTES",
     "ALLOWED_TAGS",
+    "BREAK",
     "CHECK_COLOURS",
     "CHECK_ERROR_CHARS",
     "CUT_OFF_MARK",
@@ -53,6 +54,7 @@ __all__ = [
     "file_html",
     "file_text",
     "header_cell",
+    "header_label",
     "human_size",
     "latency_label",
     "parsed_rows",

@@ -61,11 +61,28 @@ def clamped_cell(text: Any, lines: int = 2, chars: int = 240, status: str | None
     return render("clamped_cell.html", pieces=breakable(short), full=value or None, lines=lines, status=status)
 
 
+#: A zero-width space: where a plain-text label (a button's description) may wrap, as ``<wbr>`` in HTML.
+BREAK = "\u200b"
+
+
+def _name_pieces(value: str) -> list[str]:
+    """A column's name cut after each underscore (and inside a word longer than :data:`LONG_WORD`)."""
+    pieces = [piece for part in re.split(r"(?<=_)", value) for piece in breakable(part)]
+    return [p for p in pieces if p] or [""]
+
+
 def header_cell(name: Any) -> str:
     """A column's name as a header: it may wrap after an underscore (``check_`` / ``mentions``), not inside a word."""
     value = str(name)
-    pieces = [piece for part in re.split(r"(?<=_)", value) for piece in breakable(part)]
-    return render("header_cell.html", pieces=[p for p in pieces if p] or [""], full=value)
+    return render("header_cell.html", pieces=_name_pieces(value), full=value)
+
+
+def header_label(name: Any) -> str:
+    """A column's name as plain text (a button's description) that wraps where :func:`header_cell` does.
+
+    A zero-width space (:data:`BREAK`) after each underscore: ``check_\u200bmentions_\u200bmood``.
+    """
+    return BREAK.join(_name_pieces(str(name)))
 
 
 def record_html(rows: list[tuple[str, Any]], status: str | None = None, note: str | None = None) -> str:

@@ -20,6 +20,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 PANEL_NOTE = "run the cell to use this panel"  # short: ipywidgets cuts text/plain at 110 characters
 
 
+#: The panels' CSS rules (``views/templates/panel_style.html``): static, scoped to llamabook's classes,
+#: Jupyter's theme variables only.
+STYLESHEET = "panel_style.html"
+
+
+def stylesheet() -> widgets.HTML:
+    """The panels' CSS rules in an HTML widget that shows nothing (class ``llamabook-stylesheet``).
+
+    A panel that needs them puts it among its children; the rules apply to the whole page once it is
+    shown, so two panels' copies are the same rules twice, no conflict.
+    """
+    return styled(widgets.HTML(views.render(STYLESHEET), layout=widgets.Layout(display="none")), "llamabook-stylesheet")
+
+
 def styled(widget: W, *names: str) -> W:
     """Add CSS classes (the DOM hooks the browser tests use) and return the widget."""
     for name in names:

@@ -10,7 +10,7 @@ from .. import views
 from ..errors import FileNotFound, InvalidVariable
 from ..media import pdf_text, sniff_mime
 from ..types import PURPOSES, File
-from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
+from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled, stylesheet
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -23,10 +23,13 @@ GRID = "minmax(min-content, 1fr) auto auto auto auto auto"
 #: long name without spaces breaks instead of running under the next column.
 WRAP = '<div style="overflow-wrap:anywhere;">{html}</div>'
 EXCERPT_CHARS = 800
-#: The upload button's text: ipywidgets writes "<description> (<files its value holds>)", and the panel empties
-#: the value after storing an upload (ready for the next one), so the count reads 0: after an upload the
-#: description says what the button does now, and its tooltip names what was stored (as PromptEditor's does).
+#: The upload button's text: ipywidgets writes "<description> (<files its value holds>)" as one text node, and the
+#: panel empties the value after storing an upload (ready for the next one), so the count always reads 0. The
+#: panels' stylesheet hides that text and shows "Upload" in its place, "Upload more" once the button has the class
+#: UPLOAD_MORE_CLASS (after an upload), when its tooltip names what was stored (as PromptEditor's does). The
+#: description says the same for text front ends; the button's accessible name may still read "Upload (0)".
 UPLOAD, UPLOAD_MORE = "Upload", "Upload more"
+UPLOAD_MORE_CLASS = "llamabook-files-upload-more"
 UPLOAD_TIP = "Upload files; they are stored with the purpose picked beside"  # without one, the title is "null"
 
 
@@ -63,6 +66,8 @@ class FilesPanel(widgets.VBox):
             "llamabook-files-list",
         )
         self.preview = styled(widgets.HTML(""), "llamabook-files-preview")
+        #: The panels' CSS rules: the upload button's label (``views/templates/panel_style.html``).
+        self.stylesheet = stylesheet()
         super().__init__(
             [
                 widgets.HBox(  # the status goes to a line of its own when it does not fit beside the buttons
@@ -72,6 +77,7 @@ class FilesPanel(widgets.VBox):
                 self.error,
                 self.table,
                 self.preview,
+                self.stylesheet,
             ]
         )
         self.add_class("llamabook-files-panel")
@@ -196,6 +202,7 @@ class FilesPanel(widgets.VBox):
             self.refresh()  # list what was stored, also when a later file failed
         self.status.value = _upload_status(uploaded, reused)
         self.upload.description = UPLOAD_MORE
+        self.upload.add_class(UPLOAD_MORE_CLASS)  # the label the stylesheet shows
         self.upload.tooltip = f"{self.status.value}; upload more files"
 
 

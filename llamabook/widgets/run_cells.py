@@ -19,32 +19,37 @@ CUT_OFF_TIP = f"the answer was {views.CUT_OFF_MARK}"  # the table is narrow: the
 LINES = 2
 #: Characters a clamped cell carries at most (more never shows in ``LINES`` lines of its column).
 CELL_CHARS = 240
-#: A header's sort button: not sorted, ascending, descending.
+#: A header's arrow: not sorted, ascending, descending.
 ARROWS = {None: "↕", True: "▲", False: "▼"}
 
 
-def header_cell(name: str, direction: bool | None, on_sort: Callable[[], None]) -> tuple[widgets.Widget, widgets.Button]:
-    """A column's header (its name, wrapping after an underscore) and its sort button showing ``direction``."""
+def header_text(name: str, direction: bool | None) -> str:
+    """A header's label: the column's name (wrapping after an underscore only) and its arrow, ``"mood ↕"``.
+
+    A space before the arrow: in a column narrower than both, the arrow goes under the name, and the
+    column is never made wider than the name's longest part by it.
+    """
+    return f"{views.header_label(name)} {ARROWS[direction]}"
+
+
+def header_cell(name: str, direction: bool | None, on_sort: Callable[[], None]) -> widgets.Button:
+    """A column's header: one button, its name and the arrow showing ``direction``; a click sorts by it.
+
+    Classes ``llamabook-runs-header`` and ``llamabook-runs-sort``; the panels' stylesheet draws it as a
+    header (no background, bold, left aligned, wrapping).
+    """
     button = styled(
         widgets.Button(
-            description=ARROWS[direction],
+            description=header_text(name, direction),
             tooltip=f"sort by {name}",
-            layout=widgets.Layout(width="auto", min_width="max-content", height="auto", padding="0 3px"),
+            # min-content: a button hides its overflow, so an auto grid track would squeeze it below its text.
+            layout=widgets.Layout(width="auto", min_width="min-content", height="auto"),
         ),
+        "llamabook-runs-header",
         "llamabook-runs-sort",
     )
     button.on_click(lambda _: on_sort())
-    title = widgets.HTML(views.header_cell(name))  # as narrow as its longest part (wraps after an underscore)
-    header = styled(
-        # The button goes under the name when the column is narrower than both. min-content: a Box
-        # scrolls (overflow auto), so its grid track would squeeze it below its text.
-        widgets.HBox(
-            [title, button],
-            layout=widgets.Layout(flex_flow="row wrap", align_items="center", min_width="min-content"),
-        ),
-        "llamabook-runs-header",
-    )
-    return header, button
+    return button
 
 
 def status_cell(record: dict[str, Any]) -> widgets.HTML:

@@ -14,15 +14,15 @@ from ..errors import InvalidRequest
 from ..frames import check_columns, none_if_missing
 from ..inputs import is_dataframe
 from ..schema_columns import fields_of
-from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
+from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled, stylesheet
 from .response_view import ResponseView
 from .run_cells import (
-    ARROWS,
     CUT_OFF,
     check_cell,
     check_text,
     field_text,
     header_cell,
+    header_text,
     is_true,
     sorted_lines,
     status_cell,
@@ -68,8 +68,9 @@ class RunsTable(widgets.VBox):
 
     A column with no value on any line (``error`` when nothing failed, say) is hidden, and so is a
     check's ``check_<name>_error`` (its message is the tooltip of the check's ⚠);
-    ``all_columns=True``, or ticking **all columns**, shows them. Each header's sort button (↕) sorts
-    the lines by that column: ascending, then descending on a second click (missing values last).
+    ``all_columns=True``, or ticking **all columns**, shows them. A click on a column's header (its
+    name and an arrow: ↕, then ▲ or ▼) sorts the lines by that column: ascending, then descending on a
+    second click (missing values last).
     The **filter** box keeps the lines whose shown cells contain its text (any case); **failed
     only** keeps the failed calls. :meth:`to_pandas` gives the lines kept, in the order shown.
     Opening a line shows its :class:`ResponseView` right under it, read through ``client``; a call
@@ -90,9 +91,8 @@ class RunsTable(widgets.VBox):
         self.page = 0
         #: The open buttons of the page shown, by position in ``df``.
         self.open_buttons: dict[int, widgets.Button] = {}
-        #: The headers' sort buttons, by column.
+        #: The headers, by column: each a button that sorts by its column (its name and its arrow).
         self.sort_buttons: dict[str, widgets.Button] = {}
-        self._headers: dict[str, widgets.Widget] = {}
         #: The column the lines are sorted by and whether ascending (None: in ``df``'s order).
         self.sort_by: tuple[str, bool] | None = None
         #: The view of the last opened response.
@@ -111,7 +111,9 @@ class RunsTable(widgets.VBox):
             ],
             layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
         )  # fmt: skip
-        super().__init__([toolbar, self.error, self.note, self.table])
+        #: The panels' CSS rules: the headers drawn as headers (``views/templates/panel_style.html``).
+        self.stylesheet = stylesheet()
+        super().__init__([toolbar, self.error, self.note, self.table, self.stylesheet])
         self.add_class("llamabook-runs-table")
         self.failed_only.observe(lambda _: self._refilter(), "value")
         self.filter.observe(lambda _: self._refilter(), "value")
@@ -214,7 +216,7 @@ class RunsTable(widgets.VBox):
 
     @guarded
     def sort(self, column: str | None, ascending: bool = True) -> None:
-        """Sort the lines by ``column`` (a header's name; None: ``df``'s order), as a header's sort button does.
+        """Sort the lines by ``column`` (a header's name; None: ``df``'s order), as a click on its header does.
 
         A column the table does not have is an :class:`InvalidRequest` in the error area.
         """
@@ -307,7 +309,7 @@ class RunsTable(widgets.VBox):
         self._render()
 
     def _click_sort(self, column: str) -> None:
-        """A header's sort button: ascending first, then it toggles."""
+        """A click on a header: ascending first, then it toggles."""
         ascending = not (self.sort_by is not None and self.sort_by == (column, True))
         self.sort(column, ascending)
 
@@ -318,8 +320,8 @@ class RunsTable(widgets.VBox):
         self.page = min(max(self.page, 0), pages - 1)
         shown = positions[self.page * self.page_size : (self.page + 1) * self.page_size]
         names = ("status", *self.columns)
-        for hidden in set(self._headers) - set(names):  # closed below with the rest of what is not shown
-            del self._headers[hidden], self.sort_buttons[hidden]
+        for hidden in set(self.sort_buttons) - set(names):  # closed below with the rest of what is not shown
+            del self.sort_buttons[hidden]
         cells: list[widgets.Widget] = [
             styled(widgets.HTML(views.text_cell("")), "llamabook-runs-header"),
             *(self._header(name) for name in names),
@@ -350,17 +352,17 @@ class RunsTable(widgets.VBox):
             return f"no failed line matches {needle!r}" if needle else "no failed lines"
         return f"no line matches {needle!r}"
 
-    def _header(self, name: str) -> widgets.Widget:
-        """A column's header: its name and its sort button (kept in ``sort_buttons``), its arrow up to date.
+    def _header(self, name: str) -> widgets.Button:
+        """A column's header button (kept in ``sort_buttons``), its arrow up to date.
 
-        Made once per column and kept across redraws: a click on a button the redraw had just
+        Made once per column and kept across redraws: a click on a header the redraw had just
         replaced (and closed) would be lost.
         """
         direction = self.sort_by[1] if self.sort_by is not None and self.sort_by[0] == name else None
-        if name not in self._headers:
-            self._headers[name], self.sort_buttons[name] = header_cell(name, direction, lambda: self._click_sort(name))
-        self.sort_buttons[name].description = ARROWS[direction]
-        return self._headers[name]
+        if name not in self.sort_buttons:
+            self.sort_buttons[name] = header_cell(name, direction, lambda: self._click_sort(name))
+        self.sort_buttons[name].description = header_text(name, direction)
+        return self.sort_buttons[name]
 
     def _line(self, position: int) -> list[widgets.Widget]:
         record = self._records[position]

@@ -6,7 +6,10 @@ What was wrong, each measured here from the DOM (the numbers are in the test's l
 max_output_t"); the heading showed the ``pmpt_`` id of a prompt opened as ``haiku``; the status said
 "incomplete" without why; an empty field did not take the notebook's variable as ``%%llama`` does; the
 panel was 4 px wider than the output area (its text boxes 100 % wide plus 2 px margins); FilesPanel's
-upload button read "Upload (0)" after an upload; and in the dark theme the picked side of a text/file
+upload button read "Upload (0)", and "Upload more (0)" after an upload (ipywidgets adds the count; the panel
+empties the value, so it is always 0: the stylesheet now draws that text at size 0 and shows "Upload" /
+"Upload more" after the icon, measured as seen: the ``::after`` content, the text's and the icon's sizes, and
+nothing clipped); and in the dark theme the picked side of a text/file
 switch could hardly be told from the other.
 
 A scripted engine answers (``tests/support/scripted_engine.py``: the system prompt echoed, then a long
@@ -77,6 +80,20 @@ ANSWER = """el => ({height: el.getBoundingClientRect().height, maxHeight: getCom
                  overflowY: getComputedStyle(el).overflowY, scrollHeight: el.scrollHeight, clientHeight: el.clientHeight})"""
 # The panel's stylesheet on (true) or off (false): the numbers without it go to the log.
 STYLESHEET = """(root, on) => { for (const s of root.querySelectorAll(".llamabook-stylesheet style")) s.disabled = !on; }"""
+# The panels' stylesheets on the page on (true) or off (false), whichever panel holds them (each has a copy).
+STYLESHEETS = """on => { for (const s of document.querySelectorAll(".llamabook-stylesheet style")) s.disabled = !on; }"""
+# What the upload button shows: its ::after label, the size of ipywidgets' "<description> (<count>)" text node
+# (the button's own font size) and its drawn width, the icon's size, and whether the label fits the button.
+UPLOAD_LABEL = """el => {
+  const after = getComputedStyle(el, "::after"), icon = el.querySelector("i.fa");
+  const node = [...el.childNodes].find(n => n.nodeType === Node.TEXT_NODE);
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  return {after: after.content, afterFontSize: after.fontSize, textNode: node.data, textFontSize: getComputedStyle(el).fontSize,
+          textWidth: range.getBoundingClientRect().width, iconFontSize: getComputedStyle(icon).fontSize,
+          iconWidth: icon.getBoundingClientRect().width, width: el.getBoundingClientRect().width,
+          scrollWidth: el.scrollWidth, clientWidth: el.clientWidth};
+}"""
 # The picked and the other side of each text/file switch: backgrounds (composited over what is under them),
 # text colours, and their WCAG contrast ratios.
 CONTRAST = """root => {
@@ -182,16 +199,26 @@ def test_prompt_editor_and_files_panel_at_1280_in_the_light_theme(lab, lab_page:
         assert switch["picked"] == "text" and switch["sides"] >= MIN_CONTRAST, switch
         assert switch["pickedText"] >= 4.5, switch
 
-    # FilesPanel: after an upload the button says what it does now, not "Upload (0)" as if nothing was stored.
+    # FilesPanel: the upload button shows "Upload", then "Upload more", never ipywidgets' "(0)" count. Its text node
+    # still holds "Upload (0)" (the accessible name), drawn at size 0; the label seen is the stylesheet's ::after.
     upload = files.locator(".llamabook-files-upload")
     expect(upload).to_have_text("Upload (0)")
+    before = lap(record, "upload button", upload.evaluate(UPLOAD_LABEL))
     with page.expect_file_chooser() as chooser:
         upload.click()
     chooser.value.set_files(data / "invoice.pdf")
     expect(files.locator(".llamabook-status")).to_have_text("uploaded invoice.pdf")
     expect(upload).to_have_text("Upload more (0)")
     expect(upload).to_have_attribute("title", "uploaded invoice.pdf; upload more files")
-    record.lap(f"upload button after an upload: {upload.inner_text()!r}, title {upload.get_attribute('title')!r}")
+    after = lap(record, "upload button after an upload", upload.evaluate(UPLOAD_LABEL))
+    page.evaluate(STYLESHEETS, False)
+    lap(record, "without the panels' stylesheet: upload button after an upload", upload.evaluate(UPLOAD_LABEL))
+    page.evaluate(STYLESHEETS, True)
+    for label, seen in (("Upload", before), ("Upload more", after)):
+        assert seen["after"] == f'"{label}"' and seen["afterFontSize"] == "13px", seen
+        assert seen["textNode"] == f"{label} (0)" and seen["textFontSize"] == "0px" and seen["textWidth"] == 0, seen
+        assert seen["iconFontSize"] == "13px" and seen["iconWidth"] > 0, seen
+        assert seen["scrollWidth"] <= seen["clientWidth"], f"the label {label!r} is clipped: {seen}"
 
 
 DARK = """\

@@ -9,12 +9,14 @@ the DOM (numbers in the test's log in ``test-artifacts/browser/``):
 
 - each open button's width against its label's, and its text ("#0", not "#" in a 20-px button);
 - that no word of a short value, a header or a badge breaks in the middle ("autu/mn", "angr/y"):
-  each word's client rects on one line;
+  each word's client rects on one line (a header wraps only after an underscore or before its arrow);
+- each header: one button (its name and arrow, "mood ↕"), drawn as a header by the panels' stylesheet
+  (no background, bold, left aligned, wrapping, never cut); its numbers without the stylesheet are logged;
 - the columns shown (the empty ones and the check errors hidden, then shown on request), and the table
   inside the output area at 1280 px with the file browser open, then the opened ResponseView too;
 - every status cell on one line ("incomplete cut off" wrapped as "incomplete cut / off");
-- sorting by a header (each line keeps its own cells, its open button opens that line), the filter
-  box, and the note when "failed only" leaves nothing (and the opened line closed).
+- sorting by a click on a header, on its name (each line keeps its own cells, its open button opens
+  that line), the filter box, and the note when "failed only" leaves nothing (and the opened line closed).
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ MEASURE = """root => {
   for (const cell of grid.querySelectorAll(short)) {
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      for (const match of node.data.matchAll(/[^\\s_-]+[_-]?/g)) {
+      for (const match of node.data.matchAll(/[^\\s\\u200b_-]+[_-]?/g)) {
         if (match[0].length <= 16 && lines(node, match.index, match.index + match[0].length) > 1) {
           broken.push(match[0]);
         }
@@ -123,7 +125,11 @@ MEASURE = """root => {
   const detail = root.querySelector(".llamabook-run-detail");
   return {
     area: size(area), widget: size(root), grid: size(grid),
-    headers: [...grid.querySelectorAll(".llamabook-runs-header")].map(h => h.textContent.replace(/[↕▲▼]/g, "").trim()),
+    headers: [...grid.querySelectorAll(".llamabook-runs-header")].map(h => h.textContent.replace(/[↕▲▼\\u200b]/g, "").trim()),
+    heads: [...grid.querySelectorAll(".llamabook-runs-sort")].map(h => { const s = getComputedStyle(h); return {
+      text: h.textContent.replace(/\\u200b/g, ""), tag: h.tagName, lines: textLines(h), width: box(h).width,
+      height: h.getBoundingClientRect().height, cut: h.scrollWidth > h.clientWidth, background: s.backgroundColor,
+      whiteSpace: s.whiteSpace, textAlign: s.textAlign, fontWeight: s.fontWeight}; }),
     buttons: [...grid.querySelectorAll(".llamabook-run-open")].map(b => ({
       text: b.innerText.trim(), width: box(b).width, label: textWidth(b), cut: b.scrollWidth > b.clientWidth})),
     broken,
@@ -137,9 +143,13 @@ MEASURE = """root => {
 BUTTON_SLACK_PX = 24
 
 
+# The panels' stylesheets on the page on (true) or off (false): the numbers without them go to the log.
+STYLESHEETS = """on => { for (const s of document.querySelectorAll(".llamabook-stylesheet style")) s.disabled = !on; }"""
+
+
 def measured(table: Locator, record: Any, name: str) -> dict[str, Any]:
     numbers = table.evaluate(MEASURE)
-    shown = {**numbers, "statuses": numbers["statuses"][:6], "buttons": numbers["buttons"][:4]}
+    shown = {**numbers, "statuses": numbers["statuses"][:6], "buttons": numbers["buttons"][:4], "heads": numbers["heads"][:8]}
     record.lap(f"{name}: {json.dumps(shown)}")
     return numbers
 
@@ -151,6 +161,16 @@ def fits(numbers: dict[str, Any], name: str) -> None:
         size = numbers[part]
         assert size["scrollWidth"] <= size["clientWidth"], f"{name}: the {part} overflows: {size}"
         assert size["right"] <= area["right"] + 1, f"{name}: the {part} ends at {size['right']:.0f} px, the area at {area['right']:.0f}"
+
+
+def headers_drawn_as_headers(numbers: dict[str, Any], name: str) -> None:
+    """Each header is one button, its name and arrow, not cut; the stylesheet makes it look like a header."""
+    assert [head["text"].rsplit(" ", 1)[0] for head in numbers["heads"]] == HEADERS, numbers["heads"]
+    for head in numbers["heads"]:
+        assert head["tag"] == "BUTTON" and re.fullmatch(r"\S+ [↕▲▼]", head["text"]), f"{name}: {head}"
+        assert not head["cut"] and head["whiteSpace"] == "normal", f"{name}: a header is cut: {head}"
+        assert head["background"] == "rgba(0, 0, 0, 0)" and head["textAlign"] == "left", f"{name}: {head}"
+        assert head["fontWeight"] == "600", f"{name}: {head}"
 
 
 def buttons_whole(numbers: dict[str, Any], name: str) -> None:
@@ -187,6 +207,8 @@ def test_runs_table_with_checks_at_1280_and_1920_px(lab, lab_page: Page, record)
     numbers = measured(table, record, "RunsTable at 1280 px")
     assert numbers["headers"] == ["", *HEADERS], numbers["headers"]  # error and the check_*_error columns hidden
     buttons_whole(numbers, "1280 px")
+    headers_drawn_as_headers(numbers, "1280 px")
+    assert [head["text"] for head in numbers["heads"][:2]] == ["status ↕", "mood ↕"]
     assert numbers["buttons"][0]["text"] == "#0"
     assert numbers["broken"] == [], f"words broken in the middle: {numbers['broken']}"
     fits(numbers, "1280 px")
@@ -204,14 +226,18 @@ def test_runs_table_with_checks_at_1280_and_1920_px(lab, lab_page: Page, record)
     assert detail["wide"] == [], f"parts of the opened response past the output area: {detail['wide']}"
 
     # sorting: by mood ascending, then descending; each line keeps its cells and its open button
-    sort = table.locator(".llamabook-runs-header", has_text=re.compile(r"^mood")).locator(".llamabook-runs-sort")
-    sort.click()
-    expect(sort).to_have_text("▲")
+    header = table.locator(".llamabook-runs-header", has_text=re.compile(r"^mood"))
+    expect(header).to_have_text("mood ↕")
+    expect(header).to_have_attribute("title", "sort by mood")
+    box = header.bounding_box()
+    assert box is not None
+    header.click(position={"x": 3, "y": box["height"] / 2})  # on the name: the whole header is the control
+    expect(header).to_have_text("mood ▲")
     expect(table.locator(".llamabook-run-open").first).to_have_text("#1")  # the first "angry" line
     assert first_cells(table, "own", 3) == ["angry", "Ireland", "long"]
     assert set(first_cells(table, "own", 60)[::6]) == {"angry"}  # 6 cells a line: the first 10 lines, all angry
-    sort.click()
-    expect(sort).to_have_text("▼")
+    header.click()
+    expect(header).to_have_text("mood ▼")
     expect(table.locator(".llamabook-run-open").first).to_have_text("#5")  # the first "happy" line
     assert first_cells(table, "own", 2) == ["happy", "Ireland"]
     first = table.locator(".llamabook-run-open").nth(1)
@@ -222,6 +248,12 @@ def test_runs_table_with_checks_at_1280_and_1920_px(lab, lab_page: Page, record)
     sorted_numbers = measured(table, record, "sorted by mood, descending")
     fits(sorted_numbers, "sorted")
     buttons_whole(sorted_numbers, "sorted")
+    headers_drawn_as_headers(sorted_numbers, "sorted")
+    assert [head["text"] for head in sorted_numbers["heads"][:3]] == ["status ↕", "mood ▼", "place ↕"]
+    assert sorted_numbers["broken"] == [], f"words broken in the middle, sorted: {sorted_numbers['broken']}"
+    page.evaluate(STYLESHEETS, False)
+    measured(table, record, "sorted, without the panels' stylesheet")
+    page.evaluate(STYLESHEETS, True)
 
     # the filter box: any case, over the shown cells
     text = table.locator(".llamabook-runs-filter input")
@@ -258,4 +290,5 @@ def test_runs_table_with_checks_at_1280_and_1920_px(lab, lab_page: Page, record)
     fits(wide, "1920 px")
     buttons_whole(wide, "1920 px")
     assert wide["broken"] == [], f"words broken in the middle at 1920 px: {wide['broken']}"
+    headers_drawn_as_headers(wide, "1920 px")
     assert all(s["lines"] == 1 for s in wide["statuses"]), wide["statuses"]

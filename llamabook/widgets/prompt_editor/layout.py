@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
-from ... import views
-from .._common import ErrorArea, styled
+from .._common import ErrorArea, styled, stylesheet
 from ..response_view import TITLES, ResponseView
 
 if TYPE_CHECKING:
@@ -26,8 +25,6 @@ ANSWER_MAX_HEIGHT = "24em"
 #: A text box as wide as the panel: ``"auto"`` stretches it to the panel less its margins
 #: (``"100%"`` plus ipywidgets' 2 px margins made the panel 4 px wider than the output area).
 FULL_WIDTH = "auto"
-#: The panel's CSS rules: the footer wraps; the picked text/file switch stands out, in light and dark themes.
-STYLESHEET = "panel_style.html"
 
 
 class EditorWidgets:
@@ -141,9 +138,7 @@ class EditorWidgets:
             widgets.HTML("", layout=widgets.Layout(max_height=ANSWER_MAX_HEIGHT, overflow="auto")), "llamabook-output"
         )
         self.footer = styled(widgets.Label(""), "llamabook-footer")  # wraps (the stylesheet): never cut off
-        self.stylesheet = styled(
-            widgets.HTML(views.render(STYLESHEET), layout=widgets.Layout(display="none")), "llamabook-stylesheet"
-        )
+        self.stylesheet = stylesheet()  # the footer wraps; the picked text/file switch stands out, in both themes
         self.details = ResponseView(client=self.client)
         # The answer is in the answer area above: the details show the rest, not the answer a second time.
         self.details.tabs.children = [tab for tab in self.details.tabs.children if tab is not self.details.output]

@@ -102,10 +102,17 @@ def test_the_upload_button_says_what_it_does_after_an_upload(quick_client: lb.Cl
     storing an upload, so "Upload (0)" after an upload read as if nothing was stored: the description and the
     tooltip say more, as PromptEditor's upload button does (measured in a real browser:
     tests/browser/test_panels_newcomer.py)."""
-    from llamabook.widgets.files_panel import UPLOAD_TIP
+    from llamabook.widgets.files_panel import UPLOAD_MORE_CLASS, UPLOAD_TIP
 
     panel = FilesPanel(quick_client)
     assert (panel.upload.description, panel.upload.tooltip) == ("Upload", UPLOAD_TIP)  # not titled "null"
+    assert "llamabook-files-upload" in classes(panel.upload) and UPLOAD_MORE_CLASS not in classes(panel.upload)
+    # The count ipywidgets adds ("Upload (0)") is drawn at size 0; the stylesheet shows the label instead.
+    assert panel.stylesheet in panel.children and panel.stylesheet.layout.display == "none"
+    css = panel.stylesheet.value
+    assert ".llamabook-files-upload.jupyter-button {\n  font-size: 0;" in css
+    assert '.llamabook-files-upload.jupyter-button::after {\n  content: "Upload";' in css
+    assert f'.llamabook-files-upload.{UPLOAD_MORE_CLASS}.jupyter-button::after {{\n  content: "Upload more";' in css
 
     panel.upload.value = uploaded(("empty.txt", b""))  # refused: nothing stored, the button unchanged
     assert panel.error.message and quick_client.files.list() == []
@@ -113,5 +120,5 @@ def test_the_upload_button_says_what_it_does_after_an_upload(quick_client: lb.Cl
 
     panel.upload.value = uploaded(("invoice.pdf", (data / "invoice.pdf").read_bytes()))
     assert panel.upload.value == () and panel.status.value == "uploaded invoice.pdf"
-    assert panel.upload.description == "Upload more"
+    assert panel.upload.description == "Upload more" and UPLOAD_MORE_CLASS in classes(panel.upload)
     assert panel.upload.tooltip == "uploaded invoice.pdf; upload more files"

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import ipywidgets as widgets
 import pandas as pd
 import pytest
 
@@ -25,6 +26,11 @@ from support.widgets import classes
 
 WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 8  # 360 characters, no space to wrap at
 HOSTILE = "<img src=x onerror=alert(1)> " + "Dublin is the capital of Ireland. " * 12
+
+
+def header_name(cell: Any) -> str:
+    """A header's column name: its button's label less the arrow and the zero-width spaces it may wrap at."""
+    return cell.description.replace("\u200b", "").rsplit(" ", 1)[0]
 
 
 def cells(table: RunsTable, name: str) -> list[Any]:
@@ -221,7 +227,14 @@ def test_empty_columns_and_check_errors_are_hidden_unless_asked_for(tmp_path: Pa
         assert "mood" not in table.hidden_columns and "check_picky" not in table.hidden_columns
         assert not set(table.hidden_columns) & set(table.columns)
         heads = [c for c in table.table.children if "llamabook-runs-header" in classes(c)][1:]  # after the open column
-        assert [text(c.children[0].value) for c in heads] == ["status", *table.columns]
+        assert [header_name(c) for c in heads] == ["status", *table.columns]
+        assert all(isinstance(c, widgets.Button) and "llamabook-runs-sort" in classes(c) for c in heads)  # one control
+        assert table.sort_buttons["mood"] in heads and table.sort_buttons["mood"].tooltip == "sort by mood"
+        # drawn as a header by the panels' stylesheet: no button background, wrapping, not cut off
+        assert table.stylesheet in table.children and table.stylesheet.layout.display == "none"
+        css = table.stylesheet.value
+        rule = css[css.index(".llamabook-runs-grid .llamabook-runs-sort.jupyter-button {") :].split("}")[0]
+        assert "background-color: transparent;" in rule and "white-space: normal;" in rule and "height: auto;" in rule
         errors = [c for c in table.table.children if "llamabook-run-check-error" in classes(c)]
         assert len(errors) == 2 and "cannot judge an angry row" in errors[0].value  # still on the ⚠
         assert table.table.layout.grid_template_columns.split(" ")[:2] == ["max-content", "max-content"]  # open, status
@@ -241,7 +254,7 @@ def test_a_header_sorts_its_column_and_each_line_keeps_its_cells_and_button(tmp_
         table = RunsTable(grid, client)
         assert lines_of(table, "own")[:2] == ["calm", str(grid["n"][0])]
         table.sort_buttons["mood"].click()
-        assert table.sort_by == ("mood", True) and table.sort_buttons["mood"].description == "▲"
+        assert table.sort_by == ("mood", True) and table.sort_buttons["mood"].description == "mood ▲"
         assert table.visible() == [1, 5, 0, 4, 3, 2]  # angry, angry, calm, eager, gloomy, happy: stable
         assert list(table.open_buttons) == [1, 5, 0, 4, 3, 2]
         per_line = len([c for c in table.columns if c in table.own_columns])  # own cells a line (empty ones hidden)
@@ -252,11 +265,12 @@ def test_a_header_sorts_its_column_and_each_line_keeps_its_cells_and_button(tmp_
         assert table.opened == 5 and table.view.response.id == grid.loc[5, "response_id"]
 
         table.sort_buttons["mood"].click()  # again: descending
-        assert table.sort_by == ("mood", False) and table.sort_buttons["mood"].description == "▼"
+        assert table.sort_by == ("mood", False) and table.sort_buttons["mood"].description == "mood ▼"
         assert table.visible() == [2, 3, 4, 0, 1, 5]
 
         table.sort_buttons["n"].click()  # numbers as numbers; the missing one last
-        assert table.visible() == [3, 2, 0, 1, 5, 4] and table.sort_buttons["mood"].description == "↕"
+        assert table.visible() == [3, 2, 0, 1, 5, 4] and table.sort_buttons["mood"].description == "mood ↕"
+        assert table.sort_buttons["n"].description == "n ▲" and table.sort_buttons["n"].tooltip == "sort by n"
         table.sort("tokens", ascending=False)
         tokens = (grid["input_tokens"] + grid["output_tokens"]).tolist()
         assert [tokens[i] for i in table.visible()] == sorted(tokens, reverse=True)
@@ -321,7 +335,8 @@ def test_tokens_and_latency_cells_use_the_views_labels(tmp_path: Path) -> None:
 
 
 def test_short_words_never_break_and_headers_wrap_after_underscores() -> None:
-    from llamabook.views import breakable, clamped_cell, header_cell
+    from llamabook.views import breakable, clamped_cell, header_cell, header_label
+    from llamabook.widgets.run_cells import header_text
 
     assert breakable("autumn angry smollm2-135m-instruct") == ["autumn angry smollm2-135m-instruct"]
     assert breakable("x" * 40, every=16) == ["x" * 16, "x" * 16, "x" * 8]
@@ -329,6 +344,10 @@ def test_short_words_never_break_and_headers_wrap_after_underscores() -> None:
     assert "<wbr>" not in clamped_cell("autumn") and text(clamped_cell("autumn")) == "autumn"
     head = header_cell("check_mentions_error")
     assert head.count("<wbr>") == 2 and text(head) == "check_mentions_error"
+    # a header button's plain-text label wraps at the same places: a zero-width space after each underscore
+    assert header_label("check_mentions_error") == "check_\u200bmentions_\u200berror"
+    assert header_text("output_text", None) == "output_\u200btext ↕" and header_text("mood", False) == "mood ▼"
+    assert header_label("x" * 20) == "x" * 16 + "\u200b" + "x" * 4  # a long word still wraps
     assert active_parts(header_cell("<img src=x onerror=alert(1)>")) == []
 
 
@@ -340,10 +359,10 @@ def test_a_sort_button_outlives_redraws_so_a_click_on_it_is_never_lost(tmp_path:
         table = RunsTable(grid, client)
         button = table.sort_buttons["mood"]
         button.click()
-        assert table.sort_buttons["mood"] is button and button.comm is not None and button.description == "▲"
+        assert table.sort_buttons["mood"] is button and button.comm is not None and button.description == "mood ▲"
         table.open(0)  # a redraw
         assert table.sort_buttons["mood"] is button and button.comm is not None
         button.click()
-        assert table.sort_by == ("mood", False) and button.description == "▼"
+        assert table.sort_by == ("mood", False) and button.description == "mood ▼"
         table.all_columns.value = True  # more columns: the same header for mood, new ones for the rest
         assert table.sort_buttons["mood"] is button and button.comm is not None
