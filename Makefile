@@ -121,6 +121,7 @@ bench: $(VENV)/.installed-test $(LLS_VENV)/.installed
 	$(PY) bench/bench_grid.py
 	$(PY) bench/bench_structured.py
 	$(PY) bench/bench_embedded_grid.py
+	$(PY) bench/bench_significance.py
 
 # Bad inputs, faults, crashes (SIGKILL), security and load: runs those tests, then writes
 # bench/results/reliability.json and prints the summary table (see docs/reliability.md).

@@ -20,6 +20,7 @@ from .errors import (
     EngineUnavailable,
     FileNotFound,
     FileTooLarge,
+    GateFailed,
     InputError,
     InvalidRequest,
     InvalidVariable,
@@ -62,7 +63,11 @@ _LAZY = {
     "PromptDiff": "llamabook.diffs",
     "Comparison": "llamabook.evaluation.compare",
     "compare": "llamabook.evaluation.compare",
+    "agreement": "llamabook.evaluation.agreement",
+    "behaviour_diff": "llamabook.evaluation.behaviour_diff",
     "scores": "llamabook.evaluation.scores",
+    "significance": "llamabook.evaluation.significance",
+    "assert_no_regression": "llamabook.evaluation.significance",
 }
 #: submodules that are part of the public surface, loaded on first use (``lb.checks.contains(...)``)
 _LAZY_MODULES = {"checks": "llamabook.evaluation.checks"}
@@ -75,15 +80,31 @@ if TYPE_CHECKING:
     from .resources.responses import ResponseStream
     from .types import File, InputFile, InputImage, InputText, Model, ObjectList, Prompt, PromptReference, Response
     from .evaluation import checks
+    from .evaluation.agreement import agreement
+    from .evaluation.behaviour_diff import behaviour_diff
     from .evaluation.compare import Comparison, compare
     from .diffs import PromptDiff
     from .evaluation.scores import scores
+    from .evaluation.significance import assert_no_regression, significance
     from .types import LabelMove
     from .types.refs import PromptRef
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals(), modules=_LAZY_MODULES)
 _moved.install()  # old module paths (llamabook.batch, llamabook.checks, …) still import, with a DeprecationWarning
+
+
+def _show_grids_compactly() -> None:
+    """In a running IPython kernel, a grid's DataFrame shows as a compact table (every other one as pandas shows it)."""
+    import sys
+
+    if "IPython" in sys.modules:  # a plain script or a worker never pays for the views
+        from .views.grids import show_grids_in_running_kernel
+
+        show_grids_in_running_kernel()
+
+
+_show_grids_compactly()
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -115,6 +136,7 @@ __all__ = [
     "File",
     "FileNotFound",
     "FileTooLarge",
+    "GateFailed",
     "InputError",
     "InputFile",
     "InputImage",
@@ -145,8 +167,12 @@ __all__ = [
     "UnsupportedInput",
     "VersionConflict",
     "VersionNotFound",
+    "agreement",
+    "assert_no_regression",
+    "behaviour_diff",
     "checks",
     "compare",
     "scores",
+    "significance",
     "__version__",
 ]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from .client import Client
-from .resources import Batches, Files, Models, Prompts, Responses
+from .resources import Annotations, Batches, Files, Models, Prompts, Responses
 from .resources.responses import PinnedPrompt, ResponseStream
 from .types import Response, StreamEvent
 
@@ -140,6 +140,7 @@ class AsyncPrompts(_Async):
     get = _awaited(Prompts.get)
     diff = _awaited(Prompts.diff)
     set_label = _awaited(Prompts.set_label)
+    promote = _awaited(Prompts.promote)
     remove_label = _awaited(Prompts.remove_label)
     label_history = _awaited(Prompts.label_history)
     names = _awaited(Prompts.names)
@@ -216,6 +217,16 @@ class AsyncBatches(_Async):
     cancel = _awaited(Batches.cancel)
 
 
+class AsyncAnnotations(_Async):
+    """:class:`~llamabook.resources.Annotations`, awaitable."""
+
+    set = _awaited(Annotations.set)
+    get = _awaited(Annotations.get)
+    delete = _awaited(Annotations.delete)
+    list = _awaited(Annotations.list)
+    attach = _awaited(Annotations.attach)
+
+
 def _constructor(make: Callable[_P, Client]) -> classmethod[Any, _P, Any]:
     """An async client's twin of the sync constructor ``make`` (a classmethod of :class:`Client`): the same
     parameters and docstring, and the async client around what it makes."""
@@ -244,6 +255,7 @@ class AsyncClient:
         self.responses = AsyncResponses(sync.responses)
         self.models = AsyncModels(sync.models)
         self.batches = AsyncBatches(sync.batches)
+        self.annotations = AsyncAnnotations(sync.annotations)
 
     @property
     def server(self) -> ServerInfo:
@@ -288,4 +300,4 @@ class AsyncClient:
         await self.aclose()
 
 
-__all__ = ["AsyncClient", "AsyncResponseStream"]
+__all__ = ["AsyncAnnotations", "AsyncClient", "AsyncResponseStream"]

@@ -12,7 +12,7 @@ from .backends.base import Backend, ServerInfo
 from .cassette import Recorder, from_environment, open_cassette
 from .engines.base import Engine
 from .errors import InvalidRequest
-from .resources import Batches, Files, Models, Prompts, Responses
+from .resources import Annotations, Batches, Files, Models, Prompts, Responses
 
 if TYPE_CHECKING:
     import pandas
@@ -151,6 +151,8 @@ class Client:
         self.models = Models(backend)
         #: the home's plans of batch grids (``list``, ``forget``) and the server's ``cancel``
         self.batches = Batches(backend)
+        #: human labels on grid rows and responses, kept in the home database (``set``, ``attach``)
+        self.annotations = Annotations(backend)
 
     @property
     def server(self) -> ServerInfo:
@@ -179,6 +181,7 @@ class Client:
         *,
         versions: Sequence[int] | None = None,
         models: Sequence[str] | None = None,
+        repeats: int = 1,
         concurrency: int = 4,
         progress: bool = True,
         cache: bool = True,
@@ -205,7 +208,18 @@ class Client:
         Columns: the row's own columns, then ``row``, ``prompt_id``, ``version``, ``model``,
         ``output_text``, ``status``, ``cut_off``, ``error``, ``input_tokens``, ``output_tokens``,
         ``latency_s``, ``replayed``, ``response_id``, ``cached``, ``attempts`` (see ``llamabook.grid``); an answer
-        replayed from a cassette has ``replayed`` True and no ``latency_s``. Finished calls are logged at once, so running the same grid again repeats none of them.
+        replayed from a cassette has ``replayed`` True and no ``latency_s``; ``call_key`` identifies the call
+        (its run-log key: human labels are kept by it). Finished calls are logged at once, so running the
+        same grid again repeats none of them, and a failed call is not logged, so running it again
+        re-runs only the calls that failed.
+
+        ``repeats`` (default 1) asks each row × version × model that many times and adds a ``repeat``
+        column (0 … repeats − 1) after ``model``. Repeats differ only when sampling does: give a
+        ``temperature`` above 0. On the embedded model each repeat past the first samples with its own
+        seed, made from the cell's key and the repeat, so the same grid gives the same answers on
+        every run and machine; a server is sent the same request each time (a cassette replays them in
+        order). Repeat 0 is the call a grid without repeats makes (the same run-log key), so raising
+        ``repeats`` later asks only for the new ones.
 
         ``checks`` names checks to run on every successful result (``llamabook.evaluation.checks``: ``contains``,
         ``regex``, ``equals``, ``max_words``, ``is_json``, ``json_schema``, ``similar_to``, ``judge``,

@@ -332,6 +332,19 @@ class OutputInvalid(LlamabookError):
         super().__init__(message)
 
 
+class GateFailed(LlamabookError):
+    """``client.prompts.promote`` did not move the label: the evidence fell short on some check.
+
+    The message names each failing check and why; ``table`` is the gate's whole table (a DataFrame,
+    one row per check × model: ``required``, ``value``, ``low``, ``high``, ``n``, ``errors``,
+    ``verdict``, ``passed``, ``reason``). Nothing was moved or recorded.
+    """
+
+    def __init__(self, message: str, *, table: object = None) -> None:
+        self.table = table
+        super().__init__(message)
+
+
 class CassetteMiss(LlamabookError):
     """``record="none"``: the request is not in the cassette, and nothing was sent live.
 
@@ -363,6 +376,7 @@ __all__ = [
     "CassetteMiss",
     "CheckErrorWarning",
     "EngineError",
+    "GateFailed",
     "EngineUnavailable",
     "FileNotFound",
     "FileTooLarge",

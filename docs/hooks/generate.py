@@ -68,6 +68,8 @@ ADVICE: dict[str, str] = {
     "`client.batches.cancel(batch_id)` stops the batch on the server.",
     "OutputInvalid": "Read `.errors` (field paths) and `.raw`; make the prompt or schema clearer, or the fields "
     "optional. If `.cut_off`, raise `max_output_tokens`. `.response` is the stored response with the raw text.",
+    "GateFailed": "Read the message (each failing check and why) and `.table`; ask more rows or repeats to "
+    "narrow the intervals, improve the version, or lower the bar in `require=` if it was set too high.",
     "EngineUnavailable": "Install the missing extra (e.g. `pip install 'llamabook[embedded]'`) or start / "
     "reach the server named in the message, then retry.",
 }

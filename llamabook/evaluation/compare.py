@@ -27,7 +27,7 @@ Column = tuple[Any, str]
 NEEDED = tuple(column.name for column in read_by("compare"))
 #: The page :meth:`Comparison.save_html` writes around the rendered table (no script, no URL).
 DOCUMENT = (
-    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>llamabook comparison</title>\n'
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>{title}</title>\n'
     '</head>\n<body style="margin:16px;font-family:system-ui,sans-serif;">\n{body}\n</body>\n</html>\n'
 )
 
@@ -178,13 +178,17 @@ class Comparison(NotebookRepr):
 
     def save_html(self, path: str | PathLike[str]) -> Path:
         """Write the comparison as one self-contained HTML file (inline CSS, no script, no URL); returns its path."""
-        body = self._repr_html_()
-        if body is None:
-            raise ModuleNotFoundError("save_html() needs jinja2: pip install 'llamabook[widgets]'", name="jinja2")
-        target = Path(path)
-        # ASCII with character references (✓ is &#10003;): the file reads right in any encoding, no <meta> needed.
-        target.write_text(DOCUMENT.format(body=body), encoding="ascii", errors="xmlcharrefreplace")
-        return target
+        return save_page(self._repr_html_(), path, "llamabook comparison")
+
+
+def save_page(body: str | None, path: str | PathLike[str], title: str) -> Path:
+    """Write ``body`` (a view's HTML; None without jinja2) as one self-contained :data:`DOCUMENT`; returns its path."""
+    if body is None:
+        raise ModuleNotFoundError("save_html() needs jinja2: pip install 'llamabook[widgets]'", name="jinja2")
+    target = Path(path)
+    # ASCII with character references (✓ is &#10003;): the file reads right in any encoding, no <meta> needed.
+    target.write_text(DOCUMENT.format(title=title, body=body), encoding="ascii", errors="xmlcharrefreplace")
+    return target
 
 
 def compare(grid: pandas.DataFrame, only_differences: bool = False) -> Comparison:

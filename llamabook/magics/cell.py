@@ -76,7 +76,7 @@ def _check_options(args: Namespace) -> None:
         from ..types.refs import check_name  # pydantic loads with the first cell, not with %load_ext
 
         check_name(args.save)
-    for option, given in (("--versions", args.versions), ("--check", args.check)):
+    for option, given in (("--versions", args.versions), ("--check", args.check), ("--repeats", args.repeats)):
         if given is not None and args.over is None:
             raise UsageError(f"{option} is for a grid: add --over DF (a DataFrame of the rows to run)")
     if args.versions is not None and not (args.prompt or args.save):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from argparse import Namespace
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from IPython.display import display
 
@@ -16,8 +16,10 @@ if TYPE_CHECKING:
     from ..client import Client
 
 
-def run_command(args: Namespace) -> None:
-    """Run a parsed ``%llama`` line (``args.command`` and its arguments)."""
+def run_command(args: Namespace, namespaces: Sequence[Mapping[str, Any]] = ()) -> None:
+    """Run a parsed ``%llama`` line (``args.command`` and its arguments); ``namespaces``: the notebook's
+    variables, for a command that names one (``label --evidence GRID``)."""
+    args.namespaces = list(namespaces)
     COMMANDS[args.command](args)
 
 
@@ -96,8 +98,16 @@ def label(args: Namespace) -> None:
         raise misuse("label", "--remove takes REF and LABEL")
     if args.version is not None and not args.version.isdigit():
         raise misuse("label", f"the version is a whole number, not {args.version!r}")
+    gated = args.evidence is not None or args.require or args.baseline is not None
+    if gated and (args.label is None or args.remove):
+        raise misuse("label", "--evidence, --require and --baseline gate a move: give REF and LABEL")
     prompts = get_client().prompts
-    if args.label is None:
+    if gated:
+        version = int(args.version) if args.version is not None else None
+        labelled = prompts.promote(args.ref, args.label, version, **_gate_options(args))
+        named = f" ({labelled.name})" if labelled.name else ""
+        print(f"llamabook: {args.label} → {labelled.prompt_id}@{labelled.version}{named} (through the gate; see %llama label {args.ref})")
+    elif args.label is None:
         display(prompts.label_history(args.ref).to_pandas())
     elif args.remove:
         prompts.remove_label(args.ref, args.label)
@@ -106,6 +116,32 @@ def label(args: Namespace) -> None:
         labelled = prompts.set_label(args.ref, args.label, int(args.version) if args.version is not None else None)
         named = f" ({labelled.name})" if labelled.name else ""
         print(f"llamabook: {args.label} → {labelled.prompt_id}@{labelled.version}{named}")
+
+
+def _gate_options(args: Namespace) -> dict[str, Any]:
+    """``--evidence GRID --require CHECK=MIN --baseline V`` as ``promote``'s keywords (GRID a notebook variable)."""
+    options: dict[str, Any] = {}
+    if args.evidence is not None:
+        space = next((ns for ns in args.namespaces if args.evidence in ns), None)
+        if space is None:
+            raise misuse("label", f"--evidence {args.evidence}: no variable named {args.evidence} in the notebook")
+        options["evidence"] = space[args.evidence]
+    if args.require:
+        options["require"] = dict(map(_requirement, args.require))
+    if args.baseline is not None:
+        options["baseline"] = int(args.baseline) if args.baseline.isdigit() else args.baseline
+    return options
+
+
+def _requirement(item: str) -> tuple[str, float]:
+    """``CHECK=MIN`` of ``--require`` as ``(CHECK, MIN)``."""
+    name, sep, minimum = (part.strip() for part in item.partition("="))
+    try:
+        if sep and name:
+            return name, float(minimum)
+    except ValueError:
+        pass
+    raise misuse("label", f"--require {item!r}: write --require CHECK=MIN, e.g. --require has_city=0.8")
 
 
 def diff(args: Namespace) -> None:

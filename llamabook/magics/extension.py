@@ -44,7 +44,7 @@ class LlamaMagics(Magics):
         args = parse_line(line) if cell is None else parse_cell_options(line)
         try:
             if cell is None:
-                run_command(args)
+                run_command(args, (local_ns, self.shell.user_ns) if local_ns is not None else (self.shell.user_ns,))
             elif args.help:
                 print(cell_help())
             else:

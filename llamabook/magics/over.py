@@ -72,6 +72,7 @@ def run_over(
         models=[args.model] if args.model else None,
         concurrency=args.concurrency,
         progress=not args.no_progress,
+        **({"repeats": args.repeats} if args.repeats is not None else {}),
         **({"versions": versions} if versions is not None else {}),
         **({"checks": dict(checks)} if checks else {}),
         **({"schema": schema} if schema is not None else {}),

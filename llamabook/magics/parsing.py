@@ -31,6 +31,9 @@ LINE_USAGE = """\
 %llama cassette off                           stop recording and replaying
 %llama label REF LABEL [VERSION]              point LABEL at a version (REF's, else the default)
 %llama label REF LABEL --remove               take LABEL off;  %llama label REF   its label history
+%llama label REF LABEL [VERSION] --evidence GRID --require CHECK=MIN [--baseline V]
+                                              move LABEL only if grid GRID (a notebook variable) shows
+                                              CHECK's interval at MIN or above and no regression from V
 %llama diff REF REF                           what changed between two versions, e.g. tutor@1 tutor@2
 %%llama --help                                the cell magic's options"""
 #: What each line command takes, shown under a misuse of it.
@@ -39,7 +42,8 @@ USAGES = {
     "use": "%llama use embedded [home=PATH]  |  %llama use home=PATH  |  "
     "%llama use http://HOST:PORT [home=PATH] [model=ID]",
     "cassette": "%llama cassette PATH [--record new|none|all]   or   %llama cassette off",
-    "label": "%llama label REF LABEL [VERSION]  |  %llama label REF LABEL --remove  |  %llama label REF",
+    "label": "%llama label REF LABEL [VERSION] [--evidence GRID --require CHECK=MIN --baseline V]  |  "
+    "%llama label REF LABEL --remove  |  %llama label REF",
     "diff": "%llama diff takes two prompt references, e.g. %llama diff tutor@1 tutor@2",
 }
 CELL_DESCRIPTION = """\
@@ -205,6 +209,8 @@ def cell_parser() -> UsageParser:
         "versions that run alongside the body's own version")
     add("--check", action="append", metavar="NAME=VAR", help="with --over: a check_NAME column from the check "
         "object in notebook variable VAR (repeatable)")
+    add("--repeats", type=int, metavar="N", help="with --over: ask each row N times (a repeat column; "
+        "give -t above 0 for the answers to differ)")
     add("--max-tokens", type=int, metavar="N", help="max_output_tokens")
     add("-t", "--temperature", type=float, metavar="T", help="sampling temperature (0 = greedy, repeatable answers)")
     add("--concurrency", type=int, default=4, metavar="N", help="with --over: calls in flight at once (default 4)")
@@ -235,6 +241,9 @@ def line_parser() -> UsageParser:
     label.add_argument("label", nargs="?", metavar="LABEL")
     label.add_argument("version", nargs="?", metavar="VERSION")
     label.add_argument("--remove", action="store_true")
+    label.add_argument("--evidence", metavar="GRID")
+    label.add_argument("--require", action="append", metavar="CHECK=MIN")
+    label.add_argument("--baseline", metavar="VERSION|REF")
     diff = command("diff")
     diff.add_argument("old", metavar="REF")
     diff.add_argument("new", metavar="REF")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..backends.base import Backend
@@ -12,9 +12,11 @@ from ..errors import InvalidRequest, PromptNotFound, VersionNotFound
 from ..schemas import ResolvedSchema, resolve
 from ..templates import placeholders
 from ..types import LabelMove, ObjectList, Prompt
-from ..types.refs import PromptRef, check_label, check_name, missing_versions, version_number, written_name
+from ..types.refs import PromptRef, check_label, check_name, missing_versions, version_number, written_as, written_name
 
 if TYPE_CHECKING:
+    import pandas
+
     from ..store import LabelStore, NameStore, PromptSchemaStore
 
 
@@ -250,6 +252,55 @@ class Prompts:
         target = self._read(ref, prompt_id, _version(version) if version is not None else pinned)
         self._label_store().move(prompt_id, label, target.version)
         return self._named(target)
+
+    def promote(
+        self,
+        ref: str | Prompt,
+        label: str,
+        version: int | None = None,
+        *,
+        evidence: pandas.DataFrame | None = None,
+        require: Mapping[str, float] | None = None,
+        baseline: Any = None,
+        confidence: float = 0.95,
+        alpha: float = 0.05,
+    ) -> Prompt:
+        """Point ``label`` at a version (as :meth:`set_label`) only if the evidence says it is good enough.
+
+        ``evidence`` is a grid (``client.grid(…, versions=[…], checks=…)``) that ran the version.
+        ``require`` is ``{check: minimum}``: the lower end of each check's interval (at ``confidence``)
+        must reach its minimum on every model. ``baseline`` (a version, a ref such as
+        ``"tutor@production"``, a model, or ``{"version": …, "model": …}``) is compared with the
+        version on the same rows (:func:`llamabook.significance` at ``alpha``): the version must not
+        be significantly worse on any check. Otherwise :class:`~llamabook.GateFailed` is raised, with
+        the table, and nothing moves. The move is kept in :meth:`label_history` with its ``evidence``
+        (what was measured). Bad arguments raise :class:`~llamabook.InvalidRequest` before anything
+        is measured or moved. See ``llamabook.evaluation.gate``.
+        """
+        from ..evaluation.gate import check_require, gate_failed, run_gate  # the workflow's entry point
+
+        check_label(label)
+        if evidence is None:
+            if require is not None or baseline is not None:
+                raise InvalidRequest("require= and baseline= are measured on evidence=: pass the grid that ran the version")
+            return self.set_label(ref, label, version)
+        check_require(require, None)
+        prompt_id, pinned = self.locate(ref)
+        target = self._read(ref, prompt_id, _version(version) if version is not None else pinned)
+        outcome = run_gate(
+            evidence, prompt_id=prompt_id, version=target.version, require=require,
+            baseline=self._baseline(baseline), confidence=confidence, alpha=alpha,
+        )  # fmt: skip
+        if not outcome.passed:
+            raise gate_failed(outcome, written_as(written_name(ref), target.version), label)
+        self._label_store().move(prompt_id, label, target.version, evidence=outcome.evidence)
+        return self._named(target)
+
+    def _baseline(self, baseline: Any) -> Any:
+        """A baseline as the gate takes it: a prompt ref (``"tutor@production"``, ``"tutor@1"``) as its version number."""
+        if isinstance(baseline, (str, Prompt)) and (isinstance(baseline, Prompt) or "@" in baseline):
+            return self.get(baseline).version
+        return baseline
 
     def remove_label(self, ref: str | Prompt, label: str) -> None:
         """Take ``label`` off the prompt (the move is recorded); :class:`VersionNotFound` if it has no such label."""

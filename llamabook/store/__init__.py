@@ -2,7 +2,8 @@
 
 Every table and every SQL statement lives in this package: prompts and their versions,
 files (metadata here, bytes in the blob store), responses, prompt names, labels and default
-output schemas, the grid's run log, and what the home keeps of a server's files and responses.
+output schemas, the grid's run log, human labels (annotations), and what the home keeps of a
+server's files and responses.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from .annotations import Annotation, AnnotationStore
 from .batches import GridBatch, GridBatchStore
 from .blobs import BlobStore, sha256_hex
 from .database import Database
@@ -54,6 +56,11 @@ class Store:
     def batches(self) -> GridBatchStore:
         return GridBatchStore(self.db)
 
+    @cached_property
+    def annotations(self) -> AnnotationStore:
+        """Human labels, by call (run-log key) and name."""
+        return AnnotationStore(self.db)
+
     def names(self, scope: str) -> NameStore:
         """The prompt names of one backend ("local", or a server's base URL)."""
         return NameStore(self.db, scope)
@@ -75,6 +82,8 @@ class Store:
 
 
 __all__ = [
+    "Annotation",
+    "AnnotationStore",
     "Database",
     "GridBatch",
     "GridBatchStore",

@@ -6,7 +6,9 @@ which stays the server's.
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
 from ..types.prompts import LabelMove
 from .database import Database
@@ -27,8 +29,11 @@ class LabelStore:
         ).fetchone()
         return row["version"] if row else None
 
-    def move(self, prompt_id: str, label: str, version: int | None) -> LabelMove | None:
-        """Point ``label`` at ``version`` (None removes it); the move is recorded. None if nothing changed."""
+    def move(
+        self, prompt_id: str, label: str, version: int | None, evidence: dict[str, Any] | None = None
+    ) -> LabelMove | None:
+        """Point ``label`` at ``version`` (None removes it); the move is recorded with its ``evidence`` (a gate's
+        figures, JSON-able). None if nothing changed."""
         now = time.time()
         with self.db.write() as conn:
             row = conn.execute(
@@ -50,11 +55,13 @@ class LabelStore:
                     (self.scope, prompt_id, label, version, now),
                 )
             conn.execute(
-                "INSERT INTO prompt_label_moves (scope, prompt_id, label, from_version, to_version, moved_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (self.scope, prompt_id, label, before, version, now),
+                "INSERT INTO prompt_label_moves (scope, prompt_id, label, from_version, to_version, moved_at, evidence_json) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self.scope, prompt_id, label, before, version, now, _json(evidence)),
             )
-        return LabelMove(prompt_id=prompt_id, label=label, from_version=before, to_version=version, moved_at=now)
+        return LabelMove(
+            prompt_id=prompt_id, label=label, from_version=before, to_version=version, moved_at=now, evidence=evidence
+        )
 
     def of_prompts(self) -> dict[tuple[str, int], list[str]]:
         """(prompt id, version) → its labels, sorted."""
@@ -69,13 +76,22 @@ class LabelStore:
     def history(self, prompt_id: str) -> list[LabelMove]:
         """Every move of this prompt's labels, oldest first."""
         rows = self.db.connection().execute(
-            "SELECT prompt_id, label, from_version, to_version, moved_at FROM prompt_label_moves "
+            "SELECT prompt_id, label, from_version, to_version, moved_at, evidence_json FROM prompt_label_moves "
             "WHERE scope = ? AND prompt_id = ? ORDER BY seq",
             (self.scope, prompt_id),
         )
-        return [LabelMove(**dict(row)) for row in rows]
+        return [_move(dict(row)) for row in rows]
 
     def forget_prompt(self, prompt_id: str) -> None:
         """Drop the labels of a deleted prompt (its history stays)."""
         with self.db.write() as conn:
             conn.execute("DELETE FROM prompt_labels WHERE scope = ? AND prompt_id = ?", (self.scope, prompt_id))
+
+
+def _json(evidence: dict[str, Any] | None) -> str | None:
+    return None if evidence is None else json.dumps(evidence, sort_keys=True, allow_nan=False)
+
+
+def _move(row: dict[str, Any]) -> LabelMove:
+    text = row.pop("evidence_json")
+    return LabelMove(**row, evidence=json.loads(text) if text else None)

@@ -152,4 +152,25 @@ MIGRATIONS: list[str] = [
     ALTER TABLE responses ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE remote_responses ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0;
     """,
+    # 11: human labels (client.annotations), one value per call and name; a call is its run-log key
+    # (grid_results.cache_key), or its response id when no grid logged it. Not per backend: the run
+    # log isn't either. Plus the run log's response ids indexed, to find a response's call.
+    """
+    CREATE TABLE annotations (
+        call_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value_json TEXT NOT NULL,
+        note TEXT,
+        response_id TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (call_key, name)
+    );
+    CREATE INDEX annotations_response ON annotations(response_id);
+    CREATE INDEX grid_results_response ON grid_results(response_id);
+    """,
+    # 12: what was measured when a label moved through a gate (client.prompts.promote), as JSON
+    """
+    ALTER TABLE prompt_label_moves ADD COLUMN evidence_json TEXT;
+    """,
 ]

@@ -69,9 +69,10 @@ class Prompt(NotebookRepr, WireModel):
 
 
 class LabelMove(WireModel):
-    """One move of a prompt label: from which version to which (None: not set, or removed), and when."""
+    """One move of a prompt label: from which version to which (None: not set, or removed), when, and for a move
+    through a gate (``client.prompts.promote``) the ``evidence``: what was measured, per check."""
 
-    frame_columns = ("prompt_id", "label", "from_version", "to_version", "moved_at")
+    frame_columns = ("prompt_id", "label", "from_version", "to_version", "moved_at", "evidence")
     frame_dtypes = {"prompt_id": "string", "label": "string", "from_version": "Int64", "to_version": "Int64"}
 
     prompt_id: str
@@ -79,3 +80,5 @@ class LabelMove(WireModel):
     from_version: int | None = None
     to_version: int | None = None
     moved_at: float
+    #: what the gate measured (``{"checks": {name: {"rate", "low", "high", …}}, …}``); None for a move without one
+    evidence: dict[str, Any] | None = None

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from .agreement import agreement_html, agreement_text
+from .behaviour import behaviour_diff_html, behaviour_diff_text
 from .comparisons import comparison_html, comparison_text
 from .files import file_html, file_text
 from .prompts import diff_html, diff_text, prompt_html, prompt_text
@@ -22,6 +24,8 @@ VIEWS: dict[str, tuple[Callable[[Any], str], Callable[[Any], str]]] = {
     "file": (file_text, file_html),
     "diff": (diff_text, diff_html),
     "comparison": (comparison_text, comparison_html),
+    "behaviour_diff": (behaviour_diff_text, behaviour_diff_html),
+    "agreement": (agreement_text, agreement_html),
 }
 
 

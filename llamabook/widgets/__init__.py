@@ -6,6 +6,8 @@
 * :class:`FilesPanel` — list, upload, preview and delete files.
 * :class:`RunsTable` — a ``client.grid`` DataFrame with status colours; open a row's response.
 * :class:`CompareView` — a grid side by side (rows × version/model); open a cell's response.
+* :class:`AnnotateView` — label a grid's results by hand, one at a time (``client.annotations``).
+* :class:`BehaviourView` — a behaviour diff (``lb.behaviour_diff``); open both responses of a pair.
 
 The panels hold view state only: every action goes through the :class:`~llamabook.Client`,
 and problems are shown inside the panel, never as a traceback. ipywidgets is imported when
@@ -24,9 +26,13 @@ _LAZY = {
     "FilesPanel": "llamabook.widgets.files_panel",
     "RunsTable": "llamabook.widgets.runs_table",
     "CompareView": "llamabook.widgets.compare_view",
+    "AnnotateView": "llamabook.widgets.annotate_view",
+    "BehaviourView": "llamabook.widgets.behaviour_view",
 }
 
 if TYPE_CHECKING:
+    from .annotate_view import AnnotateView
+    from .behaviour_view import BehaviourView
     from .compare_view import CompareView
     from .files_panel import FilesPanel
     from .prompt_editor import PromptEditor
@@ -38,4 +44,4 @@ _WIDGET_DEPENDENCIES = {name: "widgets" for name in ("ipywidgets", "jinja2", "ma
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals(), extras=_WIDGET_DEPENDENCIES)
 
 
-__all__ = ["CompareView", "FilesPanel", "PromptEditor", "ResponseView", "RunsTable"]
+__all__ = ["AnnotateView", "BehaviourView", "CompareView", "FilesPanel", "PromptEditor", "ResponseView", "RunsTable"]

@@ -12,7 +12,7 @@ from ..evaluation.compare import Column, Comparison, compare
 from ..errors import InvalidRequest
 from ..views.comparisons import compare_view_cell_html, compare_view_header_html, compare_view_value_html
 from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
-from .response_view import ResponseView
+from .response_view import call_view
 
 if TYPE_CHECKING:
     import pandas
@@ -78,15 +78,7 @@ class CompareView(widgets.VBox):
         if cell is None:
             raise InvalidRequest(f"No call for row {row!r} in {label}: the rows are {self.comparison.rows}")
         heading = widgets.HTML(views.text_cell(f"row {row} · {label}"))
-        if cell.custom_id and not cell.response_id:  # a batch's answer has no Responses id: its stored result
-            note = "a batch's answer (no Responses id): shown from its stored result"
-            self.view = styled(widgets.HTML(views.record_html(cell.record(), status=cell.status, note=note)), "llamabook-run-record")
-            replace_children(self.detail, [heading, self.view])
-            self.opened = (row, pair)
-            return
-        if not cell.response_id:
-            raise InvalidRequest(f"Row {row} in {label} made no response ({cell.error or 'no error recorded'})")
-        self.view = ResponseView(self.client.responses.retrieve(cell.response_id), client=self.client)
+        self.view = call_view(cell, self.client, f"Row {row} in {label}")
         replace_children(self.detail, [heading, self.view])
         self.opened = (row, pair)
 

@@ -14,6 +14,7 @@ from ._common import PANEL_NOTE, ErrorArea, guarded, styled
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..evaluation.compare import Cell
     from ..resources.responses import ResponseStream
 
 TITLES = ("Output", "Input", "Usage", "Raw JSON")
@@ -82,3 +83,22 @@ class ResponseView(widgets.VBox):
         self.input.value = sections["input"]
         self.usage.value = sections["usage"]
         self.raw.value = sections["raw"]
+
+
+#: What a call's stored record says when it is shown instead of its response.
+RECORD_NOTES = {
+    "batch": "a batch's answer (no Responses id): shown from its stored result",
+    "no client": "no client to read its response: shown from the grid",
+}
+
+
+def call_view(cell: Cell, client: Client | None, where: str) -> widgets.Widget:
+    """What opening one grid call shows (CompareView, BehaviourView): its response's :class:`ResponseView`,
+    read with ``client.responses.retrieve``; its stored record for a batch's answer (no Responses id) or
+    when there is no client. A call that made no response is an InvalidRequest naming ``where`` it is."""
+    if cell.response_id and client is not None:
+        return ResponseView(client.responses.retrieve(cell.response_id), client=client)
+    if cell.custom_id or cell.response_id:
+        note = RECORD_NOTES["no client" if cell.response_id else "batch"]
+        return styled(widgets.HTML(views.record_html(cell.record(), status=cell.status, note=note)), "llamabook-run-record")
+    raise InvalidRequest(f"{where} made no response ({cell.error or 'no error recorded'})")

@@ -79,14 +79,14 @@ print(raised.to_string(index=False) if len(raised) else "no check errors")
 #
 # ## Scores per version and model
 #
-# Pass rate per check (over the rows it evaluated), mean score, check errors per check
-# (`errors_<name>`: rows where it raised, left out of the rates), failed calls, tokens, cost (from
-# the prices given to the client, recorded with the grid) and latency (left out here: it differs
-# on every run).
+# Pass rate per check (over the rows it evaluated), mean score, each with its 95% interval
+# (`_low`, `_high`), the rows each check evaluated (`n_<name>`) and its errors (`errors_<name>`:
+# rows where it raised, left out of the rates), failed calls, tokens, cost (from the prices given to
+# the client, recorded with the grid) and latency (left out here: it differs on every run).
 
 # %%
 scored = lb.scores(grid)
-scored.drop(columns=["latency_p50_s", "latency_p95_s"])
+scored.drop(columns=[c for c in scored.columns if c.startswith("latency_")])
 
 # %%
 ax = plot_pass_rate(scored)

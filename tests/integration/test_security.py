@@ -175,6 +175,9 @@ REVIEWED_SQL = {
     ("store/prompts.py", "_SELECT"),  # a literal SELECT … JOIN prefix
     ("store/pages.py", "statement"),  # table, tiebreak and columns are the callers' constants; values are bound
     ("store/runs.py", "marks"),  # "?,?,…": one placeholder per key of a get_many chunk; the keys are bound
+    ("store/annotations.py", "_SELECT"),  # a literal SELECT … FROM annotations prefix
+    ("store/annotations.py", "statement"),  # _IN: the _SELECT prefix and a constant column name
+    ("store/annotations.py", "marks"),  # "?,?,…": one placeholder per key of a chunk; the keys are bound
 }  # fmt: skip
 SQL_METHODS = {"execute", "executemany", "executescript"}
 

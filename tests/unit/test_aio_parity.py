@@ -14,13 +14,15 @@ from typing import Any
 import pytest
 
 import llamabook as lb
-from llamabook.aio import AsyncBatches, AsyncClient, AsyncFiles, AsyncModels, AsyncPrompts, AsyncResponses
+from llamabook.aio import (
+    AsyncAnnotations, AsyncBatches, AsyncClient, AsyncFiles, AsyncModels, AsyncPrompts, AsyncResponses,
+)  # fmt: skip
 from llamabook.client import Client
-from llamabook.resources import Batches, Files, Models, Prompts, Responses
+from llamabook.resources import Annotations, Batches, Files, Models, Prompts, Responses
 from support.scripted_engine import ScriptedEngine
 
 PAIRS = [(Client, AsyncClient), (Prompts, AsyncPrompts), (Files, AsyncFiles), (Responses, AsyncResponses), (Models, AsyncModels),
-         (Batches, AsyncBatches)]
+         (Batches, AsyncBatches), (Annotations, AsyncAnnotations)]
 
 #: (sync class, name) → why its twin differs
 DIFFERENT = {

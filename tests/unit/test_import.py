@@ -23,12 +23,13 @@ def test_creating_a_client_stays_light_until_generation() -> None:
 #: The public names of ``llamabook``. Adding or removing one is an API change: edit this on purpose.
 PUBLIC_API = {
     "AsyncClient", "AsyncResponseStream", "BatchStalled", "BatchesUnsupported", "CassetteMiss", "CheckErrorWarning", "Client", "EmbeddedEngine", "EngineError",
-    "EngineUnavailable", "File", "FileNotFound", "FileTooLarge", "InputError", "InputFile", "InputImage",
+    "EngineUnavailable", "File", "FileNotFound", "FileTooLarge", "GateFailed", "InputError", "InputFile", "InputImage",
     "InputText", "InvalidRequest", "InvalidVariable", "LabelMove", "LlamabookError", "MissingVariables", "Model",
     "ModelNotFound", "ModelRejectedInput", "NotFound", "ObjectList", "OpenAICompatibleEngine", "OutputFormatUnsupported", "OutputInvalid", "Prompt", "PromptDiff",
     "PromptNotFound", "PromptRef", "PromptReference", "Response", "ResponseNotFound", "ResponseStream",
     "UndeclaredVariables", "UnknownVariables", "UnsupportedInput", "VersionConflict", "VersionNotFound",
-    "__version__", "Comparison", "checks", "compare", "scores",
+    "__version__", "Comparison", "agreement", "assert_no_regression", "behaviour_diff", "checks", "compare", "scores",
+    "significance",
 }  # fmt: skip
 
 

@@ -40,6 +40,8 @@ UPWARD = {
     ("llamabook.types.base", "llamabook.views.reprs"): "the wire types' reprs",
     # Client.grid is where a grid's options are listed for users; the grid itself runs on the client
     ("llamabook.client", "llamabook.grid"): "the grid's entry point",
+    # Prompts.promote moves a label only through the gate, which measures a grid (scores, significance)
+    ("llamabook.resources.prompts", "llamabook.evaluation.gate"): "the gate's entry point",
 }
 
 

@@ -95,10 +95,16 @@ def test_the_grid_these_tests_use(grid: pd.DataFrame) -> None:
 def test_scores_give_one_row_per_version_and_model_with_exact_numbers(grid: pd.DataFrame) -> None:
     table = scores(grid, prices=PRICES)
     assert list(table.columns) == [
-        "version", "model", "calls", "failed", "pass_rate", "pass_rate_mentions_cork", "pass_rate_short",
-        "mean_score", "score_quality", "errors_mentions_cork", "errors_short", "errors_quality",
-        "output_tokens_mean", "output_tokens_total", "latency_p50_s", "latency_p95_s", "cost_usd",
-    ]  # fmt: skip
+        "version", "model", "calls", "failed",
+        "pass_rate", "pass_rate_low", "pass_rate_high",
+        "pass_rate_mentions_cork", "pass_rate_mentions_cork_low", "pass_rate_mentions_cork_high",
+        "pass_rate_short", "pass_rate_short_low", "pass_rate_short_high",
+        "mean_score", "mean_score_low", "mean_score_high", "score_quality", "score_quality_low", "score_quality_high",
+        "n_mentions_cork", "errors_mentions_cork", "n_short", "errors_short", "n_quality", "errors_quality",
+        "output_tokens_mean", "output_tokens_total",
+        "latency_p50_s", "latency_p50_s_low", "latency_p50_s_high", "latency_p95_s", "latency_p95_s_low", "latency_p95_s_high",
+        "cost_usd", "cost_per_call_usd", "cost_per_call_usd_low", "cost_per_call_usd_high",
+    ]  # each interval right after the figure it bounds; n_ (evaluated) next to errors_  # fmt: skip
     assert list(zip(table["version"], table["model"])) == COLUMNS  # the grid's order
     assert table["calls"].tolist() == [4, 4, 4, 4]
     assert table["failed"].tolist() == [2, 1, 2, 1]  # test/a fails on Galway; the row without a city everywhere
@@ -174,8 +180,9 @@ def test_prices_come_from_the_argument_else_the_grid_attrs_else_cost_is_null(gri
 def test_scores_of_a_grid_without_checks_have_null_rates(grid: pd.DataFrame) -> None:
     plain = grid[[c for c in grid.columns if not c.startswith("check_")]]
     table = scores(plain)
-    assert [c for c in table.columns if "pass" in c or "score" in c] == ["pass_rate", "mean_score"]
-    assert table["pass_rate"].isna().all() and table["mean_score"].isna().all()
+    rates = ["pass_rate", "pass_rate_low", "pass_rate_high", "mean_score", "mean_score_low", "mean_score_high"]
+    assert [c for c in table.columns if "pass" in c or "score" in c] == rates
+    assert table[rates].isna().all().all()
     assert table["failed"].tolist() == [2, 1, 2, 1]
 
 
@@ -454,3 +461,118 @@ def test_client_prices_are_recorded_with_the_grid_and_survive_parquet(tmp_path: 
     assert scores(again)["cost_usd"].tolist() == [pytest.approx(expected)]
     with pytest.raises(lb.InvalidRequest, match="two numbers"):
         lb.Client(tmp_path / "other", engine=scripted, prices={"m": (1.0,)})
+
+
+# ---- intervals, n_<check> and confidence= (grids built by hand, with and without repeats) -------------
+
+
+def by_hand(checks: dict[str, list], repeats: int | None = None, latency: list[float] | None = None) -> pd.DataFrame:
+    """One version and model; a line per value (row, or row × repeat with ``repeat`` after ``model``).
+
+    A str value means the check raised with that message (its value stored as False / 0.0).
+    """
+    count = len(next(iter(checks.values())))
+    rows = [divmod(i, repeats)[0] if repeats else i for i in range(count)]
+    frame = pd.DataFrame({"row": rows, "version": pd.array([1] * count, dtype="Int64"), "model": pd.array(["m"] * count, dtype="string")})
+    if repeats:
+        frame["repeat"] = pd.array([i % repeats for i in range(count)], dtype="Int64")
+    frame["status"] = "completed"
+    frame["input_tokens"] = pd.array([10] * count, dtype="Int64")
+    frame["output_tokens"] = pd.array([i % 3 for i in range(count)], dtype="Int64")
+    frame["latency_s"] = pd.array(latency or [1.0] * count, dtype="Float64")
+    for name, values in checks.items():
+        score = any(isinstance(v, float) for v in values)
+        kept = [(0.0 if score else False) if isinstance(v, str) else v for v in values]
+        frame[f"check_{name}"] = pd.array(kept, dtype="Float64" if score else "boolean")
+        frame[f"check_{name}_error"] = pd.array([v if isinstance(v, str) else None for v in values], dtype="string")
+    return frame
+
+
+def interval(table: pd.DataFrame, column: str) -> tuple[float, float]:
+    return float(table[f"{column}_low"][0]), float(table[f"{column}_high"][0])
+
+
+def test_the_issues_pass_rates_get_wilson_intervals_and_one_check_overall_equals_it() -> None:
+    """names_capital: 4 of 4 → [0.51, 1.0]; 1 of 4 → [0.05, 0.70] (issue 28); a row whose check raised is left out."""
+    from llamabook.evaluation.intervals import wilson
+
+    table = scores(by_hand({"names_capital": [True, True, True, True, "ValueError: odd"]}))
+    assert table["pass_rate_names_capital"][0] == 1.0 and interval(table, "pass_rate_names_capital") == pytest.approx((0.5101, 1.0), abs=5e-5)
+    assert interval(table, "pass_rate") == interval(table, "pass_rate_names_capital") == wilson(4, 4)  # one check: the same
+    assert (table["n_names_capital"][0], table["errors_names_capital"][0]) == (4, 1)
+    low = scores(by_hand({"names_capital": [True, False, False, False]}))
+    assert interval(low, "pass_rate_names_capital") == pytest.approx((0.0456, 0.6994), abs=5e-5)
+    assert interval(low, "pass_rate") == wilson(1, 4)
+    assert str(low.dtypes["pass_rate_low"]) == "Float64" and str(low.dtypes["n_names_capital"]) == "int64"
+
+
+def test_the_overall_pass_rate_takes_the_row_as_the_unit() -> None:
+    """Two checks that agree on every row: 6 of 10 values pass, but only 5 rows were drawn."""
+    from llamabook.evaluation.intervals import cluster_interval, wilson
+
+    same = [True, False, True, True, False]
+    table = scores(by_hand({"a": same, "b": same}))
+    assert table["pass_rate"][0] == 0.6
+    expected = cluster_interval([2, 0, 2, 2, 0], [2, 2, 2, 2, 2], binary=True)  # per row: passes, values
+    assert interval(table, "pass_rate") == expected and interval(table, "pass_rate_a") == wilson(3, 5)
+    naive = wilson(6, 10)
+    assert expected[1] - expected[0] > naive[1] - naive[0]  # wider than counting 10 independent values
+    everywhere = scores(by_hand({"a": [True] * 4, "b": [True] * 4}))
+    assert interval(everywhere, "pass_rate") == wilson(4, 4)  # all pass: Wilson over the 4 rows, not 8 values
+
+
+def test_with_repeats_a_row_is_still_the_unit_of_the_overall_interval() -> None:
+    """3 rows × 2 repeats, one check: rows 0 and 1 pass twice, row 2 fails twice. 4 of 6 calls pass."""
+    from llamabook.evaluation.intervals import wilson
+
+    table = scores(by_hand({"ok": [True, True, True, True, False, False]}, repeats=2))
+    assert table["pass_rate"][0] == pytest.approx(4 / 6) and table["n_ok"][0] == 6
+    assert interval(table, "pass_rate_ok") == wilson(4, 6)  # a check's interval counts its calls
+    low, high = interval(table, "pass_rate")
+    # resampling 3 rows of (2 of 2, 2 of 2, 0 of 2) gives 0, 1/3, 2/3 or 1: the percentiles are 0 and 1
+    assert (low, high) == (0.0, 1.0) and low < wilson(4, 6)[0] and high > wilson(4, 6)[1]
+
+
+def test_mean_scores_cost_and_latency_get_intervals() -> None:
+    from llamabook.evaluation.intervals import mean_interval, quantile_interval
+
+    quality = [0.25, 0.5, 0.75, 1.0, 0.5, "ZeroDivisionError: x", 0.0, 0.25, 0.5, 0.75]
+    latency = [float(v) for v in (7, 1, 9, 3, 10, 2, 8, 5, 4, 6)]
+    table = scores(by_hand({"quality": quality}, latency=latency), prices={"m": (1.0, 2.0)})
+    values = [v for v in quality if isinstance(v, float)]
+    assert table["score_quality"][0] == pytest.approx(sum(values) / 9) and (table["n_quality"][0], table["errors_quality"][0]) == (9, 1)
+    assert interval(table, "score_quality") == interval(table, "mean_score") == mean_interval(values)
+    assert interval(table, "latency_p50_s") == (2.0, 9.0)  # the 2nd and 9th of 10 (test_intervals works it out)
+    assert table["latency_p50_s"][0] == 5.5 and table["latency_p95_s"][0] == pytest.approx(9.55)
+    assert table["latency_p95_s_low"][0] == quantile_interval(latency, 0.95)[0] == 8.0  # P(K ≤ 7) = .0115 ≤ .025 < P(K ≤ 8)
+    assert pd.isna(table["latency_p95_s_high"][0])  # 10 calls bound no p95 from above at 95%: null, not made up
+    per_call = [(10 * 1.0 + (i % 3) * 2.0) / 1e6 for i in range(10)]  # 10 input tokens, 0/1/2 output tokens
+    assert table["cost_usd"][0] == pytest.approx(sum(per_call)) and table["cost_per_call_usd"][0] == pytest.approx(sum(per_call) / 10)
+    assert interval(table, "cost_per_call_usd") == pytest.approx(mean_interval(per_call), rel=1e-12)
+    unpriced = scores(by_hand({"quality": quality}))
+    assert unpriced[["cost_usd", "cost_per_call_usd", "cost_per_call_usd_low", "cost_per_call_usd_high"]].isna().all().all()
+
+
+def test_confidence_changes_the_level_and_a_bad_one_is_an_invalid_request() -> None:
+    frame = by_hand({"ok": [True, False, True, True, False, True, True, True]})
+    narrow, wide = interval(scores(frame, confidence=0.8), "pass_rate_ok"), interval(scores(frame, confidence=0.99), "pass_rate_ok")
+    assert wide[0] < narrow[0] < 0.75 < narrow[1] < wide[1]
+    for bad in (0, 1, 95, -0.1, "0.95", True):
+        with pytest.raises(lb.InvalidRequest, match=r"scores\(\): confidence"):
+            scores(frame, confidence=bad)
+
+
+def test_plot_pass_rate_draws_the_interval_as_error_bars(grid: pd.DataFrame) -> None:
+    table = scores(grid)
+    ax = plot_pass_rate(table, check="short")
+    from matplotlib.container import BarContainer
+
+    bars = [c for c in ax.containers if isinstance(c, BarContainer) and c.errorbar is not None]
+    assert len(bars) == 2  # one bar container per model, each with its error bars
+    segments = bars[0].errorbar.lines[2][0].get_segments()
+    drawn = [float(y) for segment in segments for y in segment[:, 1]]  # v1 and v2 of test/a: 0 of 2 → [0, 0.658]
+    expected = [y for i in (0, 2) for y in interval(table.iloc[[i]].reset_index(drop=True), "pass_rate_short")]
+    assert drawn == pytest.approx(expected) and expected[:2] == pytest.approx([0.0, 0.6576], abs=5e-5)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

@@ -71,6 +71,33 @@ def test_label_command_sets_moves_removes_and_lists(ip: InteractiveShell, quick:
         assert isinstance(ran.error, UsageError) and says in str(ran.error)
 
 
+def test_label_through_a_gate_reads_the_evidence_grid_by_name_and_keeps_what_it_measured(
+    ip: InteractiveShell, quick: lb.Client
+) -> None:
+    quick.prompts.save("weather", "Weather in {{city}}?")
+    quick.prompts.save("weather", "Weather for {{city}} folk?")
+    ip.user_ns["has_city"] = lb.checks.contains(lb.checks.column("city"))
+    ip.user_ns["cities"] = [{"city": c} for c in ("Cork", "Sligo", "Galway", "Derry", "Ennis", "Tralee")]
+    ok(ip, "%%llama --over cities -p weather --versions 1,2 --check has_city=has_city --repeats 2 -o grid --no-progress\nHi")
+    grid = ip.user_ns["grid"]
+    assert len(grid) == 24 and sorted(set(grid["repeat"])) == [0, 1]
+    # 12 of 12 passes: Wilson's lower end 0.757 clears 0.7, so the label moves, with its evidence
+    moved = ok(ip, "%llama label weather production 2 --evidence grid --require has_city=0.7 --baseline 1")
+    assert "production → " in moved.stdout and "through the gate" in moved.stdout
+    kept = quick.prompts.label_history("weather")[-1].evidence
+    assert kept["version"] == 2 and kept["checks"][0]["check"] == "has_city" and kept["checks"][0]["verdict"] == "no evidence"
+    for bad, says in [
+        ("%llama label weather staging 2 --evidence grid --require has_city=0.9", "staging was not moved to weather@2"),
+        ("%llama label weather staging 2 --evidence nothing --require has_city=0.5", "no variable named nothing"),
+        ("%llama label weather staging 2 --evidence grid --require has_city", "write --require CHECK=MIN"),
+        ("%llama label weather staging 2 --evidence grid --require has_town=0.5", "lacks (its checks: has_city)"),
+        ("%llama label weather --evidence grid", "give REF and LABEL"),
+    ]:
+        ran = run(ip, bad)
+        assert isinstance(ran.error, UsageError) and says in str(ran.error), (bad, ran.error)
+    assert quick.prompts.get("weather@production").version == 2 and "staging" not in str(quick.prompts.label_history("weather"))
+
+
 def test_prompts_is_a_compact_table_one_line_per_template(ip: InteractiveShell, quick: lb.Client) -> None:
     long = "You are a patient tutor.\nExplain {{topic}} step by step,\nwith one example, and <b>never</b> more than ten lines."
     quick.prompts.save("tutor", long)

@@ -195,8 +195,9 @@ def test_labels_point_at_versions_move_with_history_and_resolve_as_refs(quick_cl
     moves = [(m.label, m.from_version, m.to_version) for m in prompts.label_history("tutor")]
     assert moves == [("production", None, 2), ("staging", None, 3), ("production", 2, 3), ("staging", 3, None)]
     history = prompts.label_history("tutor").to_pandas()
-    assert list(history.columns) == ["prompt_id", "label", "from_version", "to_version", "moved_at"]
+    assert list(history.columns) == ["prompt_id", "label", "from_version", "to_version", "moved_at", "evidence"]
     assert str(history["moved_at"].dtype) == "datetime64[s, UTC]" and history["from_version"].isna().sum() == 2
+    assert history["evidence"].isna().all()  # moves without a gate carry none
     response = quick_client.responses.create(prompt="tutor@production", variables={"tone": "kind"})
     assert (response.prompt.id, response.prompt.version) == (first.prompt_id, "3")
     grid = quick_client.grid("tutor@production", [{"tone": "kind"}], progress=False)

@@ -48,7 +48,7 @@ def test_a_home_from_before_replayed_opens_with_its_responses_live(tmp_path: Pat
     monkeypatch.setattr(database, "MIGRATIONS", MIGRATIONS)
     store = Store(tmp_path)
     try:
-        assert store.db.schema_version() == len(MIGRATIONS) == 10
+        assert store.db.schema_version() == len(MIGRATIONS) >= 10  # later migrations apply too
         kept = store.responses.get("resp_old")
         assert kept.replayed is False and kept.latency_s == 0.5
     finally:

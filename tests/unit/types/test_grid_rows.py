@@ -62,7 +62,7 @@ def test_the_lists_of_columns_are_derived_and_unchanged() -> None:
     assert grid.RESULT_COLUMNS == result_dtypes()
     assert {f.name: f.type for f in dataclasses.fields(checks.CheckInput)} == CHECK_INPUT
     assert checks.GRID_COLUMNS == {"row", *WRITTEN_OUT}
-    assert scores.NEEDED == ("version", "model", "status", "input_tokens", "output_tokens", "latency_s")
+    assert scores.NEEDED == ("row", "version", "model", "status", "input_tokens", "output_tokens", "latency_s")
     assert compare.NEEDED == ("row", "version", "model", "output_text", "status", "error", "response_id")
     assert [c.name for c in result_columns("batch")] == ["batch_id", "custom_id"]
     assert [c.name for c in result_columns("repeats")] == ["repeat"]
