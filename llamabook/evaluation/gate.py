@@ -122,16 +122,15 @@ def _table(
 
 
 def _reason(required: float | None, low: float | None, verdict: str | None) -> str | None:
-    """Why a check fails the gate (None: it passes)."""
+    """Why a check fails the gate, every reason that applies (None: it passes)."""
+    reasons = []
+    if required is not None and low is None:
+        reasons.append(f"no evaluated rows (required {required:g})")
+    elif required is not None and low is not None and low < required:
+        reasons.append(f"interval's lower end {low:.3f} is below {required:g}")
     if verdict == "worse":
-        return "significantly worse than the baseline"
-    if required is None:
-        return None
-    if low is None:
-        return f"no evaluated rows (required {required:g})"
-    if low < required:
-        return f"interval's lower end {low:.3f} is below {required:g}"
-    return None
+        reasons.append("significantly worse than the baseline")
+    return "; ".join(reasons) or None
 
 
 def _evidence(

@@ -121,6 +121,8 @@ CompareView(client, grid)
 # ## Promote the winner
 #
 # The version with the higher pass rate gets the `production` label; the move is recorded.
+# (Four rows are thin evidence: [notebook 9](09-is-it-really-better.ipynb) asks the same question with
+# repeats, intervals, a paired test and a gate that moves the label only when the evidence holds.)
 
 # %%
 winner = int(scored.sort_values(["pass_rate", "version"], ascending=[False, False]).iloc[0]["version"])
