@@ -4,7 +4,7 @@ A scripted engine answers (``tests/support/scripted_engine.py``: the answer echo
 message, so an answer has the template's line breaks and a row's hostile value). The test
 measures in the DOM (the numbers are in the test's log in ``test-artifacts/browser/``):
 
-- a grid's frame after ``%load_ext llamabook``: each column's width (``output_text`` must be the
+- a grid's frame in a kernel that only imported llamabook (no ``%load_ext`` yet): each column's width (``output_text`` must be the
   widest; pandas' own table of the same frame, ``pd.DataFrame(grid)``, is measured next to it for
   the numbers before), the answer's lines (its line break a break, no literal ``\\n``), and that a
   hostile ``<img onerror>`` in the output stays text (no element, no script ran);
@@ -39,7 +39,6 @@ import pandas as pd
 import llamabook as lb, llamabook.magics
 from support.scripted_engine import ScriptedEngine
 
-%load_ext llamabook
 client = lb.Client(tempfile.mkdtemp(), engine=ScriptedEngine())
 llamabook.magics.set_client(client)
 client.prompts.save("guide", "Tell me about {{{{city}}}}.\\nUse two lines.")
@@ -53,7 +52,7 @@ CELLS = (
     SETUP,
     "grid",
     "pd.DataFrame(grid)  # pandas' own table: every column",
-    "%llama prompts",
+    "%load_ext llamabook\n%llama prompts",
     "client.prompts.list().to_pandas()  # pandas' own table of the same listing",
     "%%llama --over df -p guide --versions 1,2 --check ok=has_city -o compared\nBe brief.",
 )
