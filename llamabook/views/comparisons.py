@@ -9,24 +9,32 @@ from .formats import CUT_OFF_MARK
 from .sanitize import render
 
 if TYPE_CHECKING:
-    from ..evaluation.compare import Cell, CheckMark, Comparison
+    from collections.abc import Sequence
+
+    from ..evaluation.compare import Cell, CheckMark, CheckTally, Column, Comparison
 
 
 # ---- comparisons --------------------------------------------------------------------------------------
 
 #: Colours of a comparison's check marks, by :attr:`llamabook.evaluation.compare.CheckMark.kind` (an error is
-#: amber, not a fail's red: the check raised, it gave no verdict).
-CHECK_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "score": "#0969da", "error": "#9a6700", "none": "#6e7781"}
+#: amber, not a fail's red: the check raised, it gave no verdict), and of a tally over repeats whose judged
+#: repeats both passed and failed (:attr:`~llamabook.evaluation.compare.CheckTally.kind` ``"mixed"``).
+CHECK_COLOURS = {
+    "pass": "#1a7f37", "fail": "#cf222e", "score": "#0969da", "error": "#9a6700", "none": "#6e7781", "mixed": "#bc4c00",
+}  # fmt: skip
 #: Characters of a check's error message a comparison cell shows (the whole message is its tooltip).
 CHECK_ERROR_CHARS = 200
 
 
-def compare_cell_html(cell: Cell | None) -> str:
+def compare_cell_html(cell: Cell | None, calls: Sequence[Cell] = (), tallies: Sequence[CheckTally] = ()) -> str:
     """One call of a comparison: its status (unless completed), output as text, error, check marks, and
-    each raised check's message (as text)."""
+    each raised check's message (as text). With more than one of ``calls`` (a cell's repeats, ``cell``
+    the first): ``tallies`` instead of the marks, and the calls in a ``<details>`` element."""
     return render(
         "compare_cell.html",
         cell=cell,
+        calls=calls,
+        tallies=tallies,
         check_colours=CHECK_COLOURS,
         cut_off_mark=CUT_OFF_MARK,
         error_chars=CHECK_ERROR_CHARS,
@@ -49,13 +57,17 @@ def compare_view_value_html(value: Any) -> str:
     return _view_cell("value", value)
 
 
-def compare_view_cell_html(cell: Cell | None) -> str:
+def compare_view_cell_html(
+    cell: Cell | None, calls: Sequence[Cell] = (), tallies: Sequence[CheckTally] = ()
+) -> str:
     """One call in CompareView: :func:`compare_cell_html` in the table's type."""
     return render(
         "compare_view_cell.html",
         kind="call",
         style=VIEW_CELL_STYLE,
         cell=cell,
+        calls=calls,
+        tallies=tallies,
         check_colours=CHECK_COLOURS,
         cut_off_mark=CUT_OFF_MARK,
         error_chars=CHECK_ERROR_CHARS,
@@ -81,7 +93,7 @@ def comparison_html(comparison: Comparison) -> str:
         {
             "row": row,
             "own": [comparison.own[row][name] for name in comparison.own_columns],
-            "cells": [comparison.cell(row, column) for column in comparison.columns],
+            "cells": [cell_parts(comparison, row, column) for column in comparison.columns],
         }
         for row in comparison.rows
     ]
@@ -96,6 +108,13 @@ def comparison_html(comparison: Comparison) -> str:
         cut_off_mark=CUT_OFF_MARK,
         error_chars=CHECK_ERROR_CHARS,
     )
+
+
+def cell_parts(comparison: Comparison, row: int, column: Column) -> tuple[Cell | None, list[Cell], tuple[CheckTally, ...]]:
+    """What a comparison's cell shows: its call (repeat 0), and with repeats its calls and check tallies."""
+    if not comparison.has_repeats:
+        return comparison.cell(row, column), [], ()
+    return comparison.cell(row, column), comparison.repeats(row, column), comparison.tallies(row, column)
 
 
 def comparison_text(comparison: Comparison) -> str:

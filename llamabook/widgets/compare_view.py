@@ -10,7 +10,7 @@ import ipywidgets as widgets
 from .. import views
 from ..evaluation.compare import Column, Comparison, compare
 from ..errors import InvalidRequest
-from ..views.comparisons import compare_view_cell_html, compare_view_header_html, compare_view_value_html
+from ..views.comparisons import cell_parts, compare_view_cell_html, compare_view_header_html, compare_view_value_html
 from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
 from .response_view import call_view
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas
 
     from ..client import Client
+    from ..evaluation.compare import Cell
 
 #: Grid tracks: the row number, the row's own columns, then one wider track per (version, model).
 #: Each is as wide as its content, as a table's columns are: an own column up to 16em (then its values
@@ -37,6 +38,12 @@ class CompareView(widgets.VBox):
     under the table (read with ``client.responses.retrieve``); a call that made none shows its
     error and opens nothing. ``grid_or_comparison`` is a ``client.grid`` DataFrame or a
     ``Comparison``; the first ``max_rows`` input rows are shown.
+
+    With repeats (``grid(..., repeats=N)``) a cell shows repeat 0's output, each check's tally over the
+    N calls (``2/3 ✓ name``; ``⚠<n>`` for the repeats where the check raised, never a pass or a fail)
+    and the N outputs on demand (a ``<details>`` element); its open button shows the N calls stacked in
+    an accordion, one :class:`ResponseView` each, repeat 0 open (a repeat that made no response: its values
+    and error).
     """
 
     def __init__(
@@ -74,13 +81,27 @@ class CompareView(widgets.VBox):
             raise InvalidRequest("There is no comparison to open: give CompareView a client.grid DataFrame")
         pair = self._column(column)
         label = Comparison.label(pair)
-        cell = self.comparison.cell(row, pair)
-        if cell is None:
+        calls = self.comparison.repeats(row, pair)
+        if not calls:
             raise InvalidRequest(f"No call for row {row!r} in {label}: the rows are {self.comparison.rows}")
         heading = widgets.HTML(views.text_cell(f"row {row} · {label}"))
-        self.view = call_view(cell, self.client, f"Row {row} in {label}")
+        where = f"Row {row} in {label}"
+        self.view = self._repeats_view(calls, where) if len(calls) > 1 else call_view(calls[0], self.client, where)
         replace_children(self.detail, [heading, self.view])
         self.opened = (row, pair)
+
+    def _repeats_view(self, calls: list[Cell], where: str) -> widgets.Accordion:
+        """A cell's repeats stacked in an accordion (``repeat 0`` first and open), each its call's view; a
+        repeat that made no response shows its values, and why, instead. (Not tabs: a ResponseView has its own.)"""
+        shown: list[widgets.Widget] = []
+        for call in calls:
+            try:
+                shown.append(call_view(call, self.client, f"{where}, repeat {call.repeat}"))
+            except InvalidRequest as problem:
+                html = views.record_html(call.record(), status=call.status, note=str(problem))
+                shown.append(styled(widgets.HTML(html), "llamabook-run-record"))
+        titles = [f"repeat {call.repeat}" + (f" · {call.status}" if call.status not in (None, "completed") else "") for call in calls]
+        return styled(widgets.Accordion(children=shown, titles=titles, selected_index=0), "llamabook-compare-repeats")
 
     def _column(self, column: Column | int) -> Column:
         assert self.comparison is not None
@@ -120,14 +141,15 @@ class CompareView(widgets.VBox):
         """The call's output and check marks, then its open button (sized to its label) beside them:
         a button under them made every line taller than the comparison's table."""
         assert self.comparison is not None
-        cell = self.comparison.cell(row, column)
-        text = widgets.HTML(compare_view_cell_html(cell), layout=widgets.Layout(flex="0 1 auto", min_width="0"))
+        cell, calls, tallies = cell_parts(self.comparison, row, column)
+        html = compare_view_cell_html(cell, calls, tallies)
+        text = widgets.HTML(html, layout=widgets.Layout(flex="0 1 auto", min_width="0"))
         parts: list[widgets.Widget] = [text]
-        if cell is not None and (cell.response_id or cell.custom_id):
+        if any(call.response_id or call.custom_id for call in calls or ([cell] if cell else [])):
             button = styled(
                 widgets.Button(
                     description="open",
-                    tooltip="open this call's response",
+                    tooltip="open this call's response" if len(calls) < 2 else f"open its {len(calls)} responses",
                     layout=widgets.Layout(width="auto", flex="0 0 auto", padding="0 6px"),
                 ),
                 "llamabook-compare-open",

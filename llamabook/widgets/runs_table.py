@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ..client import Client
 
 #: Result columns shown after the row's own columns (the rest are in the opened row).
-SHOWN = ("version", "model", "output_text", "tokens", "latency_s", "error")
+SHOWN = ("version", "model", "repeat", "output_text", "tokens", "latency_s", "error")  # repeat: with repeats=
 #: Grid tracks: the open button and the status (its badge and "cut off") as wide as they are, never
 #: cut or wrapped; the text columns share what the short ones leave, down to their longest word
 #: (:data:`llamabook.views.LONG_WORD` characters at most) or their header's longest part, so the table
@@ -51,7 +51,7 @@ OWN_WIDTH = "minmax(min-content, 1fr)"
 ACROSS = "auto / 1 / auto / -1"
 #: The columns of SHOWN whose cells are clamped to ``run_cells.LINES`` lines, as the row's own columns are
 #: (the whole text is the cell's tooltip).
-CLAMPED = frozenset({"model", "output_text", "error", "tokens", "latency_s"})  # all: compact lines, not 28 px each
+CLAMPED = frozenset({"model", "repeat", "output_text", "error", "tokens", "latency_s"})  # all: compact lines, not 28 px each
 
 
 class RunsTable(widgets.VBox):
@@ -59,7 +59,7 @@ class RunsTable(widgets.VBox):
 
     Each line has an open button (``#<position>``), its status in colour (marked "cut off" when
     the grid's ``cut_off`` column says the answer stopped at ``max_output_tokens``), the row's own
-    columns, version, model, output, a grid's schema fields (``schema=``, each a column, lists and
+    columns, version, model, repeat (``repeats=``), output, a grid's schema fields (``schema=``, each a column, lists and
     objects as JSON), tokens, latency ("replayed" for an answer replayed from a cassette, which has
     none) and error; text cells show at most two
     lines, the whole text is their tooltip. A check column (``check_<name>``) shows its mark:
@@ -128,13 +128,13 @@ class RunsTable(widgets.VBox):
         """Sort ``df``'s columns: the row's own, the checks among them, the schema fields, the results shown."""
         #: A schema grid's field columns, shown after output_text (``valid`` is in the status).
         self.field_columns = fields_of(self.df)
-        hidden = {"row", "cut_off", "valid", *RESULT_COLUMNS, *self.field_columns}
+        hidden = {"row", "cut_off", "valid", "repeat", *RESULT_COLUMNS, *self.field_columns}
         self.own_columns = [c for c in self.df.columns if c not in hidden]
         #: The grid's checks, ``{column: name}`` (``check_<name>``, not its companions): shown as marks.
         self.check_columns = {column: name for name, column in check_columns(self.df.columns).items()}
         at = SHOWN.index("output_text") + 1
         #: The result columns of a line, after the row's own columns.
-        self.shown = (*SHOWN[:at], *self.field_columns, *SHOWN[at:])
+        self.shown = tuple(c for c in (*SHOWN[:at], *self.field_columns, *SHOWN[at:]) if c != "repeat" or c in self.df)
         #: What each line's cells say, as text (the filter's haystack; empty: no value).
         self._texts = [self._cell_texts(record) for record in self._records]
         companions = {f"{column}_error" for column in self.check_columns}
@@ -395,9 +395,7 @@ class RunsTable(widgets.VBox):
         """Line ``record``'s cells as text, by column ("" for no value); a check's is its mark."""
         values: dict[str, Any] = {
             "status": record.get("status"),
-            "version": record.get("version"),
-            "model": record.get("model"),
-            "output_text": record.get("output_text"),
+            **{name: record.get(name) for name in ("version", "model", "repeat", "output_text")},
             "tokens": views.tokens_label(record, unit=""),
             "latency_s": views.latency_label(record),  # "replayed" for an answer from a cassette
             "error": record.get("error"),

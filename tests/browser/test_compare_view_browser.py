@@ -12,7 +12,10 @@ test measures, in the DOM (the numbers are in the test's log in ``test-artifacts
   spare width with the answers, leaving wide gaps between short values;
 
 that a grid of long answers still fits the notebook (its answers wrap, their columns share the width),
-and that an open button still shows the cell's response under the table.
+and that an open button still shows the cell's response under the table. A grid with repeats
+(``repeats=3``): each cell stays three lines (repeat 0's answer, the check tallies, a closed
+``<details>``, about 55 px a row in both views), its ``<details>`` opens the three outputs in place,
+and its open button stacks the three responses.
 """
 
 from __future__ import annotations
@@ -217,3 +220,71 @@ def test_compare_view_is_as_compact_as_the_comparison_table(lab, lab_page: Page,
     opened = view.locator(".llamabook-compare-detail .llamabook-response-view")
     expect(opened.locator(".llamabook-response-output")).to_contain_text("[system: A line on France.] echo:")
     expect(view.locator(".llamabook-compare-detail")).to_contain_text("row 1 · v2")
+
+
+# A grid with repeats: each cell is repeat 0's answer, a line of check tallies and a closed <details>
+# ("3 outputs"). The visible blocks' line pitch, each row's height, and how many repeats are shown.
+REPEATS = (
+    "root => {"
+    + PITCH
+    + """
+  // checkVisibility: a closed <details> keeps boxes for its content (content-visibility: hidden in Chromium).
+  const visible = el => el.checkVisibility();
+  const grid = root.querySelector(".llamabook-compare-grid");
+  const rows = grid ? getComputedStyle(grid).gridTemplateRows.split(" ").map(parseFloat).slice(1)
+                    : [...root.querySelectorAll("tbody tr")].map(tr => tr.getBoundingClientRect().height);
+  const shown = selector => [...root.querySelectorAll(selector)].filter(visible);
+  return {rows, rowGap: grid ? parseFloat(getComputedStyle(grid).rowGap) || 0 : 0,
+          answers: shown(".llamabook-compare-cell > .llamabook-compare-output, .llamabook-compare-text > .llamabook-compare-output").map(pitch),
+          tallies: shown(".llamabook-tallies").map(pitch), summaries: shown(".llamabook-repeats > summary").map(pitch),
+          repeats: shown(".llamabook-repeat").length};
+}"""
+)
+REPEATS_SETUP = SETUP + """
+rgrid = client.grid(
+    "tutor", rows.head(2), repeats=3, progress=False,
+    checks={"names_capital": checks.contains(checks.column("capital"), ignore_case=True)},
+)
+len(rgrid)"""
+
+
+def test_a_cell_with_repeats_stays_compact_and_opens_its_outputs(lab, lab_page: Page, record) -> None:
+    page = lab_page
+    name = lab.write_notebook("compare-view-repeats.ipynb", REPEATS_SETUP, "lb.compare(rgrid)", "CompareView(client, rgrid)")
+    panel = lab.open_and_run_all(page, name)
+    cells = panel.locator(".jp-Cell")
+    expect(cells.nth(0).locator(".jp-OutputArea-output")).to_have_text("6")
+    table = cells.nth(1).locator(".llamabook-comparison")
+    view = cells.nth(2).locator(".llamabook-compare-view")
+    expect(view.locator(".llamabook-compare-open")).to_have_count(2)
+    expect(view.locator(".llamabook-tallies").first).to_contain_text("0/3 ✓ names_capital")  # the echo never names the capital
+
+    # Closed: one answer line, one tally line and the "3 outputs" summary per cell, in both views.
+    html = measured(table, REPEATS, record, "lb.compare() of repeats")
+    shown = measured(view, REPEATS, record, "CompareView of repeats")
+    for numbers in (html, shown):
+        assert numbers["repeats"] == 0, f"a closed <details> shows its repeats: {numbers}"
+        assert [len(numbers[k]) for k in ("answers", "tallies", "summaries")] == [2, 2, 2], numbers
+        assert all(block["lines"] == 1 for block in numbers["answers"] + numbers["tallies"] + numbers["summaries"])
+    view_pitch = max(a["pitch"] for a in shown["answers"])
+    table_pitch = max(a["pitch"] for a in html["answers"])
+    assert MIN_RATIO <= view_pitch / table_pitch <= MAX_RATIO, f"line pitch {view_pitch:.1f} vs {table_pitch:.1f} px"
+    heights = [track + shown["rowGap"] for track in shown["rows"]]
+    record.lap(f"repeat rows, CompareView vs table: {heights} / {html['rows']}; pitch {view_pitch:.1f} px")
+    for height, expected in zip(heights, html["rows"]):
+        assert MIN_RATIO <= height / expected <= MAX_RATIO, f"a row of repeats is {height:.1f} px, {expected:.1f} in the table"
+        assert height <= 4 * view_pitch, f"a row of three lines takes {height:.1f} px at a {view_pitch:.1f} px pitch"
+
+    # The summary opens the three outputs in place; the open button stacks the three responses.
+    view.locator(".llamabook-repeats > summary").first.click()
+    expect(view.locator(".llamabook-repeat").first).to_be_visible()
+    opened = measured(view, REPEATS, record, "CompareView, first <details> open")
+    assert opened["repeats"] == 3 and opened["rows"][0] > shown["rows"][0], opened
+    view.locator(".llamabook-compare-open").first.click()
+    stacked = view.locator(".llamabook-compare-detail .llamabook-compare-repeats")
+    expect(stacked.locator(".jupyter-widget-Collapse-header")).to_have_text(["repeat 0", "repeat 1", "repeat 2"])
+    expect(stacked.locator(".llamabook-response-view")).to_have_count(3)
+    first = stacked.locator(".llamabook-response-output").first
+    expect(first).to_be_visible()  # repeat 0 open, the others closed
+    expect(first).to_contain_text("[system: A line on Ireland.] echo:")  # the latest version, 2
+    expect(stacked.locator(".llamabook-response-output").nth(1)).to_be_hidden()

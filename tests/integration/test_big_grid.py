@@ -70,7 +70,7 @@ def old_frame(tasks: list[Task]) -> pd.DataFrame:
     rows = []
     for task in tasks:
         base = {"prompt_id": task.prompt.prompt_id, "version": task.prompt.version, "model": task.model}
-        result = {**{k: None for k in RESULT_COLUMNS}, "cached": False, **task.result}
+        result = {**{k: None for k in RESULT_COLUMNS}, "cached": False, **task.result, "call_key": task.key}
         rows.append({"row": task.row, **task.shown, **base, **{k: result[k] for k in RESULT_COLUMNS if k not in base}})
     frame = pd.DataFrame(rows)
     if frame.empty:

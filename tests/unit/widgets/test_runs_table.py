@@ -366,3 +366,23 @@ def test_a_sort_button_outlives_redraws_so_a_click_on_it_is_never_lost(tmp_path:
         assert table.sort_by == ("mood", False) and button.description == "mood ▼"
         table.all_columns.value = True  # more columns: the same header for mood, new ones for the rest
         assert table.sort_buttons["mood"] is button and button.comm is not None
+
+
+def test_a_grid_with_repeats_shows_its_repeat_after_the_model_sortable_and_filterable(quick_client: lb.Client) -> None:
+    quick_client.prompts.save("weather", "Weather in {{city}}?")
+    grid = quick_client.grid("weather", [{"city": "Cork"}, {"city": "Sligo"}], repeats=3, progress=False)
+    grid["latency_s"] = pd.array([1.0] * len(grid), dtype="Float64")  # no digit of the CPU's in the filter's haystack
+    table = RunsTable(grid, quick_client)
+    assert table.own_columns == ["city"]  # the grid's repeat is not one of the row's variables
+    assert table.columns == ["city", "version", "model", "repeat", "output_text", "tokens", "latency_s"]
+    assert [header_name(table.sort_buttons[name]) for name in ("model", "repeat")] == ["model", "repeat"]
+    assert [text(cell.value) for cell in cells(table, "repeat")] == ["0", "1", "2", "0", "1", "2"]
+    table.sort_buttons["repeat"].click()
+    assert table.sort_by == ("repeat", True) and table.visible() == [0, 3, 1, 4, 2, 5]  # stable within a repeat
+    table.sort("repeat", ascending=False)
+    assert table.visible() == [2, 5, 1, 4, 0, 3]
+    table.sort(None)
+    table.filter.value = "2"
+    assert table.visible() == [2, 5]
+    plain = RunsTable(grid[grid["repeat"] == 0].drop(columns=["repeat"]), all_columns=True)
+    assert "repeat" not in plain.columns  # a grid without repeats has no repeat column, even with all columns
