@@ -301,7 +301,7 @@ def _pair_diffs(
     costs = [_costs(pairs.baseline, table), _costs(pairs.candidate, table)]
     made = []
     for i, (base, cand) in enumerate(zip(*sides)):
-        b, c = _cell(base, checks), _cell(cand, checks)
+        b, c = Cell.of(base, checks), Cell.of(cand, checks)
         made.append(
             PairDiff(
                 keys={k: base[k] for k in pairs.keys},
@@ -322,23 +322,6 @@ def _pair_diffs(
 def _records(frame: pandas.DataFrame) -> list[dict[str, Any]]:
     """The frame's lines as dicts, missing values as None."""
     return [{str(k): none_if_missing(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
-
-
-def _cell(values: dict[str, Any], checks: dict[str, str]) -> Cell:
-    """One side's call as a :class:`~llamabook.evaluation.compare.Cell`, with its check marks."""
-    return Cell(
-        row=int(values["row"]),
-        version=values["version"],
-        model=str(values["model"]),
-        output_text=values["output_text"],
-        status=values["status"],
-        error=values.get("error"),
-        cut_off=bool(values.get("cut_off")),
-        response_id=values.get("response_id"),
-        batch_id=values.get("batch_id"),
-        custom_id=values.get("custom_id"),
-        checks=tuple(CheckMark.of(n, values[col], values.get(f"{col}_error")) for n, col in checks.items()),
-    )
 
 
 def _costs(frame: pandas.DataFrame, table: dict[str, tuple[float, float]] | None) -> list[float | None]:

@@ -7,7 +7,7 @@ self-contained HTML file with :meth:`Comparison.save_html`. pandas is imported o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -158,6 +158,24 @@ class Cell:
     custom_id: str | None = None
     #: which of the cell's repeats this call is (``grid(..., repeats=N)``; 0 without repeats)
     repeat: int = 0
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any], checks: Mapping[str, str]) -> Cell:
+        """One line of a grid (its values, NA as None) as a Cell; ``checks`` is ``{name: check column}``."""
+        return cls(
+            row=int(values["row"]),
+            version=values["version"],
+            model=str(values["model"]),
+            output_text=values["output_text"],
+            status=values["status"],
+            error=values.get("error"),
+            cut_off=bool(values.get("cut_off")),
+            response_id=values.get("response_id"),
+            batch_id=values.get("batch_id"),
+            custom_id=values.get("custom_id"),
+            checks=tuple(CheckMark.of(name, values[column], values.get(f"{column}_error")) for name, column in checks.items()),
+            repeat=int(values.get("repeat") or 0),
+        )
 
     def record(self) -> list[tuple[str, Any]]:
         """This call's stored result as (name, value) pairs: what a view shows when there is no response to open."""
@@ -319,7 +337,7 @@ def compare(grid: pandas.DataFrame, only_differences: bool = False) -> Compariso
     own: dict[int, dict[str, Any]] = {}
     for record in grid.to_dict(orient="records"):
         values = {str(k): none_if_missing(v) for k, v in record.items()}
-        cell = _cell(values, checks)
+        cell = Cell.of(values, checks)
         column = (cell.version, cell.model)
         found = calls.setdefault((cell.row, column), {})
         if cell.repeat in found:
@@ -336,27 +354,6 @@ def compare(grid: pandas.DataFrame, only_differences: bool = False) -> Compariso
     if only_differences:
         shown = [row for row in shown if _differs(calls, row, columns)]
     return Comparison(cells, shown, columns, own, own_names, only_differences=only_differences, has_checks=bool(checks))
-
-
-def _cell(values: dict[str, Any], checks: dict[str, str]) -> Cell:
-    """One line of the grid (its values, NA as None) as a :class:`Cell`."""
-    return Cell(
-        row=int(values["row"]),
-        version=values["version"],
-        model=str(values["model"]),
-        output_text=values["output_text"],
-        status=values["status"],
-        error=values["error"],
-        cut_off=bool(values.get("cut_off")),
-        response_id=values["response_id"],
-        batch_id=values.get("batch_id"),
-        custom_id=values.get("custom_id"),
-        checks=tuple(
-            CheckMark.of(name, values[column_name], values.get(f"{column_name}_error"))
-            for name, column_name in checks.items()
-        ),
-        repeat=int(values.get("repeat") or 0),
-    )
 
 
 def _differs(calls: dict[tuple[int, Column], dict[int, Cell]], row: int, columns: list[Column]) -> bool:
