@@ -23,6 +23,7 @@ from .errors import (
     GateFailed,
     InputError,
     InvalidRequest,
+    InvalidTool,
     InvalidVariable,
     LlamabookError,
     MissingVariables,
@@ -33,6 +34,8 @@ from .errors import (
     OutputInvalid,
     PromptNotFound,
     ResponseNotFound,
+    ToolArgumentsInvalid,
+    ToolsUnsupported,
     UndeclaredVariables,
     UnknownVariables,
     UnsupportedInput,
@@ -68,6 +71,9 @@ _LAZY = {
     "scores": "llamabook.evaluation.scores",
     "significance": "llamabook.evaluation.significance",
     "assert_no_regression": "llamabook.evaluation.significance",
+    "FunctionCall": "llamabook.types",
+    "FunctionTool": "llamabook.tools",
+    "function_tool": "llamabook.tools",
 }
 #: submodules that are part of the public surface, loaded on first use (``lb.checks.contains(...)``)
 _LAZY_MODULES = {"checks": "llamabook.evaluation.checks"}
@@ -88,6 +94,8 @@ if TYPE_CHECKING:
     from .evaluation.significance import assert_no_regression, significance
     from .types import LabelMove
     from .types.refs import PromptRef
+    from .tools import FunctionTool, function_tool
+    from .types import FunctionCall
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals(), modules=_LAZY_MODULES)
@@ -136,12 +144,15 @@ __all__ = [
     "File",
     "FileNotFound",
     "FileTooLarge",
+    "FunctionCall",
+    "FunctionTool",
     "GateFailed",
     "InputError",
     "InputFile",
     "InputImage",
     "InputText",
     "InvalidRequest",
+    "InvalidTool",
     "InvalidVariable",
     "LabelMove",
     "LlamabookError",
@@ -162,6 +173,8 @@ __all__ = [
     "Response",
     "ResponseNotFound",
     "ResponseStream",
+    "ToolArgumentsInvalid",
+    "ToolsUnsupported",
     "UndeclaredVariables",
     "UnknownVariables",
     "UnsupportedInput",
@@ -172,6 +185,7 @@ __all__ = [
     "behaviour_diff",
     "checks",
     "compare",
+    "function_tool",
     "scores",
     "significance",
     "__version__",

@@ -16,6 +16,8 @@ InvalidVariable        a variable value cannot be typed (unknown object, bad dic
 UnsupportedInput       the model cannot take this input (e.g. an image, text-only model)
 FileTooLarge           an upload is over the size limit
 InvalidRequest         any other malformed argument (bad purpose, bad id shape, ...)
+InvalidTool            a tool or ``tool_choice`` that can't be sent (no schema, duplicate name, …)
+ToolsUnsupported       the model or backend can't take tools (the embedded model, for now)
 NotFound               base for missing objects
 PromptNotFound         no prompt with this id (or no such version: VersionNotFound)
 VersionNotFound        the prompt exists but not this version
@@ -28,6 +30,7 @@ EngineUnavailable      the engine cannot start (package missing, server down)
 ModelRejectedInput     a server's model refused a file or image part it was sent
 BatchStalled           a grid's server batch made no progress (or didn't finish) within its limits
 OutputInvalid          a structured output doesn't validate (or was cut off)
+ToolArgumentsInvalid   a function call's ``arguments`` are not a JSON object
 CassetteMiss           replay only (``record="none"``): the cassette has no such call
 =====================  ==========================================================
 
@@ -144,6 +147,44 @@ class BatchesUnsupported(InvalidRequest):
 
     Raised before anything is uploaded or run.
     """
+
+
+class InvalidTool(InvalidRequest):
+    """A tool of ``tools=`` or the ``tool_choice=`` can't be sent: checked before anything is stored or sent.
+
+    ``tool`` names the tool (or the function) when there is one. The message says what to change:
+    the parameter that has no JSON Schema, the duplicate name, the unknown choice.
+    """
+
+    def __init__(self, message: str, *, tool: str | None = None) -> None:
+        self.tool = tool
+        super().__init__(message)
+
+
+class ToolsUnsupported(InvalidRequest):
+    """The model can't be given tools here (``tools=``, or ``function_call`` items in ``input=``).
+
+    Raised before anything is stored or sent. ``model`` names the model.
+    """
+
+    def __init__(self, message: str, *, model: str | None = None) -> None:
+        self.model = model
+        super().__init__(message)
+
+
+class ToolArgumentsInvalid(LlamabookError, ValueError):
+    """A ``function_call`` output item's ``arguments`` are not a JSON object.
+
+    ``name`` and ``call_id`` say which call, ``arguments`` holds the text the model wrote.
+    """
+
+    def __init__(self, name: str, call_id: str, arguments: str, reason: str) -> None:
+        self.name, self.call_id, self.arguments = name, call_id, arguments
+        shown = arguments if len(arguments) <= 200 else arguments[:200] + "…"
+        super().__init__(
+            f"The arguments of the call to {name!r} ({call_id}) are not a JSON object: {reason}. "
+            f"The model wrote {shown!r}; read them as text (.arguments) instead."
+        )
 
 
 class NotFound(LlamabookError, LookupError):
@@ -382,6 +423,7 @@ __all__ = [
     "FileTooLarge",
     "InputError",
     "InvalidRequest",
+    "InvalidTool",
     "InvalidVariable",
     "LlamabookError",
     "MissingVariables",
@@ -392,6 +434,8 @@ __all__ = [
     "OutputInvalid",
     "PromptNotFound",
     "ResponseNotFound",
+    "ToolArgumentsInvalid",
+    "ToolsUnsupported",
     "UndeclaredVariables",
     "UnknownVariables",
     "UnsupportedInput",

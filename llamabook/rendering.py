@@ -58,13 +58,19 @@ def input_messages(value: str | Sequence[Mapping[str, Any]] | None) -> list[dict
         return [{"role": "user", "content": value}]
     messages: list[dict[str, Any]] = []
     for index, item in enumerate(value):
-        if not isinstance(item, Mapping) or "content" not in item:
+        if not isinstance(item, Mapping) or ("content" not in item and item.get("type", "message") == "message"):
             raise InvalidRequest(
                 f"input[{index}] must be a message like {{'role': 'user', 'content': '...'}}; "
                 f"got {type(item).__name__}"
             )
+        if item.get("type") in ("function_call", "function_call_output"):
+            messages.append(tool_message(item))
+            continue
         if item.get("type", "message") != "message":
-            raise InvalidRequest(f"input[{index}] has type {item.get('type')!r}; only messages are supported")
+            raise InvalidRequest(
+                f"input[{index}] has type {item.get('type')!r}; give messages, or function_call_output items "
+                "(the results of a response's tool calls)"
+            )
         role = item.get("role", "user")
         if role not in ("user", "assistant", "system", "developer"):
             raise InvalidRequest(f"input[{index}].role {role!r} is not user, assistant, system or developer")
@@ -74,6 +80,22 @@ def input_messages(value: str | Sequence[Mapping[str, Any]] | None) -> list[dict
         else:
             messages.append({"role": role, "content": [_input_part(p, index) for p in content]})
     return messages
+
+
+def tool_message(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A tool item of ``input`` as the chat message a server builds from it (Chat Completions' form).
+
+    A ``function_call_output`` is a ``tool`` message answering ``tool_call_id``; a ``function_call``
+    (a call echoed back) is an assistant message with one ``tool_calls`` entry. The item was
+    checked before (``resources/arguments.py``).
+    """
+    if item["type"] == "function_call_output":
+        output = item.get("output", "")
+        if not isinstance(output, str):  # content parts: their text
+            output = "\n\n".join(str(p.get("text", "")) for p in output if isinstance(p, Mapping))
+        return {"role": "tool", "tool_call_id": item["call_id"], "content": output}
+    call = {"name": item["name"], "arguments": item.get("arguments", "")}
+    return {"role": "assistant", "content": "", "tool_calls": [{"id": item["call_id"], "type": "function", "function": call}]}
 
 
 def _input_part(part: Any, index: int) -> dict[str, Any]:

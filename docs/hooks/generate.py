@@ -70,6 +70,12 @@ ADVICE: dict[str, str] = {
     "optional. If `.cut_off`, raise `max_output_tokens`. `.response` is the stored response with the raw text.",
     "GateFailed": "Read the message (each failing check and why) and `.table`; ask more rows or repeats to "
     "narrow the intervals, improve the version, or lower the bar in `require=` if it was set too high.",
+    "InvalidTool": "Fix the tool the message names: give each parameter a JSON type hint (no `*args`), give "
+    "tools unique names (`lb.function_tool(fn, name=…)`), and name only a listed tool in `tool_choice`.",
+    "ToolsUnsupported": "Leave `tools=` (and `function_call_output` items) out on the embedded model, or run the "
+    "request on a server whose model takes tools.",
+    "ToolArgumentsInvalid": "Read the call's `.arguments` as text; ask for the call again, or with "
+    "`tool_choice` naming the tool.",
     "EngineUnavailable": "Install the missing extra (e.g. `pip install 'llamabook[embedded]'`) or start / "
     "reach the server named in the message, then retry.",
 }

@@ -178,6 +178,14 @@ class Backend(Protocol):
     def check_output_schema(self, schema: dict[str, Any], model: str) -> None:
         """Raise :class:`~llamabook.InvalidRequest` naming what ``model`` here can't hold its output to in ``schema``."""
         ...
+    def check_tools(
+        self, tools: list[dict[str, Any]] | None, tool_choice: str | dict[str, Any] | None, model: str,
+        *, tool_items: bool = False,
+    ) -> None:  # fmt: skip
+        """Raise :class:`~llamabook.ToolsUnsupported` when ``model`` here can't take these tools (wire form)
+        or, with ``tool_items``, ``function_call`` / ``function_call_output`` items in its input."""
+        ...
+
     def batch_jobs(self) -> BatchJobs:
         """The server's Batches API; raise :class:`~llamabook.BatchesUnsupported` where there is none."""
         ...

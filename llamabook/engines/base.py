@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from ..errors import ToolsUnsupported
 from ..types.models import Model
 
 
@@ -20,6 +21,11 @@ class GenerationOptions:
     json_schema: dict[str, Any] | None = None
     #: the sampling seed (None: the engine's own); it matters only with a temperature above 0
     seed: int | None = None
+    #: function tools in the Responses wire form (``{"type": "function", "name", "parameters", …}``), or None;
+    #: only an engine that takes tools (:class:`ToolEngine`) is given any
+    tools: list[dict[str, Any]] | None = None
+    #: the wire ``tool_choice`` ("auto", "none", "required", ``{"type": "function", "name": …}``), or None
+    tool_choice: str | dict[str, Any] | None = None
 
 
 class Generation:
@@ -84,3 +90,40 @@ def check_output_schema(engine: Engine, schema: dict[str, Any]) -> None:
     """``engine``'s own check of ``schema`` when it constrains its output; nothing for any other engine."""
     if isinstance(engine, ConstrainedEngine):
         engine.check_output_schema(schema)
+
+
+@runtime_checkable
+class ToolEngine(Engine, Protocol):
+    """An engine that takes function tools (``GenerationOptions.tools``) and tool items in its messages.
+
+    Implementing :meth:`check_tools` is how an engine declares it. No shipped engine does yet: the
+    embedded model needs its own tool prompt (SmolLM2's ChatML template has no tool section) and a
+    grammar for "text or a call", and the OpenAI-compatible engine would need Chat Completions'
+    tool form. An engine that implements it gets the tools on ``GenerationOptions`` and the tool
+    messages (``role: "tool"``, assistant ``tool_calls``: ``llamabook.rendering.tool_message``) in
+    ``messages``, and must say how its answer carries a call.
+    """
+
+    def check_tools(
+        self, tools: list[dict[str, Any]] | None, tool_choice: str | dict[str, Any] | None, model: str
+    ) -> None:
+        """Raise :class:`~llamabook.ToolsUnsupported` (or ``InvalidTool``) for what of these tools ``model`` can't take.
+
+        Needs no model loaded: a replay checks tools without the engine's runtime.
+        """
+        ...
+
+
+def check_tools(
+    engine: Engine, tools: list[dict[str, Any]] | None, tool_choice: str | dict[str, Any] | None, model: str
+) -> None:
+    """``engine``'s own check of the tools when it takes tools; :class:`~llamabook.ToolsUnsupported` for any other."""
+    if isinstance(engine, ToolEngine):
+        engine.check_tools(tools, tool_choice, model)
+        return
+    raise ToolsUnsupported(
+        f"Tools on the {engine.name} engine (model {model!r}) are not available yet: it has no tool prompt "
+        "to give them to the model. Leave tools= (and function_call_output items) out here, or run the "
+        "request on a server whose model takes tools (lb.Client(base_url=…)).",
+        model=model,
+    )

@@ -19,7 +19,7 @@ from typing import Any
 from ..cassette import Recorder, summarize
 from ..media import redact_inline_data
 from ..types.models import Model
-from .base import Engine, Generation, GenerationOptions, check_output_schema
+from .base import Engine, Generation, GenerationOptions, check_output_schema, check_tools
 
 
 class RecordedEngine:
@@ -58,6 +58,12 @@ class RecordedEngine:
         """The inner engine's check when it constrains its output (it needs no model: a replay loads none)."""
         check_output_schema(self.inner, schema)
 
+    def check_tools(
+        self, tools: list[dict[str, Any]] | None, tool_choice: str | dict[str, Any] | None, model: str
+    ) -> None:
+        """The inner engine's check of the tools (:class:`ToolsUnsupported` when it takes none)."""
+        check_tools(self.inner, tools, tool_choice, model)
+
     def generate(self, model: str, messages: list[dict[str, Any]], options: GenerationOptions) -> Generation:
         material = {"engine": self.name, "model": model, "messages": messages, "options": _keyed_options(options)}
         recorded = self.recorder.play("generation", material, repeatable=True)
@@ -68,8 +74,9 @@ class RecordedEngine:
         shown = {**material, "messages": redact_inline_data(messages), "options": asdict(options)}
         if options.json_schema is None:
             shown["options"].pop("json_schema")
-        if options.seed is None:
-            shown["options"].pop("seed")
+        for name in ("seed", "tools", "tool_choice"):
+            if shown["options"][name] is None:
+                shown["options"].pop(name)
         live = self.inner.generate(model, messages, options)
         generation = Generation()
         generation.start(self._recording(live, generation, material, shown))
@@ -107,13 +114,14 @@ class RecordedEngine:
 def _keyed_options(options: GenerationOptions) -> dict[str, Any]:
     """The options as a generation's key has them.
 
-    Without a schema they are what they were before schemas existed, so older cassettes still
-    replay. A schema is keyed as its JSON text: its key order is the order of the keys the
+    Without a schema (nor a seed, tools or a tool choice) they are what they were before those
+    existed, so older cassettes still replay. A schema is keyed as its JSON text: its key order is the order of the keys the
     model writes, which a sorted canonical form would lose.
     """
     keyed = asdict(options)
-    if keyed["seed"] is None:  # the engine's own seed: keyed as before seeds could be given
-        del keyed["seed"]
+    for name in ("seed", "tools", "tool_choice"):  # unset: keyed as before they could be given
+        if keyed[name] is None:
+            del keyed[name]
     schema = keyed.pop("json_schema")
     if schema is not None:
         keyed["json_schema"] = json.dumps(schema, ensure_ascii=False)

@@ -7,11 +7,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from pydantic import ValidationError
+
 from .. import schemas
 from ..errors import InvalidRequest, UnsupportedInput
 from ..inputs import Classified
 from ..media import MediaBlob, file_as_text, sniff_mime
-from ..types import Prompt, PromptReference
+from ..types import TOOL_ITEM_TYPES, FunctionCall, FunctionCallOutput, Prompt, PromptReference
 from ..types.refs import version_number
 from ..types.requests import ResponseOptions
 
@@ -53,6 +55,8 @@ def check_options(input: Any, options: ResponseOptions) -> None:
     """Shapes and ranges of the request options, checked before anything is stored or sent."""
     if input is not None and not isinstance(input, (str, list, tuple)):
         raise InvalidRequest(f"input must be a str or a list of messages, not {type(input).__name__}")
+    if isinstance(input, (list, tuple)):
+        check_tool_items(input)
     for name, value, low, high in (("temperature", options.temperature, 0, 2), ("top_p", options.top_p, 0, 1)):
         if value is None:
             continue
@@ -67,6 +71,27 @@ def check_options(input: Any, options: ResponseOptions) -> None:
     metadata = options.metadata
     if metadata is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise InvalidRequest(f"metadata must map str keys to str values, not {metadata!r}")
+
+
+def check_tool_items(input: Iterable[Any]) -> None:
+    """The tool items of an ``input`` list (``function_call_output``, ``function_call``) in their wire shape."""
+    examples = {
+        "function_call_output": "{'type': 'function_call_output', 'call_id': call.call_id, 'output': 'the result as text'}",
+        "function_call": "{'type': 'function_call', 'call_id': …, 'name': …, 'arguments': '{…}'}",
+    }
+    for index, item in enumerate(input):
+        kind = item.get("type") if isinstance(item, Mapping) else None
+        if kind not in TOOL_ITEM_TYPES:
+            continue
+        model = FunctionCallOutput if kind == "function_call_output" else FunctionCall
+        try:
+            model.model_validate(item)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(part) for part in error.get("loc", ())) or "item"
+            raise InvalidRequest(
+                f"input[{index}] ({kind}) has a bad {field!r}: {error.get('msg', 'invalid')}; e.g. {examples[kind]}"
+            ) from None
 
 
 def reference_parts(prompt: Any) -> tuple[str | Prompt, Mapping[str, Any]]:

@@ -14,8 +14,10 @@ from ..inputs import Classified, classify, materialize
 from ..media import MediaOptions
 from ..schemas import ResolvedSchema
 from ..templates import check_supplied, placeholders
+from ..tools import ToolSet, check_tools
 from ..types import Model, PromptReference
 from ..types.refs import check_name, missing_versions, written_as
+from ..types.tool_calls import has_tool_items
 from ..types.requests import ResponseOptions
 from .arguments import check_arguments, check_capabilities, merge_variables, reference_parts
 from .files import Files
@@ -49,8 +51,12 @@ class RequestPreparer:
             raise InvalidRequest(
                 "seed= sets the embedded model's sampling; a server's Responses API takes no seed: leave it out"
             )
+        tools = check_tools(options.tools, options.tool_choice)
         text_format = schemas.output_format(options.text, options.schema)
         model_info = self.model(model)
+        tool_items = has_tool_items(input)
+        if tools.tools or tool_items:  # before a template is stored or a file uploaded
+            self._backend.check_tools(tools.wire, tools.choice, model_info.id, tool_items=tool_items)
         output_schema = schemas.request_schema(text_format)
         if output_schema is not None:  # before a template is stored or a file uploaded
             self._backend.check_output_schema(output_schema.json_schema, model_info.id)
@@ -69,7 +75,7 @@ class RequestPreparer:
             template_text = draft.template
         elif variables:
             raise InvalidRequest("variables= needs a prompt=: they fill a stored prompt's {{placeholders}}")
-        return self._request(input, model_info, options, text_format, reference, template_text)
+        return self._request(input, model_info, options, text_format, reference, template_text, tools)
 
     def check_variables(
         self, variables: Mapping[str, Any], *, model: str | None, describe_images: bool, pdf_to_text: bool | None
@@ -171,6 +177,7 @@ class RequestPreparer:
         text_format: dict[str, Any] | None,
         reference: PromptReference | None,
         template_text: str | None,
+        tools: ToolSet,
     ) -> ResponseRequest:
         """The request to send; for a server, with the media its model can't take replaced."""
         request = ResponseRequest(
@@ -189,6 +196,8 @@ class RequestPreparer:
             previous_response_id=options.previous_response_id,
             store=options.store,
             seed=options.seed,
+            tools=tools.wire,
+            tool_choice=tools.choice,
         )
         if not self._backend.capabilities.adapts_media:
             # A server sends media to its model as is: replace what the model cannot take.

@@ -8,7 +8,7 @@ The request is prepared in :mod:`.preparation` (its arguments checked in :mod:`.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import media_fallback
@@ -79,6 +79,8 @@ class Responses:
         text: Mapping[str, Any] | None = None,
         schema: Any = None,
         seed: int | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
     ) -> Response | ResponseStream:
         """Generate a response.
 
@@ -114,6 +116,12 @@ class Responses:
         ``temperature`` above 0: the same seed gives the same answer. The Responses API has no seed,
         so a server backend raises :class:`InvalidRequest` for one (a grid's ``repeats`` sends a
         server the same request each time instead).
+
+        ``tools`` lists function tools: Python functions (their schema made by :func:`llamabook.function_tool`)
+        or wire dicts; ``tool_choice`` is ``"auto"``, ``"none"``, ``"required"`` or a tool's name. Bad tools
+        raise :class:`~llamabook.InvalidTool` before anything is stored or sent; the calls asked for are
+        ``response.tool_calls``, their results go back as ``function_call_output`` items of ``input``. The
+        embedded model takes no tools yet (:class:`~llamabook.ToolsUnsupported`).
 
         Returns the :class:`Response`, or a :class:`ResponseStream` of events with ``stream=True``.
         A generation failure raises its typed error (an :class:`EngineError`, or what a server said

@@ -30,6 +30,7 @@ from .responses import (
     ResponseTrace,
     Usage,
 )
+from .tool_calls import TOOL_ITEM_TYPES, FunctionCall, FunctionCallOutput
 from .variables import VARIABLE_ADAPTER, InputFile, InputImage, InputText, PromptReference, Variable
 
 __all__ = [
@@ -41,10 +42,13 @@ __all__ = [
     "PURPOSES",
     "STREAM_EVENT_ADAPTER",
     "TERMINAL_EVENTS",
+    "TOOL_ITEM_TYPES",
     "ContentPartAdded",
     "ContentPartDone",
     "DeletedObject",
     "File",
+    "FunctionCall",
+    "FunctionCallOutput",
     "InputFile",
     "InputImage",
     "InputItem",

@@ -8,6 +8,7 @@ from pydantic import Field, PrivateAttr, TypeAdapter
 
 from .base import WireModel
 from .responses import OutputMessage, OutputText, Response
+from .tool_calls import FunctionCall
 
 
 class _Event(WireModel):
@@ -27,7 +28,7 @@ class ResponseInProgress(_Event):
 class OutputItemAdded(_Event):
     type: Literal["response.output_item.added"] = "response.output_item.added"
     output_index: int = 0
-    item: Union[OutputMessage, dict[str, Any]]
+    item: Union[OutputMessage, FunctionCall, dict[str, Any]]
 
 
 class ContentPartAdded(_Event):
@@ -65,7 +66,7 @@ class ContentPartDone(_Event):
 class OutputItemDone(_Event):
     type: Literal["response.output_item.done"] = "response.output_item.done"
     output_index: int = 0
-    item: Union[OutputMessage, dict[str, Any]]
+    item: Union[OutputMessage, FunctionCall, dict[str, Any]]
 
 
 class ResponseCompleted(_Event):

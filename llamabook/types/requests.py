@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 from .ids import new_response_id
 from .responses import Response
+from .tool_calls import has_tool_items
 from .variables import PromptReference
 
 _Options = TypeVar("_Options")
@@ -49,6 +50,10 @@ class ResponseOptions:
     schema: Any = None
     #: the embedded model's sampling seed (None: its own); the Responses API has none to send a server
     seed: int | None = None
+    #: function tools: Python callables, ``llamabook.tools.FunctionTool`` objects or wire dicts
+    tools: Sequence[Any] | None = None
+    #: "auto", "none", "required", a tool's name or ``{"type": "function", "name": …}``
+    tool_choice: str | Mapping[str, Any] | None = None
 
     @classmethod
     def names(cls) -> frozenset[str]:
@@ -75,6 +80,10 @@ class ResponseRequest:
     store: bool = True
     #: the Responses API's ``text`` as given, e.g. ``{"format": {"type": "json_schema", "name": …, "schema": {…}}}``
     text: dict[str, Any] | None = None
+    #: function tools in their wire form (``{"type": "function", "name", "description", "parameters", "strict"}``)
+    tools: list[dict[str, Any]] | None = None
+    #: the wire ``tool_choice``: "auto", "none", "required" or ``{"type": "function", "name": …}``
+    tool_choice: str | dict[str, Any] | None = None
     #: the prompt as the user gave it, recorded with the response when ``prompt`` was rewritten
     #: (media a model can't take replaced by text: see ``llamabook.media_fallback``)
     given_prompt: PromptReference | None = None
@@ -101,7 +110,14 @@ class ResponseRequest:
             metadata=self.metadata,
             store=self.store,
             text=self.text if self.text is not None else {"format": {"type": "text"}},
+            tools=self.tools,
+            tool_choice=self.tool_choice,
         )
+
+    @property
+    def has_tool_items(self) -> bool:
+        """True when ``input`` holds tool items (``function_call_output``, ``function_call``), not only messages."""
+        return has_tool_items(self.input)
 
     @property
     def json_schema(self) -> dict[str, Any] | None:

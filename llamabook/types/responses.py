@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, Union
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from .base import NotebookRepr, WireModel
+from .tool_calls import FunctionCall
 from .variables import PromptReference
 
 ResponseStatus = Literal["queued", "in_progress", "completed", "incomplete", "failed", "cancelled"]
@@ -100,7 +101,8 @@ class Response(NotebookRepr, WireModel):
     error: ResponseError | None = None
     incomplete_details: dict[str, Any] | None = None
     model: str
-    output: list[Union[OutputMessage, dict[str, Any]]] = Field(default_factory=list)
+    #: messages, function calls (:class:`FunctionCall`, also in :attr:`tool_calls`) and, as dicts, any other item
+    output: list[Union[OutputMessage, FunctionCall, dict[str, Any]]] = Field(default_factory=list)
     prompt: PromptReference | None = None
     instructions: str | None = None
     previous_response_id: str | None = None
@@ -110,6 +112,10 @@ class Response(NotebookRepr, WireModel):
     metadata: dict[str, str] | None = None
     store: bool = True
     text: dict[str, Any] = Field(default_factory=lambda: {"format": {"type": "text"}})
+    #: the request's tools, echoed (wire form)
+    tools: list[dict[str, Any]] | None = None
+    #: the request's ``tool_choice``, echoed
+    tool_choice: Union[str, dict[str, Any], None] = None
     usage: Usage | None = None
     trace: ResponseTrace | None = Field(default=None, exclude=True)
     #: True when the answer was replayed from a cassette (``cassette=``, ``$LLAMABOOK_CASSETTE``) instead of
@@ -155,6 +161,11 @@ class Response(NotebookRepr, WireModel):
             if isinstance(item, OutputMessage):
                 parts.extend(c.text for c in item.content if isinstance(c, OutputText))
         return "".join(parts)
+
+    @property
+    def tool_calls(self) -> list[FunctionCall]:
+        """The ``function_call`` items of the output, in order: the calls the model asks for."""
+        return [item for item in self.output if isinstance(item, FunctionCall)]
 
     @property
     def cut_off(self) -> bool:
@@ -210,16 +221,24 @@ class Response(NotebookRepr, WireModel):
 
 
 class InputItem(WireModel):
-    """One stored item of a request's ``input`` (a message).
+    """One stored item of a request's ``input``: a message, or a tool item (``function_call_output``, ``function_call``).
 
-    ``content`` is always a list of parts: a plain-string content is shown as one
-    ``input_text`` part, whichever form the backend stored.
+    A message's ``content`` is always a list of parts: a plain-string content is shown as one
+    ``input_text`` part, whichever form the backend stored. A tool item has no role nor content;
+    its own fields (``call_id``, ``output``, ``name``, ``arguments``) are kept as they came.
     """
 
     type: str = "message"
     id: str | None = None
-    role: str = "user"
-    content: list[dict[str, Any]]
+    role: str | None = None
+    content: list[dict[str, Any]] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _message_role(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("type", "message") == "message" and value.get("role") is None:
+            return {**value, "role": "user"}
+        return value
 
     @field_validator("content", mode="before")
     @classmethod

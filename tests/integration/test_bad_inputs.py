@@ -80,6 +80,16 @@ def upload(source: Path | bytes, name: str | None = None) -> tuple[dict[str, Any
     return file_item(name, source)
 
 
+def get_weather(city: str) -> str:
+    """The weather now in a city (a function tool for the tool cases)."""
+    return f"{city}: 12 C"
+
+
+def read_stream(stream: io.BytesIO) -> str:
+    """A function tool whose parameter's type has no JSON Schema."""
+    return stream.read().decode()
+
+
 class Tracebacks:
     """Stands in for IPython where ipywidgets shows a handler's exception as a traceback; keeps them."""
 
@@ -115,7 +125,7 @@ class Namespace:
             "remote": self.remote, "server": self.server,
             "DOWN": f"http://127.0.0.1:{free_port()}/v1",
             "pd": pd, "PromptEditor": PromptEditor, "FilesPanel": FilesPanel, "RunsTable": RunsTable,
-            "ResponseView": ResponseView, "upload": upload,
+            "ResponseView": ResponseView, "upload": upload, "get_weather": get_weather, "read_stream": read_stream,
         }  # fmt: skip
 
     def open(self, client: lb.Client) -> lb.Client:

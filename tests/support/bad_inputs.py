@@ -15,7 +15,8 @@ response id), ``grid`` (the DataFrame of a one-row ``client.grid`` run on ``pid`
 media: bytes and paths, see ``make_bad_media``), ``small`` (a client on the same home with a
 100-byte upload limit), ``remote(url, key=None)`` (a client on the same home whose engine is an
 OpenAI-compatible server), ``server(url)`` (a client on a Llama Stack server, home as cache),
-``DOWN`` (a loopback URL nothing listens on) and ``LLAMA_CPP`` (the real llama-cpp server, which
+``get_weather`` (a function tool, ``city: str``), ``read_stream`` (one whose parameter is typed
+``io.BytesIO``, which has no JSON Schema), ``DOWN`` (a loopback URL nothing listens on) and ``LLAMA_CPP`` (the real llama-cpp server, which
 needs an API key). Magic cells see the notebook variables of ``notebook()`` in the test. Widget
 statements also see ``pd``, the four panels (``PromptEditor``, ``FilesPanel``, ``RunsTable``,
 ``ResponseView``), ``upload(path)`` / ``upload(data, name)`` (what a ``FileUpload`` holds after the
@@ -158,6 +159,31 @@ CLIENT_CASES = [
              "client.responses.create(input='Hi', max_output_tokens=0)", lb.InvalidRequest, "from 1 up"),
     BadInput("metadata-not-text", "client", "metadata value that is not a str",
              "client.responses.create(input='Hi', metadata={'run': 1})", lb.InvalidRequest, "str values"),
+    # ---- tools -----------------------------------------------------------------------------
+    BadInput("tool-no-schema", "client", "a tool whose parameter's type has no JSON Schema",
+             "client.responses.create(input='Hi', tools=[read_stream])", lb.InvalidTool,
+             "typed BytesIO, which has no JSON Schema"),
+    BadInput("tool-no-hint", "client", "a tool parameter without a type hint",
+             "client.responses.create(input='Hi', tools=[lb.function_tool(lambda city: city, name='lookup')])",
+             lb.InvalidTool, "annotate it, e.g. city: str"),
+    BadInput("tool-star-args", "client", "a tool that takes *args",
+             "client.responses.create(input='Hi', tools=[print])", lb.InvalidTool, "is *args"),
+    BadInput("tool-duplicate", "client", "two tools with one name",
+             "client.responses.create(input='Hi', tools=[get_weather, get_weather])", lb.InvalidTool,
+             "Two tools are named 'get_weather'"),
+    BadInput("tool-choice-unknown", "client", "tool_choice naming no tool",
+             "client.responses.create(input='Hi', tools=[get_weather], tool_choice='forecast')", lb.InvalidTool,
+             "not one of the tools ['get_weather']"),
+    BadInput("tool-choice-bad", "client", "tool_choice that is not a choice",
+             "client.responses.create(input='Hi', tools=[get_weather], tool_choice=True)", lb.InvalidTool,
+             "'auto', 'none', 'required'"),
+    BadInput("tool-choice-alone", "client", "tool_choice without tools",
+             "client.responses.create(input='Hi', tool_choice='required')", lb.InvalidTool, "needs tools="),
+    BadInput("tools-embedded", "client", "tools for the embedded model (it takes none yet)",
+             "client.responses.create(input='Hi', tools=[get_weather])", lb.ToolsUnsupported, "not available yet"),
+    BadInput("tool-output-no-call", "client", "function_call_output without a call_id",
+             "client.responses.create(input=[{'type': 'function_call_output', 'output': '12 C'}])",
+             lb.InvalidRequest, "has a bad 'call_id'"),
     BadInput("previous-unknown", "client", "previous_response_id that does not exist",
              "client.responses.create(input='Hi', previous_response_id='resp_nope')", lb.ResponseNotFound, "not found"),
     BadInput("context-overflow", "client", "input longer than the model's context",

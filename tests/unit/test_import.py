@@ -29,7 +29,8 @@ PUBLIC_API = {
     "PromptNotFound", "PromptRef", "PromptReference", "Response", "ResponseNotFound", "ResponseStream",
     "UndeclaredVariables", "UnknownVariables", "UnsupportedInput", "VersionConflict", "VersionNotFound",
     "__version__", "Comparison", "agreement", "assert_no_regression", "behaviour_diff", "checks", "compare", "scores",
-    "significance",
+    "significance", "FunctionCall", "FunctionTool", "InvalidTool", "ToolArgumentsInvalid", "ToolsUnsupported",
+    "function_tool",
 }  # fmt: skip
 
 

@@ -29,7 +29,7 @@ TIERS: dict[str, list[str]] = {
     "core": [
         "llamabook.types", "llamabook.schemas", "llamabook.errors", "llamabook.templates", "llamabook.rendering",
         "llamabook.inputs", "llamabook.media", "llamabook.media_fallback", "llamabook.diffs",
-        "llamabook.partial_json", "llamabook.prices", "llamabook._lazy", "llamabook._version",
+        "llamabook.partial_json", "llamabook.prices", "llamabook._lazy", "llamabook._version", "llamabook.tools",
     ],  # fmt: skip
 }
 ORDER = list(TIERS)

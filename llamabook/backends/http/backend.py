@@ -199,6 +199,12 @@ class HttpBackend(PromptCalls):
     def check_output_schema(self, schema: dict[str, Any], model: str) -> None:
         """Nothing to check here: the server (or its inference provider) says what it can't enforce."""
 
+    def check_tools(
+        self, tools: list[dict[str, Any]] | None, tool_choice: str | dict[str, Any] | None, model: str,
+        *, tool_items: bool = False,
+    ) -> None:  # fmt: skip
+        """Nothing to check here: the tools are sent as given, and the server says what it refuses."""
+
     def max_file_bytes(self) -> int:
         return MAX_FILE_BYTES
 

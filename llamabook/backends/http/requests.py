@@ -16,7 +16,9 @@ def request_body(request: ResponseRequest) -> dict[str, Any]:
     body["input"] = request.input if request.input is not None else []
     if request.prompt is not None:
         body["prompt"] = request.prompt.model_dump(mode="json", exclude_none=True)
-    for name in ("instructions", "temperature", "top_p", "max_output_tokens", "metadata", "previous_response_id", "text"):
+    names = ("instructions", "temperature", "top_p", "max_output_tokens", "metadata", "previous_response_id", "text",
+             "tools", "tool_choice")  # fmt: skip
+    for name in names:
         value = getattr(request, name)
         if value is not None:
             body[name] = value
@@ -40,6 +42,12 @@ def client_rendered_body(request: ResponseRequest) -> dict[str, Any]:
 
 
 def responses_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A chat message as a Responses ``input`` item (a tool message back as the tool item it came from)."""
+    if message["role"] == "tool":
+        return {"type": "function_call_output", "call_id": message["tool_call_id"], "output": message["content"]}
+    if message.get("tool_calls"):
+        call = message["tool_calls"][0]
+        return {"type": "function_call", "call_id": call["id"], **call["function"]}
     content = message["content"]
     if isinstance(content, str):
         return {"role": message["role"], "content": content}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...cassette import Recorder
-from ...engines.base import Engine, Generation, GenerationOptions, check_output_schema
+from ...engines.base import Engine, Generation, GenerationOptions, check_output_schema, check_tools
 from ...engines.recorded import RecordedEngine
 from ...errors import BatchesUnsupported, FileTooLarge, InvalidRequest, ModelNotFound
 from ...types.files import MAX_FILE_BYTES
@@ -39,6 +39,7 @@ from ...types import (
     ResponseIncomplete,
     ResponseInProgress,
     ResponseTrace,
+    TOOL_ITEM_TYPES,
     StreamEvent,
     Usage,
     new_message_id,
@@ -131,6 +132,22 @@ class LocalBackend(PromptCalls):
         _, engine = self.resolve_model(model)
         check_output_schema(engine, schema)
 
+    def check_tools(
+        self, tools: list[dict[str, Any]] | None, tool_choice: str | dict[str, Any] | None, model: str,
+        *, tool_items: bool = False,
+    ) -> None:  # fmt: skip
+        """Refuse tools (and tool items in the input) unless ``model``'s engine takes them (``ToolEngine``).
+
+        No shipped engine does yet, so this raises :class:`~llamabook.ToolsUnsupported` whenever it is
+        asked. The seam for the embedded model's tools: the engine implements
+        ``engines.base.ToolEngine.check_tools``, gets ``GenerationOptions.tools`` / ``tool_choice``
+        (given by :meth:`stream_response`, keyed in cassettes only when set) and the tool messages
+        of ``llamabook.rendering.tool_message``; :meth:`_run` then has to turn its answer into
+        ``function_call`` output items, and :meth:`_history` a previous response's calls into messages.
+        """
+        _, engine = self.resolve_model(model)
+        check_tools(engine, tools, tool_choice, model)
+
     def max_file_bytes(self) -> int:
         return self._max_file_bytes
 
@@ -165,6 +182,8 @@ class LocalBackend(PromptCalls):
         """Validate and prepare everything first; then generate, yielding events; then store (with ``unit``, a grid's)."""
         started = time.perf_counter()
         model, engine = self.resolve_model(request.model)
+        if request.tools or request.has_tool_items:  # never dropped silently (prepare checked this already)
+            check_tools(engine, request.tools, request.tool_choice, model.id)
         prompt_version, rendered = self._render(request.prompt, request.prompt_template)
         history = self._history(request.previous_response_id)
         neutral = build_messages(request.input, request.instructions, rendered, history)
@@ -185,6 +204,8 @@ class LocalBackend(PromptCalls):
                 top_p=request.top_p,
                 json_schema=request.json_schema,
                 seed=request.seed,
+                tools=request.tools,
+                tool_choice=request.tool_choice,
             ),
         )
         response = request.new_response("in_progress", model=model.id)
@@ -355,7 +376,9 @@ def _input_items(value: str | list[dict[str, Any]] | None) -> list[InputItem]:
     if isinstance(value, str):
         return [InputItem(id=new_message_id(), role="user", content=[{"type": "input_text", "text": value}])]
     return [
-        InputItem(id=item.get("id"), role=item.get("role", "user"), content=item["content"])
+        InputItem.model_validate(dict(item))
+        if item.get("type") in TOOL_ITEM_TYPES
+        else InputItem(id=item.get("id"), role=item.get("role", "user"), content=item["content"])
         for item in value
     ]
 
