@@ -17,6 +17,7 @@ from ..errors import InvalidRequest
 from ..frames import check_columns, none_if_missing, require_columns
 from ..types.base import NotebookRepr
 from ..types.grid_rows import read_by, result_columns, result_dtypes
+from .compare_summary import ColumnSummary, summarize, summary_frame
 
 if TYPE_CHECKING:
     import pandas
@@ -200,6 +201,13 @@ class Comparison(NotebookRepr):
     repeats (:meth:`tallies`), e.g. ``2/3 ✓ has_city · 0.50 n=3 quality · ⚠1 polite``: passes of the
     repeats judged, a score's mean, ``⚠<n>`` for the repeats where the check raised (never a pass or a
     fail). The HTML shows the same, and the N outputs in a ``<details>`` element.
+
+    **Summaries** (:attr:`summaries`, made once by :func:`compare`; :mod:`.compare_summary`): per column,
+    each check's pass rate (or mean score) with its interval, ``n`` and errors counted apart (as
+    ``lb.scores`` gives them), and for every column after the first its verdict against the first (the
+    baseline), as ``lb.significance`` gives it (none without scipy, or for a column it cannot pair).
+    The HTML shows them under the table; :meth:`summary_frame` gives them as a DataFrame. A grid
+    without checks has none.
     """
 
     notebook_view = "comparison"
@@ -214,6 +222,7 @@ class Comparison(NotebookRepr):
         *,
         only_differences: bool = False,
         has_checks: bool = False,
+        summaries: Sequence[ColumnSummary] = (),
     ) -> None:
         #: Each (row, column)'s calls, repeat 0 first (one call without repeats).
         self._calls = {
@@ -232,6 +241,8 @@ class Comparison(NotebookRepr):
         self.own_columns = own_columns
         self.only_differences = only_differences
         self.has_checks = has_checks
+        #: Each column's checks in figures, first column (the baseline) first (:mod:`.compare_summary`).
+        self.summaries = tuple(summaries)
 
     @property
     def has_repeats(self) -> bool:
@@ -288,6 +299,11 @@ class Comparison(NotebookRepr):
         frame["row"] = frame["row"].astype("int64")
         return frame.astype({name: "string" for name in names[1 + len(self.own_columns) :]})
 
+    def summary_frame(self) -> pandas.DataFrame:
+        """:attr:`summaries` as a DataFrame: one line per (column, check) with ``column`` (``v1 model``),
+        ``check``, ``kind``, ``value``, ``low``, ``high``, ``n``, ``errors``, ``verdict``, ``p_adjusted``."""
+        return summary_frame(self.summaries)
+
     def summary(self) -> str:
         """``Comparison · 3 rows · 2 columns: v1 m, v2 m`` (the text form)."""
         rows = f"{len(self.rows)} row{'s' if len(self.rows) != 1 else ''}"
@@ -323,6 +339,7 @@ def compare(grid: pandas.DataFrame, only_differences: bool = False) -> Compariso
     column is compared with repeat ``r`` of the others (pairs as ``lb.significance`` makes them): a row
     differs when any of its repeats does. A grid with repeats (its ``repeat`` column) gives each cell
     its N calls (see :class:`Comparison`); two calls for the same row, column and repeat are an error.
+    Each column's checks are summed up once, in :attr:`Comparison.summaries` (:mod:`.compare_summary`).
     """
     require_columns(grid, NEEDED, "compare()")
     if not isinstance(only_differences, bool):
@@ -353,7 +370,10 @@ def compare(grid: pandas.DataFrame, only_differences: bool = False) -> Compariso
     shown = list(own)
     if only_differences:
         shown = [row for row in shown if _differs(calls, row, columns)]
-    return Comparison(cells, shown, columns, own, own_names, only_differences=only_differences, has_checks=bool(checks))
+    summaries = summarize(grid, columns) if checks else ()
+    return Comparison(
+        cells, shown, columns, own, own_names, only_differences=only_differences, has_checks=bool(checks), summaries=summaries
+    )
 
 
 def _differs(calls: dict[tuple[int, Column], dict[int, Cell]], row: int, columns: list[Column]) -> bool:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .formats import CUT_OFF_MARK
-from .sanitize import render
+from .sanitize import _safe, render
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ..evaluation.compare import Cell, CheckMark, CheckTally, Column, Comparison
+    from ..evaluation.compare_summary import ColumnSummary
 
 
 # ---- comparisons --------------------------------------------------------------------------------------
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 CHECK_COLOURS = {
     "pass": "#1a7f37", "fail": "#cf222e", "score": "#0969da", "error": "#9a6700", "none": "#6e7781", "mixed": "#bc4c00",
 }  # fmt: skip
+#: Colours of a verdict against a comparison's first column (``lb.significance``), from :data:`CHECK_COLOURS`.
+VERDICT_COLOURS = {"better": CHECK_COLOURS["pass"], "worse": CHECK_COLOURS["fail"], "no evidence": CHECK_COLOURS["none"]}
 #: Characters of a check's error message a comparison cell shows (the whole message is its tooltip).
 CHECK_ERROR_CHARS = 200
 
@@ -81,6 +84,27 @@ def _view_cell(kind: str, value: Any, limit: int = 80) -> str:
     return render("compare_view_cell.html", kind=kind, style=VIEW_CELL_STYLE, text=short, full=full, status=None)
 
 
+def compare_summary_html(summary: ColumnSummary | None, style: str = "") -> str:
+    """One column's checks in figures, under it (:class:`~llamabook.evaluation.compare_summary.ColumnSummary`:
+    rate [interval] n, ``⚠`` errors, the verdict against the first column); None: its label. The one view of
+    it: :func:`comparison_html`'s ``<tfoot>`` and :func:`compare_view_summary_html` (``style``: its type)."""
+    return render(
+        "compare_summary.html",
+        summary=summary,
+        style=style,
+        level="95%",
+        colours=CHECK_COLOURS,
+        verdict_colours=VERDICT_COLOURS,
+    )
+
+
+def compare_view_summary_html(comparison: Comparison) -> str:
+    """CompareView's summary under its table: each column's :func:`compare_summary_html` under its name, side by side."""
+    parts = [(None, _safe(compare_summary_html(None, VIEW_CELL_STYLE)))]
+    parts += [(s.column, _safe(compare_summary_html(s, VIEW_CELL_STYLE))) for s in comparison.summaries]
+    return render("compare_view_summary.html", parts=parts, style=VIEW_CELL_STYLE)
+
+
 def check_mark_html(mark: CheckMark, named: bool = True) -> str:
     """One check mark (``✓``, ``✗``, ``0.80``, ``⚠`` for a check that raised, ``–``), its name when
     ``named``; a check's error message is its (escaped) tooltip."""
@@ -88,7 +112,8 @@ def check_mark_html(mark: CheckMark, named: bool = True) -> str:
 
 
 def comparison_html(comparison: Comparison) -> str:
-    """A comparison as a table: one line per input row, one column per (version, model); inline CSS only."""
+    """A comparison as a table: one line per input row, one column per (version, model); inline CSS only.
+    Under it (a ``<tfoot>``), when the grid has checks, each column's :func:`compare_summary_html`."""
     lines = [
         {
             "row": row,
@@ -104,6 +129,7 @@ def comparison_html(comparison: Comparison) -> str:
         columns=comparison.columns,
         lines=lines,
         only_differences=comparison.only_differences,
+        footer=[_safe(compare_summary_html(None)), *(_safe(compare_summary_html(s)) for s in comparison.summaries)],
         check_colours=CHECK_COLOURS,
         cut_off_mark=CUT_OFF_MARK,
         error_chars=CHECK_ERROR_CHARS,

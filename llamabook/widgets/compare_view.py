@@ -10,7 +10,13 @@ import ipywidgets as widgets
 from .. import views
 from ..evaluation.compare import Column, Comparison, compare
 from ..errors import InvalidRequest
-from ..views.comparisons import cell_parts, compare_view_cell_html, compare_view_header_html, compare_view_value_html
+from ..views.comparisons import (
+    cell_parts,
+    compare_view_cell_html,
+    compare_view_header_html,
+    compare_view_summary_html,
+    compare_view_value_html,
+)
 from ._common import PANEL_NOTE, ErrorArea, guarded, replace_children, styled
 from .response_view import call_view
 
@@ -44,6 +50,10 @@ class CompareView(widgets.VBox):
     and the N outputs on demand (a ``<details>`` element); its open button shows the N calls stacked in
     an accordion, one :class:`ResponseView` each, repeat 0 open (a repeat that made no response: its values
     and error).
+
+    When the grid has checks, :attr:`checks` (an HTML widget under the table) shows each column's summary
+    (``comparison.summaries``: each check's rate [interval] n, errors apart, the verdict against the
+    first column), made by the view of ``lb.compare``'s ``<tfoot>``; it is hidden without checks.
     """
 
     def __init__(
@@ -62,8 +72,10 @@ class CompareView(widgets.VBox):
         self.summary = styled(widgets.Label(""), "llamabook-compare-summary")
         layout = widgets.Layout(grid_gap="4px 8px", align_items="flex-start")
         self.table = styled(widgets.GridBox(layout=layout), "llamabook-compare-grid")
+        #: Each column's checks in figures, under the table (hidden for a grid without checks).
+        self.checks = styled(widgets.HTML("", layout=widgets.Layout(display="none")), "llamabook-compare-footer")
         self.detail = styled(widgets.VBox(), "llamabook-compare-detail")
-        super().__init__([self.summary, self.error, self.table, self.detail])
+        super().__init__([self.summary, self.error, self.table, self.checks, self.detail])
         self.add_class("llamabook-compare-view")
         self._load(grid_or_comparison)
 
@@ -134,6 +146,8 @@ class CompareView(widgets.VBox):
             cells += [widgets.HTML(compare_view_value_html(found.own[row][name])) for name in found.own_columns]
             cells += [self._cell(row, column) for column in found.columns]
         replace_children(self.table, cells)
+        self.checks.value = compare_view_summary_html(found) if found.summaries else ""
+        self.checks.layout.display = None if found.summaries else "none"
         more = f" (showing the first {len(rows)})" if len(rows) < len(found.rows) else ""
         self.summary.value = found.summary() + more
 

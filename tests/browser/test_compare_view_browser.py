@@ -133,6 +133,18 @@ VIEW = (
 }"""
 )
 
+# The summary under the table (lb.compare's <tfoot>, CompareView's HTML widget under its grid): whether it
+# is visible, its height, each check line's pitch, its text.
+FOOTER = (
+    "root => {"
+    + PITCH
+    + """
+  const foot = root.querySelector("tfoot, .llamabook-compare-footer");
+  return {visible: foot.checkVisibility(), height: foot.getBoundingClientRect().height, text: foot.innerText,
+          checks: [...foot.querySelectorAll(".llamabook-compare-check-summary")].map(pitch)};
+}"""
+)
+
 # A CompareView's output area and grid (scroll width, client width), and its call columns' widths.
 FITS = """root => {
   const area = root.closest(".jp-OutputArea-output"), grid = root.querySelector(".llamabook-compare-grid");
@@ -214,6 +226,15 @@ def test_compare_view_is_as_compact_as_the_comparison_table(lab, lab_page: Page,
     assert too_wide(wide) == [], f"columns wider than their values at 1920 px: {too_wide(wide)}"
     assert too_wide(shown) == [], f"columns wider than their values at 1280 px: {too_wide(shown)}"
     assert all(b["width"] <= b["label"] + BUTTON_SLACK_PX for b in wide["buttons"]), wide["buttons"]
+
+    # The checks summed up under the table, in both views: visible, one line per check (two checks per column),
+    # a column's lines at most its label, its note and its checks (+ padding).
+    for where, label, lines in ((table, "the table", 3), (view, "CompareView", 4)):
+        numbers = measured(where, FOOTER, record, f"summary under {label} at 1920 px")
+        assert numbers["visible"] and "baseline" in numbers["text"] and "no evidence" in numbers["text"], numbers
+        assert len(numbers["checks"]) == 2 * 2 and all(c["lines"] == 1 for c in numbers["checks"]), numbers
+        pitch = max(c["pitch"] for c in numbers["checks"])
+        assert 0 < numbers["height"] <= lines * pitch + 16, f"the summary is {numbers['height']:.0f} px at a {pitch:.1f} px pitch"
 
     # 4. Still a CompareView: an open button shows that cell's response under the table.
     view.locator(".llamabook-compare-open").nth(3).click()  # row 1 (France), v2
