@@ -76,6 +76,9 @@ ADVICE: dict[str, str] = {
     "request on a server whose model takes tools.",
     "ToolArgumentsInvalid": "Read the call's `.arguments` as text; ask for the call again, or with "
     "`tool_choice` naming the tool.",
+    "ToolChoiceIgnored": "The server's inference provider ignored `tool_choice`: name the function, "
+    "`tool_choice={\"type\": \"function\", \"name\": …}` (llama-cpp-python's server honours that), or serve the "
+    "model with a tool-capable chat format; `.response` keeps the text answer (see Servers, Tools).",
     "EngineUnavailable": "Install the missing extra (e.g. `pip install 'llamabook[embedded]'`) or start / "
     "reach the server named in the message, then retry.",
 }
@@ -183,6 +186,7 @@ def frame_columns() -> str:
 #: How the grid-columns table says when a column is there (``ResultColumn.when``).
 WHEN = {
     "always": "always", "schema": "with `schema=`", "batch": "with `executor=\"batch\"` / `\"jsonl\"`", "repeats": "with `repeats=` above 1",
+    "tools": "with `tools=`",
 }
 #: How it names the parts that read a column (``ResultColumn.read_by``), in this order.
 READERS = {"checks": "checks", "scores": "`scores()`", "compare": "`compare()`"}

@@ -18,6 +18,7 @@ from .check_base import CHECKED_STATUSES, GRID_COLUMNS, Check, CheckInput, Judge
 from .json_checks import is_json, json_schema
 from .judge import Judge, judge
 from .text_checks import contains, equals, max_words, regex, similar_to
+from .tool_checks import called, no_tool_call
 
 if TYPE_CHECKING:
     import pandas
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 #: The built-ins by name (a check given as a string is told which one to call).
 BUILT_INS: dict[str, Callable[..., Check]] = {
     "contains": contains, "regex": regex, "equals": equals, "max_words": max_words, "is_json": is_json,
-    "json_schema": json_schema, "similar_to": similar_to, "judge": judge,
+    "json_schema": json_schema, "similar_to": similar_to, "judge": judge, "called": called, "no_tool_call": no_tool_call,
 }  # fmt: skip
 
 _SUFFIXES = ("_error", "_judge_id")

@@ -27,7 +27,7 @@ and counts them, and a grid or :func:`apply` whose checks raised warns once
 (:class:`~llamabook.CheckErrorWarning`) with how many rows each check raised on and its first message.
 
 This module names them; they live by job: what a check is, sees and gives in :mod:`.check_base`, the
-built-ins in :mod:`.text_checks` and :mod:`.json_checks`, the judge in :mod:`.judge`, and running
+built-ins in :mod:`.text_checks`, :mod:`.json_checks` and :mod:`.tool_checks` (a grid run with ``tools=``), the judge in :mod:`.judge`, and running
 checks on rows (:class:`CheckSet`, :func:`apply`) in :mod:`.check_set`.
 """
 
@@ -36,6 +36,7 @@ from .check_set import CheckSet, apply
 from .json_checks import is_json, json_schema
 from .judge import VERDICT_FORMAT, Judge, judge, parse_verdict
 from .text_checks import contains, equals, max_words, regex, similar_to
+from .tool_checks import called, no_tool_call
 
 # Named here too, as they always were (``X as X``: a re-export), for the grid and older imports.
 from .check_base import CHECKED_STATUSES as CHECKED_STATUSES, GRID_COLUMNS as GRID_COLUMNS, Outcome as Outcome
@@ -50,5 +51,6 @@ CheckInput.__module__ = __name__
 #: The names users write: what ``from llamabook.evaluation.checks import *`` gives.
 __all__ = [
     "Check", "CheckInput", "CheckSet", "Column", "Judge", "JudgeClient", "VERDICT_FORMAT", "apply", "column",
-    "contains", "equals", "is_json", "json_schema", "judge", "max_words", "parse_verdict", "regex", "similar_to",
+    "called", "contains", "equals", "is_json", "json_schema", "judge", "max_words", "no_tool_call", "parse_verdict",
+    "regex", "similar_to",
 ]  # fmt: skip

@@ -8,6 +8,7 @@ the task, and its rows (the response, the run-log row) go to the grid's writer a
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 import threading
 from dataclasses import dataclass
@@ -176,8 +177,11 @@ class Cells:
 
 def _success(response: Response, attempts: int) -> dict[str, Any]:
     usage = response.usage
+    calls = response.tool_calls
     return {
         "output_text": response.output_text,
+        "tool_calls": json.dumps([{"name": c.name, "arguments": c.arguments, "call_id": c.call_id} for c in calls]),
+        "tool_name": calls[0].name if calls else None,
         "status": response.status,
         "cut_off": response.cut_off,
         "error": None,

@@ -56,7 +56,24 @@ def chat_body(request: ResponseRequest, read_file: FileReader, model: str | None
     response_format = _response_format(request.text)
     if response_format is not None:
         body["response_format"] = response_format
+    if request.tools:
+        body["tools"] = [chat_tool(tool) for tool in request.tools]
+        if request.tool_choice is not None:
+            body["tool_choice"] = chat_tool_choice(request.tool_choice)
     return body
+
+
+def chat_tool(tool: Mapping[str, Any]) -> dict[str, Any]:
+    """A Responses function tool (``{"type": "function", "name", …}``) in Chat Completions' nested form."""
+    function = {key: tool[key] for key in ("name", "description", "parameters", "strict") if tool.get(key) is not None}
+    return {"type": "function", "function": function}
+
+
+def chat_tool_choice(choice: Any) -> Any:
+    """A Responses ``tool_choice`` in Chat Completions' form (a named function nests its name)."""
+    if isinstance(choice, Mapping):
+        return {"type": "function", "function": {"name": choice["name"]}}
+    return choice
 
 
 def request_line(custom_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -128,8 +145,15 @@ def _completion(body: Mapping[str, Any]) -> dict[str, Any]:
         content = "".join(p.get("text", "") for p in content if isinstance(p, Mapping))
     cut_off = choice.get("finish_reason") == "length"
     usage = body.get("usage") or {}
+    calls = [
+        {"name": (call.get("function") or {}).get("name"), "arguments": (call.get("function") or {}).get("arguments") or "",
+         "call_id": call.get("id")}
+        for call in message.get("tool_calls") or [] if isinstance(call, Mapping)
+    ]  # fmt: skip
     return {
         "output_text": content or "",
+        "tool_calls": json.dumps(calls),
+        "tool_name": calls[0]["name"] if calls else None,
         "status": "incomplete" if cut_off else "completed",
         "cut_off": cut_off,
         "error": None,

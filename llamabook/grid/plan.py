@@ -15,6 +15,7 @@ from ..evaluation.checks import CHECKED_STATUSES, CheckSet
 from ..schema_columns import FieldColumn, field_columns
 from ..schemas import ResolvedSchema, resolve
 from ..templates import placeholders
+from ..tools import check_tools
 from ..types import Prompt
 from ..types.grid_rows import ROW, result_columns
 from ..types.refs import looks_like_ref, missing_versions, written_as, written_name
@@ -39,6 +40,8 @@ class Plan:
     fields: list[FieldColumn] | None
     #: calls per cell (``repeats=``)
     repeats: int = 1
+    #: the calls offer tools (``tools=``): the frame has ``tool_calls`` and ``tool_name``
+    tools: bool = False
 
     def fresh(self) -> list[Task]:
         """The tasks with no result yet (not in the run log): the calls to make."""
@@ -60,8 +63,14 @@ def make_plan(client: GridClient, prompt_or_template: Any, rows: Any, spec: Grid
     if spec.concurrency < 1:
         raise InvalidRequest(f"concurrency must be at least 1, not {spec.concurrency}")
     repeats = check_repeats(spec.repeats)
+    if "tools" in options or "tool_choice" in options:  # checked, and keyed by their wire form (a function has no stable text)
+        toolset = check_tools(options.get("tools"), options.get("tool_choice"))
+        options.update({"tools": toolset.wire, **({"tool_choice": toolset.choice} if toolset.choice is not None else {})})
     records = grid_rows.records(rows)
     model_ids = _models(client, spec.models, models_here)
+    if options.get("tools") and models_here:  # a model that can't take tools: said before any call
+        for model in model_ids:
+            client.backend.check_tools(options["tools"], options.get("tool_choice"), model)
     checks = CheckSet(spec.checks, client=client, columns=set().union(*records) if records else None) if spec.checks is not None else None
     resolved = resolve(spec.schema) if spec.schema is not None else None
     fields = _schema_fields(resolved, spec.schema, spec.schema_prefix, records, checks)
@@ -79,7 +88,7 @@ def make_plan(client: GridClient, prompt_or_template: Any, rows: Any, spec: Grid
         task.key = key
     if repeats > 1:
         _seed_repeats(tasks, seeded=client.backend.capabilities.seeds)
-    return Plan(tasks, {**options, "schema": resolved} if resolved else options, checks, fields, repeats)
+    return Plan(tasks, {**options, "schema": resolved} if resolved else options, checks, fields, repeats, "tools" in options)
 
 
 def _seed_repeats(tasks: list[Task], seeded: bool) -> None:

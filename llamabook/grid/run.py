@@ -56,5 +56,5 @@ def run_grid(client: GridClient, prompt_or_template: Any, rows: Any, spec: GridS
         unchecked = plan.unchecked()  # logged rows and answers the executor didn't check
         if unchecked:
             run_cells(cells, unchecked, spec.concurrency, spec.progress, desc="llamabook checks")
-    groups = (*(["repeats"] if plan.repeats > 1 else []), *executor.columns)
+    groups = (*(["repeats"] if plan.repeats > 1 else []), *(["tools"] if plan.tools else []), *executor.columns)
     return to_frame(plan.tasks, plan.checks, plan.fields, groups)

@@ -27,7 +27,10 @@ class GridClient(Protocol):
 RESULT_COLUMNS: dict[str, str] = result_dtypes()
 
 #: the response options a grid takes (``input`` and a part of :class:`~llamabook.types.requests.ResponseOptions`)
-RESPONSE_OPTIONS = ("input", "instructions", "temperature", "top_p", "max_output_tokens", "describe_images", "pdf_to_text")
+RESPONSE_OPTIONS = (
+    "input", "instructions", "temperature", "top_p", "max_output_tokens", "describe_images", "pdf_to_text", "tools",
+    "tool_choice",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
-#: When a grid frame has a column: always, with ``schema=``, with ``executor="batch"`` / ``"jsonl"``, or with ``repeats=`` above 1.
-When = Literal["always", "schema", "batch", "repeats"]
+#: When a grid frame has a column: always, with ``schema=``, with ``executor="batch"`` / ``"jsonl"``, with ``repeats=``
+#: above 1, or with ``tools=``.
+When = Literal["always", "schema", "batch", "repeats", "tools"]
 #: The parts of llamabook that read result columns: a check's ``result``, ``scores()``, ``compare()``.
 Reader = Literal["checks", "scores", "compare"]
 
@@ -60,6 +61,13 @@ class GridResult:
     output_text: str = _column(
         "string", "the answer's text (a failed call's: null, or the raw text that did not validate)", read_by=("checks", "compare")
     )
+    tool_calls: str | None = _column(
+        "string",
+        'the function calls the answer asks for, as JSON text: `[{"name", "arguments", "call_id"}]` (`[]` for an answer in text)',
+        when="tools",
+        read_by=("checks",),
+    )
+    tool_name: str | None = _column("string", "the first call's function name (null for an answer in text)", when="tools")
     valid: bool | None = _column(
         "boolean", "the output validated (null: the call failed); the schema's field columns come right before it", when="schema"
     )

@@ -35,6 +35,7 @@ CHECK_INPUT = {
     "output_text": "str", "status": "str", "cut_off": "bool", "input_tokens": "int | None",
     "output_tokens": "int | None", "latency_s": "float | None", "response_id": "str | None", "model": "str",
     "prompt_id": "str", "version": "int | None", "cached": "bool", "attempts": "int | None",
+    "tool_calls": "str | None",
 }  # fmt: skip
 
 
@@ -81,6 +82,7 @@ def test_check_input_reads_a_grid_row_as_before() -> None:
     assert dataclasses.asdict(seen) == {
         "prompt_id": None, "version": None, "model": "m", "output_text": "", "status": "completed", "cut_off": False,
         "input_tokens": 3, "output_tokens": 4, "latency_s": 0.5, "response_id": None, "cached": True, "attempts": None,
+        "tool_calls": None,
     }  # fmt: skip
     assert type(seen.input_tokens) is int and type(seen.output_tokens) is int and type(seen.latency_s) is float
     assert type(seen.cached) is bool and dataclasses.is_dataclass(seen) and checks.CheckInput.__module__ == "llamabook.evaluation.checks"
