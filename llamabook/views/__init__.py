@@ -12,7 +12,8 @@ The wire types call :func:`repr_html` / :func:`repr_mimebundle` from their ``_re
 By subject: :mod:`.sanitize` (the one path that makes text inert: Markdown sanitized, jinja2 with
 autoescaping), :mod:`.responses`, :mod:`.prompts` (and diffs), :mod:`.files`, :mod:`.comparisons`
 (a grid side by side), :mod:`.grids` (a grid's frame as a compact table), :mod:`.formats` and
-:mod:`.pieces` (what the widgets share), :mod:`.reprs` (what the wire types call). This module only names them.
+:mod:`.pieces` (what the widgets share), :mod:`.tool_steps` (tool calls as steps), :mod:`.threads` (a
+conversation), :mod:`.reprs` (what the wire types call). This module only names them.
 """
 
 from .sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES, environment, render, safe_markdown_html
@@ -22,6 +23,8 @@ from .responses import Attachment, Client, attachments, field_rows, fields_html,
 from .prompts import diff_html, diff_text, prompt_html, prompt_text
 from .files import file_chip_html, file_html, file_text
 from .comparisons import CHECK_COLOURS, CHECK_ERROR_CHARS, check_mark_html, compare_cell_html, comparison_html, comparison_text
+from .tool_steps import Step, call_steps, call_text, sent_steps, steps_html, steps_text, trace_steps
+from .threads import TurnView, thread_html, thread_text, thread_turns
 from .reprs import repr_html, repr_mimebundle, repr_text
 
 __all__ = [
@@ -37,8 +40,12 @@ __all__ = [
     "URL_SCHEMES",
     "Attachment",
     "Client",
+    "Step",
+    "TurnView",
     "attachments",
     "breakable",
+    "call_steps",
+    "call_text",
     "check_mark_html",
     "clamped_cell",
     "compare_cell_html",
@@ -71,12 +78,19 @@ __all__ = [
     "response_sections",
     "response_text",
     "safe_markdown_html",
+    "sent_steps",
     "status_badge",
+    "steps_html",
+    "steps_text",
     "summary_line",
     "template_segments",
     "text_cell",
+    "thread_html",
+    "thread_text",
+    "thread_turns",
     "thumbnail",
     "tokens_label",
+    "trace_steps",
     "usage_rows",
     "when",
 ]

@@ -15,6 +15,7 @@ from .comparisons import comparison_html, comparison_text
 from .files import file_html, file_text
 from .prompts import diff_html, diff_text, prompt_html, prompt_text
 from .responses import response_html, response_text
+from .threads import thread_html, thread_text
 
 
 #: Each wire type's (text view, HTML view), by the name its class gives (``NotebookRepr.notebook_view``).
@@ -26,6 +27,7 @@ VIEWS: dict[str, tuple[Callable[[Any], str], Callable[[Any], str]]] = {
     "comparison": (comparison_text, comparison_html),
     "behaviour_diff": (behaviour_diff_text, behaviour_diff_html),
     "agreement": (agreement_text, agreement_html),
+    "thread": (thread_text, thread_html),
 }
 
 

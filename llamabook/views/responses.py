@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .formats import CUT_OFF_MARK, REPLAYED_MARK, thumbnail, when
 from .sanitize import _safe, render, safe_markdown_html
+from .tool_steps import Results, call_steps, call_text, message_label, steps_html, steps_text, trace_steps
 
 if TYPE_CHECKING:
     from ..resources.files import Files
@@ -90,6 +91,12 @@ def _message_text(content: Any) -> str:
     return "\n\n".join(lines)
 
 
+def _shown_message(message: Mapping[str, Any]) -> dict[str, str]:
+    """A trace's message as the Input section shows it (a tool call or result by its call, see ``message_label``)."""
+    role, text = message_label(message) or (str(message.get("role", "")), _message_text(message.get("content")))
+    return {"role": role, "text": text}
+
+
 def prompt_label(response: Response) -> str | None:
     """``pmpt_…@2`` for a response made from a prompt (the resolved version if the server echoed none)."""
     if response.prompt is None:
@@ -167,11 +174,12 @@ def latency_label(result: Response | Mapping[str, Any], digits: int = 2) -> str 
     return f"{latency:.{digits}f} s" if latency is not None else None
 
 
-def summary_line(response: Response, name: str | None = None) -> str:
+def summary_line(response: Response, name: str | None = None, calls: bool = True) -> str:
     """The one summary line every face shows under an answer.
 
     ``model · pmpt_…@version (name) · tokens in/out · latency``, then the status when it is
-    not ``completed`` and the cut-off mark when the answer stopped at its token limit.
+    not ``completed``, the cut-off mark when the answer stopped at its token limit, and (with
+    ``calls``) the tool calls it asks for, ``→ get_weather(city='Paris')``.
     ``name`` is the prompt's name, when the caller knows it.
     """
     parts = [response.model]
@@ -183,6 +191,8 @@ def summary_line(response: Response, name: str | None = None) -> str:
         parts.append(response.status)
     if response.cut_off:
         parts.append(CUT_OFF_MARK)
+    if calls and response.tool_calls:
+        parts.append("→ " + ", ".join(call_text(step) for step in call_steps(response)))
     return " · ".join(parts)
 
 
@@ -218,11 +228,16 @@ def fields_html(value: Any) -> str:
     return render("fields.html", rows=field_rows(value) if value is not None else [])
 
 
-def response_context(response: Response, files: list[Attachment] | None = None) -> dict[str, Any]:
-    """What the response templates show, computed once."""
-    messages = [
-        {"role": str(m.get("role", "")), "text": _message_text(m.get("content"))} for m in response.rendered_messages
-    ]
+def response_context(
+    response: Response, files: list[Attachment] | None = None, results: Results = None
+) -> dict[str, Any]:
+    """What the response templates show, computed once.
+
+    ``results``: the results of the response's tool calls, when the caller knows them (``{call_id: text}``
+    or the next request's input items); the calls' steps show them. The results this response's own
+    request sent (its trace's tool messages) are steps too, before the output.
+    """
+    messages = [_shown_message(m) for m in response.rendered_messages]
     return {
         "r": response,
         "cut_off_mark": CUT_OFF_MARK if response.cut_off else None,
@@ -231,6 +246,8 @@ def response_context(response: Response, files: list[Attachment] | None = None) 
         "latency": latency_label(response),
         "output_html": _safe(safe_markdown_html(response.output_text)),
         "parsed_rows": parsed_rows(response),
+        "steps_html": _safe(steps_html(call_steps(response, results), heading="tool calls")),
+        "sent_html": _safe(steps_html(trace_steps(response), heading="results sent")),
         "messages": messages,
         "attachments": files if files is not None else attachments(response),
         "usage_rows": usage_rows(response),
@@ -238,22 +255,27 @@ def response_context(response: Response, files: list[Attachment] | None = None) 
     }
 
 
-def response_sections(response: Response, files: list[Attachment] | None = None) -> dict[str, str]:
+def response_sections(
+    response: Response, files: list[Attachment] | None = None, results: Results = None
+) -> dict[str, str]:
     """HTML of each part of a response: ``header``, ``output``, ``input``, ``usage``, ``raw``."""
-    context = response_context(response, files)
+    context = response_context(response, files, results)
     return {part: render(f"response_{part}.html", **context) for part in ("header", "output", "input", "usage", "raw")}
 
 
-def response_html(response: Response, files: list[Attachment] | None = None) -> str:
+def response_html(response: Response, files: list[Attachment] | None = None, results: Results = None) -> str:
     """The whole response as one HTML block (``<div class="llamabook-response">``)."""
-    return render("response.html", **response_context(response, files))
+    return render("response.html", **response_context(response, files, results))
 
 
-def response_text(response: Response) -> str:
-    """The plain-text form: one summary line, then the output text."""
-    lines = [f"Response {response.id} · {summary_line(response)}"]
+def response_text(response: Response, results: Results = None) -> str:
+    """The plain-text form: one summary line, the results its request sent (``← name(…) = result``),
+    the output text, then its tool calls (``→ get_weather(city='Paris')``, `` = result`` when known)."""
+    lines = [f"Response {response.id} · {summary_line(response, calls=False)}"]
     if response.error is not None:
         lines.append(f"error {response.error.code}: {response.error.message}")
+    lines += steps_text(trace_steps(response), arrow="←")
     if response.output_text:
         lines.append(response.output_text)
+    lines += steps_text(call_steps(response, results))
     return "\n".join(lines)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..client import Client
     from ..evaluation.compare import Cell
     from ..resources.responses import ResponseStream
+    from ..views.tool_steps import Results
 
 TITLES = ("Output", "Input", "Usage", "Raw JSON")
 #: Live updates of a followed stream, at most this many a second.
@@ -23,8 +24,8 @@ UPDATES_PER_SECOND = 10
 
 
 class ResponseView(widgets.VBox):
-    """A response in four tabs: the output (Markdown, sanitized), the input (the messages the
-    model saw and the attachments), usage and timing, and the raw JSON.
+    """A response in four tabs: the output (Markdown, sanitized, and the tool calls as steps), the input
+    (the messages the model saw and the attachments), usage and timing, and the raw JSON.
 
     With ``client`` the attachments show their filename, size and a thumbnail (read through
     the client); without it they show their file ids. :meth:`show` replaces the response;
@@ -33,9 +34,10 @@ class ResponseView(widgets.VBox):
     >>> ResponseView(client.responses.retrieve("resp_…"), client=client)
     """
 
-    def __init__(self, response: Response | None = None, client: Client | None = None) -> None:
+    def __init__(self, response: Response | None = None, client: Client | None = None, results: Results = None) -> None:
         self.client = client
         self.response: Response | None = None
+        self.results: Results = None
         self.header = styled(widgets.HTML(), "llamabook-response-header")
         self.output = styled(widgets.HTML(), "llamabook-response-output")
         self.input = styled(widgets.HTML(), "llamabook-response-input")
@@ -46,7 +48,7 @@ class ResponseView(widgets.VBox):
         super().__init__([self.header, self.error, self.tabs])
         self.add_class("llamabook-response-view")
         if response is not None:
-            self.show(response)
+            self.show(response, results)
 
     def __repr__(self) -> str:
         # The notebook's text/plain for this widget: what a reader sees where widgets do not render.
@@ -70,14 +72,18 @@ class ResponseView(widgets.VBox):
         return stream.response
 
     @guarded
-    def show(self, response: Response) -> None:
-        """Show ``response`` (attachments are read through the client when there is one)."""
+    def show(self, response: Response, results: Results = None) -> None:
+        """Show ``response`` (attachments are read through the client when there is one).
+
+        Its tool calls are steps in the Output tab: each call's name, its arguments as a table and, when
+        ``results`` has it (``{call_id: text}``, or the next request's input items), its result.
+        """
         self.error.clear()
         if not isinstance(response, Response):
             hint = " (read it with client.responses.retrieve(id))" if isinstance(response, str) else ""
             raise InvalidRequest(f"ResponseView shows a Response{hint}, not a {type(response).__name__}")
-        self.response = response
-        sections = views.response_sections(response, views.attachments(response, self.client))
+        self.response, self.results = response, results
+        sections = views.response_sections(response, views.attachments(response, self.client), results)
         self.header.value = sections["header"]
         self.output.value = sections["output"]
         self.input.value = sections["input"]

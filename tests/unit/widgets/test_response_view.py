@@ -35,3 +35,28 @@ def test_response_view_tabs_show_safe_output_input_usage_and_json() -> None:
 
     view.show(r.model_copy(update={"id": "resp_view2", "status": "failed"}))
     assert "resp_view2" in text(view.header.value) and "failed" in text(view.header.value)
+
+
+def test_response_view_shows_tool_calls_as_steps_in_its_output_tab_inert() -> None:
+    hostile_name, hostile_result = "<img src=x onerror=alert(1)>", "<style>body{display:none}</style> javascript:alert(2)"
+    r = Response.model_validate({
+        "id": "resp_calls", "created_at": 1_700_000_000, "status": "completed", "model": "m",
+        "output": [{"type": "function_call", "call_id": "call_1", "name": hostile_name,
+                    "arguments": '{"<b>key</b>": "<script>alert(3)</script>", "n": [1, 2]}'}],
+    })  # fmt: skip
+    view = ResponseView(r)
+    assert view.output.value.count('class="llamabook-tool-step"') == 1
+    assert "llamabook-tool-pending" in view.output.value  # its result is not known yet
+    shown = text(view.output.value)
+    assert hostile_name in shown and "<b>key</b>" in shown and "<script>alert(3)</script>" in shown and "[1, 2]" in shown
+
+    view.show(r, results={"call_1": hostile_result})
+    assert view.results == {"call_1": hostile_result}
+    assert hostile_result in text(view.output.value) and "llamabook-tool-pending" not in view.output.value
+    every_tab = "".join(part.value for part in (view.header, view.output, view.input, view.usage, view.raw))
+    assert active_parts(every_tab) == []
+    assert not {"img", "style", "script", "b"} & {tag for tag, _ in tags(every_tab)}
+    assert view.error.message == ""
+
+    with_results = ResponseView(r, results=[{"type": "function_call_output", "call_id": "call_1", "output": "12 C"}])
+    assert "12 C" in text(with_results.output.value)
