@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from .client import Client
 from .resources import Annotations, Batches, Files, Models, Prompts, Responses
-from .resources.responses import PinnedPrompt, ResponseStream
-from .types import Response, StreamEvent
+from .resources.responses import PinnedPrompt, ResponseStream, ToolLoopStream
+from .types import Response, StreamEvent, ToolLoopEvent
 
 if TYPE_CHECKING:
     from .backends.base import ServerInfo
@@ -27,9 +27,13 @@ _DONE = object()
 
 
 class AsyncResponseStream:
-    """``async for event in stream``; ``.response`` holds the final response once done."""
+    """``async for event in stream``; ``.response`` holds the final response once done.
 
-    def __init__(self, stream: ResponseStream) -> None:
+    Wraps a :class:`ResponseStream` (``create(stream=True)``) or a :class:`ToolLoopStream`
+    (``run(stream=True)``, whose events include ``tool.call`` and ``tool.result``).
+    """
+
+    def __init__(self, stream: ResponseStream | ToolLoopStream) -> None:
         self._stream = stream
         self._stop = threading.Event()
         self._worker: asyncio.Future[None] | None = None
@@ -47,7 +51,7 @@ class AsyncResponseStream:
         """:attr:`ResponseStream.error`: the engine's error, or the :class:`~llamabook.OutputInvalid` of the output."""
         return self._stream.error
 
-    async def __aiter__(self) -> AsyncIterator[StreamEvent]:
+    async def __aiter__(self) -> AsyncIterator[StreamEvent | ToolLoopEvent]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -193,6 +197,14 @@ class AsyncResponses(_Async):
         """As :meth:`Responses.pin` (the version is read on a worker thread); its ``create`` is awaited."""
         return AsyncPinnedPrompt(await self._run("pin", *args, **kwargs))
 
+    @_twin_of(Responses.run)
+    async def run(self, *args: Any, **kwargs: Any) -> Response | AsyncResponseStream:
+        """As :meth:`Responses.run`, the functions run on a worker thread; with ``stream=True`` an
+        :class:`AsyncResponseStream` of its events (``tool.call`` and ``tool.result`` included)."""
+        made = await self._run("run", *args, **kwargs)
+        return AsyncResponseStream(made) if isinstance(made, ToolLoopStream) else made
+
+    thread = _awaited(Responses.thread)
     prepare = _awaited(Responses.prepare)
     check_variables = _awaited(Responses.check_variables)
     retrieve = _awaited(Responses.retrieve)

@@ -24,6 +24,10 @@ rules, in the order they are tried:
    OutputFormatUnsupported     the upstream's validation dump of ``response_format`` ``json_schema`` (both)
    ==========================  ======================================  ===========================================
 3. **Otherwise the status alone:** 400/422 → :class:`InvalidRequest`, anything else → :class:`EngineError`.
+   Both servers' 400s about tools land here, with the field named (``tools.0.function.parameters:
+   Input should be a valid dictionary``; ``… but no corresponding function_call`` for an orphan
+   ``function_call_output``). A ``tool_choice`` the server *ignores* comes back as a 200: the HTTP
+   backend's stream reader makes that :class:`~llamabook.ToolChoiceIgnored`.
 
 No I/O happens here, and nothing is imported from higher layers: the openai SDK's exceptions are
 recognised only when the SDK is already imported (otherwise none can exist).

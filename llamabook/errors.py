@@ -5,37 +5,13 @@ All derive from :class:`LlamabookError`. Errors about the caller's input derive 
 or sent. Lookups that find nothing derive from :class:`NotFound` (also a ``LookupError``).
 Each message says what to change.
 
-=====================  ==========================================================
-Exception              Raised when
-=====================  ==========================================================
-InputError             base for bad input; nothing was stored or sent
-UndeclaredVariables    a template uses ``{{name}}`` that ``variables`` does not list
-MissingVariables       strict mode: a declared variable got no value
-UnknownVariables       a value was given for a name the prompt does not declare
-InvalidVariable        a variable value cannot be typed (unknown object, bad dict)
-UnsupportedInput       the model cannot take this input (e.g. an image, text-only model)
-FileTooLarge           an upload is over the size limit
-InvalidRequest         any other malformed argument (bad purpose, bad id shape, ...)
-InvalidTool            a tool or ``tool_choice`` that can't be sent (no schema, duplicate name, …)
-ToolsUnsupported       the model or backend can't take tools (the embedded model, for now)
-NotFound               base for missing objects
-PromptNotFound         no prompt with this id (or no such version: VersionNotFound)
-VersionNotFound        the prompt exists but not this version
-FileNotFound           no file with this id
-ResponseNotFound       no response with this id
-ModelNotFound          the backend cannot run this model
-VersionConflict        ``prompts.update`` was given a version that is not the latest
-EngineError            the model failed while generating (nothing half-stored)
-EngineUnavailable      the engine cannot start (package missing, server down)
-ModelRejectedInput     a server's model refused a file or image part it was sent
-BatchStalled           a grid's server batch made no progress (or didn't finish) within its limits
-OutputInvalid          a structured output doesn't validate (or was cut off)
-ToolArgumentsInvalid   a function call's ``arguments`` are not a JSON object
-CassetteMiss           replay only (``record="none"``): the cassette has no such call
-=====================  ==========================================================
+``docs/errors.md`` shows them as a tree, each with when it is raised and what to do (generated from
+this module, so the two can't drift apart).
 
-One warning, not an exception: :class:`CheckErrorWarning` (a ``UserWarning``), when checks of a
-grid raised on some rows (their verdicts are missing, their messages in ``check_<name>_error``).
+Two warnings, not exceptions (both ``UserWarning``): :class:`CheckErrorWarning`, when checks of a
+grid raised on some rows (their verdicts are missing, their messages in ``check_<name>_error``), and
+:class:`ToolLoopWarning`, when a function of ``client.responses.run`` raised (its error text went back to
+the model) or the loop stopped at ``max_tool_rounds``.
 """
 
 from __future__ import annotations
@@ -373,6 +349,48 @@ class OutputInvalid(LlamabookError):
         super().__init__(message)
 
 
+class ToolChoiceIgnored(OutputInvalid, EngineError):
+    """``tool_choice`` asked for a call (``"required"`` or a named function) and the server answered without one.
+
+    The server (or its inference provider) ignored the choice: behind Llama Stack or OGX,
+    llama-cpp-python's server answers ``"required"`` in plain text (with no ``--chat_format``) or
+    with an empty message (``--chat_format chatml-function-calling``). Raised from the server's
+    answer, so the request was sent; ``response`` is the stored response (its text kept), ``choice``
+    the ``tool_choice`` as sent. Like :class:`OutputInvalid` (the output isn't the form asked for),
+    ``stream=True`` raises nothing: the stream's ``.error`` holds it.
+    """
+
+    def __init__(self, choice: object, *, response: object | None = None, model: str | None = None) -> None:
+        self.choice = choice
+        self.model = model
+        self.errors = ["$: no function_call item; the model answered in text"]
+        self.raw = str(getattr(response, "output_text", "") or "")
+        self.cut_off = False
+        self.response = response
+        self.status_code = None
+        self.retry_after = None
+        rid = getattr(response, "id", None)
+        where = f" (response {rid}, its text kept)" if rid else ""
+        asked = "a call (tool_choice='required')" if choice == "required" else f"a call to {_choice_name(choice)!r}"
+        name = repr(model) if model else "model"
+        LlamabookError.__init__(
+            self,
+            f"The server's {name} answered in text where {asked} was asked for{where}: the server or its "
+            "inference provider ignored tool_choice. llama-cpp-python's server honours only a named function: "
+            "pass tool_choice={'type': 'function', 'name': …}; or use an inference provider that supports "
+            "'required' (no setting of llama-cpp-python's server does, behind Llama Stack or OGX: see "
+            "docs/servers.md, Tools).",
+        )
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+
+def _choice_name(choice: object) -> object:
+    return choice.get("name") if isinstance(choice, dict) else choice
+
+
 class GateFailed(LlamabookError):
     """``client.prompts.promote`` did not move the label: the evidence fell short on some check.
 
@@ -411,34 +429,18 @@ class CheckErrorWarning(UserWarning):
     """
 
 
+class ToolLoopWarning(UserWarning):
+    """``client.responses.run``: a function raised, or its arguments did not validate (the model was sent
+    ``"Error: <Type>: <message>"`` as its output and the loop went on), or the loop stopped at
+    ``max_tool_rounds`` with calls not run (the response returned has ``tool_rounds_exhausted=True``).
+    """
+
+
 __all__ = [
-    "BatchStalled",
-    "BatchesUnsupported",
-    "CassetteMiss",
-    "CheckErrorWarning",
-    "EngineError",
-    "GateFailed",
-    "EngineUnavailable",
-    "FileNotFound",
-    "FileTooLarge",
-    "InputError",
-    "InvalidRequest",
-    "InvalidTool",
-    "InvalidVariable",
-    "LlamabookError",
-    "MissingVariables",
-    "ModelNotFound",
-    "ModelRejectedInput",
-    "NotFound",
-    "OutputFormatUnsupported",
-    "OutputInvalid",
-    "PromptNotFound",
-    "ResponseNotFound",
-    "ToolArgumentsInvalid",
-    "ToolsUnsupported",
-    "UndeclaredVariables",
-    "UnknownVariables",
-    "UnsupportedInput",
-    "VersionConflict",
-    "VersionNotFound",
-]
+    "BatchStalled", "BatchesUnsupported", "CassetteMiss", "CheckErrorWarning", "EngineError", "EngineUnavailable",
+    "FileNotFound", "FileTooLarge", "GateFailed", "InputError", "InvalidRequest", "InvalidTool", "InvalidVariable",
+    "LlamabookError", "MissingVariables", "ModelNotFound", "ModelRejectedInput", "NotFound",
+    "OutputFormatUnsupported", "OutputInvalid", "PromptNotFound", "ResponseNotFound", "ToolArgumentsInvalid",
+    "ToolChoiceIgnored", "ToolLoopWarning", "ToolsUnsupported", "UndeclaredVariables", "UnknownVariables",
+    "UnsupportedInput", "VersionConflict", "VersionNotFound",
+]  # fmt: skip

@@ -11,10 +11,40 @@ build the chat messages in the server's order:
 
 Media parts stay in llamabook's neutral form here (``input_image`` / ``input_file`` dicts
 with the variable's name); :mod:`llamabook.media` turns them into what an engine accepts.
+
+Tools on a plain chat model
+---------------------------
+Tool items come out of :func:`build_messages` in Chat Completions' form (:func:`tool_message`), as a
+server builds them. A model whose chat template has no tool section (SmolLM2's plain ChatML) gets
+them from :func:`plain_tool_messages` instead, in this documented form:
+
+* the tools (unless ``tool_choice="none"``) in the system message: appended, after a blank line, to
+  the first system message (a prompt's or the instructions), or as a system message of their own
+  at index 0. The text, for a ``get_weather(city)`` tool and ``tool_choice="auto"``::
+
+      You can call these tools:
+      {"name": "get_weather", "description": "The weather now in a city.", "parameters": {"type": "object", …}}
+
+      To call a tool, answer with only a JSON object: {"name": <the tool's name>, "arguments": {<its arguments>}}.
+      If no tool is needed, answer in plain text.
+
+  One JSON line per tool (``json.dumps``: ``name``, ``description`` when there is one, ``parameters``).
+  With ``"required"`` the last paragraph is :data:`REQUIRED_ASK` (one line), with a named function
+  :data:`NAMED_ASK` (its name filled in);
+* a ``function_call`` (a call echoed back in the input, or a previous response's) as the assistant
+  message the model wrote: ``{"name": "get_weather", "arguments": {"city": "Paris"}}``;
+* a ``function_call_output`` as a user message (ChatML has no tool role):
+  ``Result of get_weather: 12 °C, rain``, the name found from the call with the same ``call_id``
+  (``Result of call <call_id>: …`` when no call in the conversation has it). The ``call_id`` itself is
+  left out: it is made per response, and a cassette must key the next turn the same way on every run.
+
+:func:`parse_tool_call` reads the model's answer back: a call is exactly a JSON object with a
+``name`` among the tools and an object of ``arguments``; anything else is text.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,3 +152,94 @@ def build_messages(
         if prompt.media:
             messages.append({"role": "user", "content": list(prompt.media)})
     return messages
+
+
+# ---- tools on a plain chat model (ChatML without a tool section) ----------------------------
+
+TOOLS_HEADER = "You can call these tools:"
+CALL_FORM = '{"name": <the tool\'s name>, "arguments": {<its arguments>}}'
+AUTO_ASK = f"To call a tool, answer with only a JSON object: {CALL_FORM}.\nIf no tool is needed, answer in plain text."
+REQUIRED_ASK = f"Call one of these tools: answer with only a JSON object: {CALL_FORM}."
+NAMED_ASK = 'Call the tool {name}: answer with only a JSON object: {{"name": "{name}", "arguments": {{<its arguments>}}}}.'
+
+
+def chosen_tool(tool_choice: str | Mapping[str, Any] | None) -> str | None:
+    """The function ``tool_choice`` names (``{"type": "function", "name": …}``), or None for a mode."""
+    if isinstance(tool_choice, Mapping):
+        return str(tool_choice.get("name"))
+    return None
+
+
+def tool_prompt(tools: Sequence[Mapping[str, Any]] | None, tool_choice: str | Mapping[str, Any] | None) -> str | None:
+    """The system text that gives ``tools`` to a plain chat model; None without tools or with ``"none"``."""
+    if not tools or tool_choice == "none":
+        return None
+    lines = []
+    for tool in tools:
+        shown = {"name": tool["name"]}
+        if tool.get("description"):
+            shown["description"] = tool["description"]
+        shown["parameters"] = tool.get("parameters") or {"type": "object", "properties": {}}
+        lines.append(json.dumps(shown, ensure_ascii=False))
+    named = chosen_tool(tool_choice)
+    ask = NAMED_ASK.format(name=named) if named else REQUIRED_ASK if tool_choice == "required" else AUTO_ASK
+    return "\n".join([TOOLS_HEADER, *lines, "", ask])
+
+
+def call_text(name: str, arguments: str) -> str:
+    """A call as the model writes it: ``{"name": …, "arguments": {…}}`` (arguments that aren't JSON kept as a string)."""
+    try:
+        parsed: Any = json.loads(arguments) if arguments.strip() else {}
+    except ValueError:
+        parsed = arguments
+    return json.dumps({"name": name, "arguments": parsed}, ensure_ascii=False)
+
+
+def plain_tool_messages(
+    messages: Sequence[Mapping[str, Any]],
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    tool_choice: str | Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """``messages`` (tool messages in Chat Completions' form) for a model without a tool role, with the tool prompt."""
+    names: dict[str, str] = {}
+    plain: list[dict[str, Any]] = []
+    for message in messages:
+        if message.get("tool_calls"):
+            calls = [call for call in message["tool_calls"] if isinstance(call, Mapping)]
+            names.update((call["id"], call["function"]["name"]) for call in calls)
+            texts = [call_text(c["function"]["name"], c["function"].get("arguments") or "") for c in calls]
+            plain.append({"role": "assistant", "content": "\n".join(filter(None, [message.get("content") or "", *texts]))})
+        elif message.get("role") == "tool":
+            call_id = message.get("tool_call_id", "")
+            whose = names[call_id] if call_id in names else f"call {call_id}"
+            plain.append({"role": "user", "content": f"Result of {whose}: {message.get('content', '')}"})
+        else:
+            plain.append(dict(message))
+    prompt = tool_prompt(tools, tool_choice)
+    if prompt is None:
+        return plain
+    if plain and plain[0].get("role") == "system" and isinstance(plain[0].get("content"), str):
+        plain[0] = {**plain[0], "content": f"{plain[0]['content']}\n\n{prompt}"}
+    else:
+        plain.insert(0, {"role": "system", "content": prompt})
+    return plain
+
+
+def parse_tool_call(text: str, tools: Sequence[Mapping[str, Any]]) -> tuple[str, str] | None:
+    """``(name, arguments as JSON text)`` when ``text`` is a call of one of ``tools``, else None (it is text).
+
+    A call is exactly ``{"name": <a tool's name>, "arguments": {…}}``, blanks around it allowed; the
+    arguments are written back with ``json.dumps`` (what the grammar writes: ``", "`` and ``": "``).
+    """
+    stripped = text.strip()
+    if not stripped.startswith("{"):
+        return None
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or set(value) != {"name", "arguments"} or not isinstance(value["arguments"], dict):
+        return None
+    if value["name"] not in [tool.get("name") for tool in tools]:
+        return None
+    return value["name"], json.dumps(value["arguments"], ensure_ascii=False)

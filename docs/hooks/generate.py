@@ -33,6 +33,9 @@ ADVICE: dict[str, str] = {
     "LlamabookError": "Catch this to handle every llamabook error in one place.",
     "CheckErrorWarning": "A warning, not in the table: read `check_<name>_error`, fix the check (or what it needs), "
     "then `checks.apply(grid, …)` again.",
+    "ToolLoopWarning": "A warning, not in the table: a tool of `responses.run` raised (the model was sent its error "
+    "text; fix the function or its docstring) or the loop stopped at `max_tool_rounds` (raise it, or read "
+    "`response.tool_calls`).",
     "InputError": "Fix the arguments named in the message; nothing was stored or sent, so just call again.",
     "InvalidRequest": "Correct the argument the message names (purpose, order, limit, id shape, option…).",
     "UndeclaredVariables": "Add the names to `variables=` when creating the prompt, or remove the placeholders.",
@@ -77,8 +80,9 @@ ADVICE: dict[str, str] = {
     "ToolArgumentsInvalid": "Read the call's `.arguments` as text; ask for the call again, or with "
     "`tool_choice` naming the tool.",
     "ToolChoiceIgnored": "The server's inference provider ignored `tool_choice`: name the function, "
-    "`tool_choice={\"type\": \"function\", \"name\": …}` (llama-cpp-python's server honours that), or serve the "
-    "model with a tool-capable chat format; `.response` keeps the text answer (see Servers, Tools).",
+    "`tool_choice={\"type\": \"function\", \"name\": …}` (llama-cpp-python's server honours that), or use a "
+    "provider that supports `\"required\"` (no setting of llama-cpp-python's server does behind Llama Stack or "
+    "OGX); `.response` keeps the text answer (see Servers, Tools).",
     "EngineUnavailable": "Install the missing extra (e.g. `pip install 'llamabook[embedded]'`) or start / "
     "reach the server named in the message, then retry.",
 }

@@ -96,12 +96,14 @@ def check_output_schema(engine: Engine, schema: dict[str, Any]) -> None:
 class ToolEngine(Engine, Protocol):
     """An engine that takes function tools (``GenerationOptions.tools``) and tool items in its messages.
 
-    Implementing :meth:`check_tools` is how an engine declares it. No shipped engine does yet: the
-    embedded model needs its own tool prompt (SmolLM2's ChatML template has no tool section) and a
-    grammar for "text or a call", and the OpenAI-compatible engine would need Chat Completions'
-    tool form. An engine that implements it gets the tools on ``GenerationOptions`` and the tool
-    messages (``role: "tool"``, assistant ``tool_calls``: ``llamabook.rendering.tool_message``) in
-    ``messages``, and must say how its answer carries a call.
+    Implementing :meth:`check_tools` is how an engine declares it. The embedded engine does
+    (``engines/embedded/engine.py``: a grammar made from the tools' schemas); the OpenAI-compatible
+    engine doesn't (it would need Chat Completions' tool form). An engine that implements it, behind
+    the local backend, gets the tools on ``GenerationOptions`` and the messages in the plain text form
+    of ``llamabook.rendering.plain_tool_messages`` (the tools in the system message unless
+    ``tool_choice`` is ``"none"``, a call as the assistant's JSON, a result as a user message), and
+    answers a call in text as ``{"name": …, "arguments": {…}}``, which the backend reads back
+    (``llamabook.rendering.parse_tool_call``) into a ``function_call`` item.
     """
 
     def check_tools(

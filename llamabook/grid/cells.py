@@ -195,6 +195,8 @@ def _success(response: Response, attempts: int) -> dict[str, Any]:
 
 
 def _invalid(exc: OutputInvalid, attempts: int) -> dict[str, Any]:
-    """A row for an output that doesn't follow the schema: failed, its raw text and usage kept, ``valid`` False."""
+    """A row for an output that doesn't follow the schema (or the tool choice): failed, its raw text and usage kept,
+    ``valid`` False."""
     kept = _success(exc.response, attempts) if exc.response is not None else {"output_text": exc.raw, "cut_off": exc.cut_off}
-    return {**kept, "status": "failed", "error": f"OutputInvalid: {exc}", "valid": False, "attempts": attempts, "cached": False}
+    error = f"{type(exc).__name__}: {exc}"  # OutputInvalid, or a subclass (ToolChoiceIgnored) by its own name
+    return {**kept, "status": "failed", "error": error, "valid": False, "attempts": attempts, "cached": False}

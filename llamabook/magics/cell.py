@@ -19,7 +19,7 @@ from .over import over_rows, row_columns, run_over
 from .prompt_choice import CellPrompt, choose_prompt
 from .session import get_client
 from .streaming import show_stream
-from .values import Values, check_variables, parse_vars, parse_versions, schema_variable, values_for
+from .values import Values, check_variables, parse_vars, parse_versions, schema_variable, tool_functions, values_for
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -53,9 +53,13 @@ def run_cell(shell: InteractiveShell, args: Namespace, cell: str, local_ns: Mapp
         return
     chosen = choose_prompt(client, args, cell)
     values = values_for(chosen.variables, given, spaces)
+    conversation = _conversation(shell, args, spaces)
     if values.sources:
         display(note_bundle(values.summary()), raw=True)
-    response, invalid = _answer(shell, client, args, chosen, values, schema)
+    if args.tool:
+        response, invalid = _run_tools(client, args, chosen, values, schema, conversation), None
+    else:
+        response, invalid = _answer(shell, client, args, chosen, values, schema, conversation)
     _bind(shell, response, args.out)
     parsed = response.output_parsed
     if parsed is not None:
@@ -76,6 +80,10 @@ def _check_options(args: Namespace) -> None:
         from ..types.refs import check_name  # pydantic loads with the first cell, not with %load_ext
 
         check_name(args.save)
+    if args.over is not None and (args.tool or args.continue_):
+        raise UsageError("--tool and --continue are for one answer, not a grid: for a grid with tools use client.grid(..., tools=[…])")
+    if args.continue_ and args.save:
+        raise UsageError("--continue sends the body as the next message; --save stores a template: use one of them")
     for option, given in (("--versions", args.versions), ("--check", args.check), ("--repeats", args.repeats)):
         if given is not None and args.over is None:
             raise UsageError(f"{option} is for a grid: add --over DF (a DataFrame of the rows to run)")
@@ -86,23 +94,51 @@ def _check_options(args: Namespace) -> None:
         )
 
 
+def _conversation(shell: InteractiveShell, args: Namespace, spaces: tuple[Mapping[str, Any], ...]) -> dict[str, Any]:
+    """What a cell adds to its request: ``previous_response_id`` (``--continue``) and ``tools`` (``--tool``)."""
+    extra: dict[str, Any] = {}
+    if args.continue_:
+        from ..types import Response
+
+        last = shell.user_ns.get(LAST)
+        if not isinstance(last, Response):
+            raise UsageError(f"--continue continues the last response in the notebook ({LAST}), and there is none: run a %%llama cell first")
+        extra["previous_response_id"] = last.id
+    if args.tool:
+        extra["tools"] = tool_functions(args.tool, spaces)
+    return extra
+
+
+def _request(args: Namespace, chosen: CellPrompt, values: Values, schema: Any, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of the cell's call, for ``create`` and ``run`` alike."""
+    return {
+        "input": chosen.input,
+        "model": args.model,
+        "variables": values.values,
+        "instructions": args.instructions,
+        "max_output_tokens": args.max_tokens,
+        "temperature": args.temperature,
+        **({"schema": schema} if schema is not None else {}),
+        **chosen.call_arguments(),
+        **extra,
+    }
+
+
+def _run_tools(client: Client, args: Namespace, chosen: CellPrompt, values: Values, schema: Any, extra: Mapping[str, Any]) -> Response:
+    """``--tool``: the tool loop (``client.responses.run``), then the whole conversation shown as a thread."""
+    response = client.responses.run(**_request(args, chosen, values, schema, extra))
+    display(client.responses.thread(response.id))
+    return response
+
+
 def _answer(
-    shell: InteractiveShell, client: Client, args: Namespace, chosen: CellPrompt, values: Values, schema: Any
-) -> tuple[Response, OutputInvalid | None]:
+    shell: InteractiveShell, client: Client, args: Namespace, chosen: CellPrompt, values: Values, schema: Any,
+    extra: Mapping[str, Any],
+) -> tuple[Response, OutputInvalid | None]:  # fmt: skip
     """Send the cell and show the answer (streamed unless --no-stream); also the schema error, if any."""
     try:
         # One call checks every value, stores the body as a prompt (with its schema), and sends it.
-        result = client.responses.create(
-            input=chosen.input,
-            model=args.model,
-            variables=values.values,
-            instructions=args.instructions,
-            max_output_tokens=args.max_tokens,
-            temperature=args.temperature,
-            stream=not args.no_stream,
-            **({"schema": schema} if schema is not None else {}),
-            **chosen.call_arguments(),
-        )
+        result = client.responses.create(stream=not args.no_stream, **_request(args, chosen, values, schema, extra))
     except OutputInvalid as exc:  # the answer is shown and bound all the same, then the cell fails
         if exc.response is None:
             raise

@@ -209,6 +209,10 @@ def cell_parser() -> UsageParser:
         "versions that run alongside the body's own version")
     add("--check", action="append", metavar="NAME=VAR", help="with --over: a check_NAME column from the check "
         "object in notebook variable VAR (repeatable)")
+    add("--tool", action="append", metavar="NAME", help="a notebook function the model may call (repeatable): "
+        "the cell runs the tool loop (client.responses.run) and shows the conversation")
+    add("--continue", dest="continue_", action="store_true", help="continue from the last response in the "
+        "notebook (_llama): the body is the next message")
     add("--repeats", type=int, metavar="N", help="with --over: ask each row N times (a repeat column; "
         "give -t above 0 for the answers to differ)")
     add("--max-tokens", type=int, metavar="N", help="max_output_tokens")

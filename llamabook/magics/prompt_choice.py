@@ -1,4 +1,5 @@
-"""Which prompt a ``%%llama`` cell runs: a saved one (``-p REF``, the body being the input) or its body."""
+"""Which prompt a ``%%llama`` cell runs: a saved one (``-p REF``, the body being the input), its body, or
+(``--continue``) none: the body is the next message of the conversation, sent as it is."""
 
 from __future__ import annotations
 
@@ -30,15 +31,21 @@ class CellPrompt:
         return list(self.prompt.variables) if self.prompt is not None else placeholders(self.template or "")
 
     def call_arguments(self) -> dict[str, Any]:
-        """``prompt=`` or ``template=``/``name=`` for :meth:`Responses.create`."""
+        """``prompt=`` or ``template=``/``name=`` for :meth:`Responses.create` (nothing for a plain message)."""
         if self.prompt is not None:
             return {"prompt": self.prompt}
+        if self.template is None:
+            return {}
         return {"template": self.template, "name": self.name}
 
 
 def choose_prompt(client: Client, args: Namespace, cell: str) -> CellPrompt:
     """``-p REF``: the stored prompt version, the body being the input; else the body as a template."""
     body = cell.strip()
+    if getattr(args, "continue_", False) and not args.prompt:  # the next message of a conversation, as it is
+        if not body:
+            raise UsageError("--continue sends the cell body as the next message: write it in the cell")
+        return CellPrompt(None, None, None, body)
     if args.prompt:
         if body and args.input is not None:
             raise UsageError("With -p the cell body is the input: give the input in the body or with -i, not both")

@@ -186,6 +186,28 @@ def check_variables(items: Iterable[str], namespaces: Iterable[Mapping[str, Any]
     return checks
 
 
+def tool_functions(names: Iterable[str], namespaces: Iterable[Mapping[str, Any]]) -> list[Any]:
+    """``--tool NAME ...`` as the notebook functions they name (nothing is evaluated: each NAME is looked up).
+
+    A missing name, something that isn't a function, or a name given twice raises :class:`UsageError`
+    before anything is sent; the tool's schema is made (and checked) by ``client.responses.run``.
+    """
+    spaces = list(namespaces)
+    found: dict[str, Any] = {}
+    for name in names:
+        if not name.isidentifier():
+            raise UsageError(f"--tool {name!r}: give the name of a notebook function, e.g. --tool get_weather")
+        if name in found:
+            raise UsageError(f"--tool {name}: named twice")
+        space = next((ns for ns in spaces if name in ns), None)
+        if space is None:
+            raise UsageError(f"--tool {name}: no function named {name} in the notebook; define it first (def {name}(…): …)")
+        if not callable(space[name]) or isinstance(space[name], type):
+            raise UsageError(f"--tool {name}: {name} is a {type(space[name]).__name__}, not a function")
+        found[name] = space[name]
+    return list(found.values())
+
+
 def schema_variable(name: str, namespaces: Iterable[Mapping[str, Any]]) -> Any:
     """The schema ``--schema NAME`` names: a pydantic model class or a JSON-schema dict, checked.
 

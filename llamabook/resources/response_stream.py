@@ -100,11 +100,14 @@ class ResponseStream:
 def parse_output(response: Response, schema: ResolvedSchema) -> OutputInvalid | None:
     """Parse and validate a finished response's output: set ``output_parsed``, or return the error.
 
-    A failed or stopped response is left alone (None: its own error tells). A cut-off one is
-    invalid whatever its text, never half-parsed.
+    A failed or stopped response is left alone (None: its own error tells), and so is one that asks
+    for function calls (``output_parsed`` None: the tool loop's final answer is the one parsed). A
+    cut-off one is invalid whatever its text, never half-parsed.
     """
     response.set_output_parsed(None)
     if response.status != "completed" and not response.cut_off:
+        return None
+    if response.tool_calls:  # it asks for calls: the structured answer comes once their results are back
         return None
     value, errors = schemas.read_output(response.output_text, schema, cut_off=response.cut_off)
     if errors:

@@ -14,21 +14,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .. import media_fallback
 from ..backends.base import Backend, ResponseRequest
 from ..errors import EngineError, LlamabookError, OutputInvalid
-from ..types import DeletedObject, InputItem, ObjectList, Prompt, Response
+from ..types import DeletedObject, InputItem, ObjectList, Prompt, Response, Thread
 from ..types.refs import written_as
 from ..types.requests import ResponseOptions, from_arguments
 from .arguments import options_for_create, options_given
 from .files import Files
-from .listing import check_listing
+from .listing import MAX_LIMIT, check_listing
 from .pinned import PinnedPrompt, PromptDraft
 from .preparation import RequestPreparer
 from .prompts import Prompts
 from .response_stream import ResponseStream
+from .threads import read_thread
+from .tool_loop import ToolLoopStream, plan_run, run_signature, start_run
 
 if TYPE_CHECKING:
     from ..store.writer import Unit
 
-__all__ = ["PinnedPrompt", "ResponseStream", "Responses"]
+__all__ = ["PinnedPrompt", "ResponseStream", "Responses", "ToolLoopStream"]
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
@@ -121,7 +123,8 @@ class Responses:
         or wire dicts; ``tool_choice`` is ``"auto"``, ``"none"``, ``"required"`` or a tool's name. Bad tools
         raise :class:`~llamabook.InvalidTool` before anything is stored or sent; the calls asked for are
         ``response.tool_calls``, their results go back as ``function_call_output`` items of ``input``. The
-        embedded model takes no tools yet (:class:`~llamabook.ToolsUnsupported`).
+        embedded model takes them through its own tool prompt and grammar (docs/concepts.md, "Tools on
+        the embedded model"); an engine that takes none raises :class:`~llamabook.ToolsUnsupported`.
 
         Returns the :class:`Response`, or a :class:`ResponseStream` of events with ``stream=True``.
         A generation failure raises its typed error (an :class:`EngineError`, or what a server said
@@ -135,6 +138,61 @@ class Responses:
             input, model=model, options=options, stream=stream, prompt=prompt, variables=variables, template=template,
             name=name,
         )  # fmt: skip
+
+    @run_signature(create)
+    def run(
+        self,
+        input: str | list[dict[str, Any]] | None = None,
+        *,
+        tools: Sequence[Any] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        max_tool_rounds: int = 4,
+        tool_choice_every_round: bool = False,
+        stream: bool = False,
+        **options: Any,
+    ) -> Response | ToolLoopStream:
+        """:meth:`create`, then the tool loop: run each function the model calls and send the results back, until it answers.
+
+        Takes :meth:`create`'s parameters; ``tools`` are Python functions (or ``lb.function_tool(fn)``),
+        each run here, in this process, when the model asks for it: the results go back as
+        ``function_call_output`` items of a new request whose ``previous_response_id`` is the answer
+        that asked. It repeats until an answer asks for no call, or ``max_tool_rounds`` rounds of
+        calls have run: then the last answer (its calls not run) has ``tool_rounds_exhausted=True``
+        and a :class:`~llamabook.ToolLoopWarning` says so. ``tool_choice`` is sent with the first
+        request only (a ``"required"`` choice every round would never let the model answer), unless
+        ``tool_choice_every_round=True``. Later requests send the same options (``instructions``,
+        ``temperature``, ``schema``…) but not what the first ran (``prompt``, ``variables``, ``template``).
+
+        A function that raises, or arguments that don't parse or validate against its parameters,
+        become the call's output ``"Error: <Type>: <message>"``: the model reads it, the loop goes on,
+        and a :class:`~llamabook.ToolLoopWarning` shows it. Tools given as wire dicts (no function to
+        run), ``max_tool_rounds`` below 1 and ``store=False`` (the chain needs stored responses) raise
+        before anything is sent, as do all of :meth:`create`'s checks.
+
+        Returns the final :class:`Response`; the chain is ``.previous_response_id`` back, and
+        :meth:`thread` lists it. With ``stream=True``, a :class:`ToolLoopStream`: every request's
+        events, and a ``tool.call`` / ``tool.result`` event around each function that runs.
+
+        >>> def get_weather(city: str) -> str:
+        ...     '''The weather now in a city.'''
+        ...     return "12 °C, rain"
+        >>> final = client.responses.run(input="Weather in Cork?", tools=[get_weather])
+        >>> client.responses.thread(final.id)
+        """
+        allowed = frozenset(inspect.signature(Responses.create).parameters)
+        plan = plan_run(tools, tool_choice, max_tool_rounds, tool_choice_every_round, options, allowed)
+        return start_run(self.create, input, plan, stream=stream)
+
+    def thread(self, response_id: str) -> Thread:
+        """The conversation that ends with ``response_id``: each stored response back along ``previous_response_id``,
+        oldest first, with its input items and output items (a :class:`~llamabook.types.Thread`).
+
+        A response further back that can't be read (deleted) ends the walk: ``thread.truncated_at`` names it.
+        """
+        return read_thread(self.retrieve, self._all_input_items, response_id)
+
+    def _all_input_items(self, response_id: str) -> list[InputItem]:
+        return list(self.input_items(response_id, limit=MAX_LIMIT, order="asc"))
 
     def pin(self, prompt: Any) -> PinnedPrompt:
         """Read a prompt version and its default output schema once, for many calls: a :class:`PinnedPrompt`.

@@ -7,6 +7,8 @@ from .events import (
     TERMINAL_EVENTS,
     ContentPartAdded,
     ContentPartDone,
+    FunctionCallArgumentsDelta,
+    FunctionCallArgumentsDone,
     OutputItemAdded,
     OutputItemDone,
     OutputTextDelta,
@@ -16,6 +18,9 @@ from .events import (
     ResponseIncomplete,
     ResponseInProgress,
     StreamEvent,
+    ToolCallEvent,
+    ToolLoopEvent,
+    ToolResultEvent,
 )
 from .files import LLAMA_STACK_PURPOSES, OPENAI_PURPOSES, PURPOSES, DeletedObject, File
 from .ids import new_file_id, new_message_id, new_prompt_id, new_response_id
@@ -30,6 +35,7 @@ from .responses import (
     ResponseTrace,
     Usage,
 )
+from .threads import Thread, ToolStep, Turn
 from .tool_calls import TOOL_ITEM_TYPES, FunctionCall, FunctionCallOutput
 from .variables import VARIABLE_ADAPTER, InputFile, InputImage, InputText, PromptReference, Variable
 
@@ -58,6 +64,8 @@ __all__ = [
     "ObjectList",
     "OutputItemAdded",
     "OutputItemDone",
+    "FunctionCallArgumentsDelta",
+    "FunctionCallArgumentsDone",
     "OutputMessage",
     "OutputText",
     "OutputTextDelta",
@@ -72,6 +80,12 @@ __all__ = [
     "ResponseIncomplete",
     "ResponseTrace",
     "StreamEvent",
+    "Thread",
+    "ToolCallEvent",
+    "ToolLoopEvent",
+    "ToolResultEvent",
+    "ToolStep",
+    "Turn",
     "Usage",
     "VARIABLE_ADAPTER",
     "Variable",

@@ -1,4 +1,9 @@
-"""Responses stream events (the subset Llama Stack emits for text answers)."""
+"""Responses stream events (the subset Llama Stack emits for text answers), and the tool loop's own events.
+
+:class:`ToolCallEvent` (``tool.call``) and :class:`ToolResultEvent` (``tool.result``) are not wire events:
+``client.responses.run(…, stream=True)`` yields them between the model's events, when it runs a function
+the model asked for (``llamabook.resources.tool_loop``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pydantic import Field, PrivateAttr, TypeAdapter
 
 from .base import WireModel
 from .responses import OutputMessage, OutputText, Response
-from .tool_calls import FunctionCall
+from .tool_calls import FunctionCall, FunctionCallOutput
 
 
 class _Event(WireModel):
@@ -63,6 +68,24 @@ class ContentPartDone(_Event):
     part: Union[OutputText, dict[str, Any]]
 
 
+class FunctionCallArgumentsDelta(_Event):
+    """Part of a ``function_call`` item's ``arguments`` (JSON text), as OpenAI streams it."""
+
+    type: Literal["response.function_call_arguments.delta"] = "response.function_call_arguments.delta"
+    item_id: str
+    output_index: int = 0
+    delta: str
+
+
+class FunctionCallArgumentsDone(_Event):
+    """A ``function_call`` item's ``arguments`` in full."""
+
+    type: Literal["response.function_call_arguments.done"] = "response.function_call_arguments.done"
+    item_id: str
+    output_index: int = 0
+    arguments: str
+
+
 class OutputItemDone(_Event):
     type: Literal["response.output_item.done"] = "response.output_item.done"
     output_index: int = 0
@@ -94,6 +117,8 @@ StreamEvent = Annotated[
         ContentPartAdded,
         OutputTextDelta,
         ContentPartDone,
+        FunctionCallArgumentsDelta,
+        FunctionCallArgumentsDone,
         OutputItemDone,
         ResponseCompleted,
         ResponseIncomplete,
@@ -104,3 +129,43 @@ StreamEvent = Annotated[
 STREAM_EVENT_ADAPTER: TypeAdapter[StreamEvent] = TypeAdapter(StreamEvent)
 
 TERMINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")
+
+
+class ToolCallEvent(_Event):
+    """The tool loop is about to run ``call`` (asked for by the response ``response_id``, in round ``round``).
+
+    ``sequence_number`` counts the loop's own events (``tool.call`` and ``tool.result``), from 0.
+    """
+
+    type: Literal["tool.call"] = "tool.call"
+    #: the tool round, from 1: the first request's calls are run in round 1
+    round: int
+    response_id: str
+    call: FunctionCall
+
+
+class ToolResultEvent(_Event):
+    """The tool loop ran the call ``call_id``: ``output`` goes back to the model as a ``function_call_output``.
+
+    When the function raised (or its arguments did not validate), ``error`` is ``"<Type>: <message>"``
+    and ``output`` is ``"Error: " + error``: what the model is told.
+    """
+
+    type: Literal["tool.result"] = "tool.result"
+    round: int
+    response_id: str
+    call_id: str
+    name: str
+    output: str
+    error: str | None = None
+    #: seconds the call took here: reading and validating its arguments, then the function
+    duration_s: float = 0.0
+
+    @property
+    def item(self) -> FunctionCallOutput:
+        """The ``function_call_output`` input item sent back."""
+        return FunctionCallOutput(call_id=self.call_id, output=self.output)
+
+
+#: What ``client.responses.run(…, stream=True)`` yields: the model's events and the tool loop's own.
+ToolLoopEvent = Union[StreamEvent, ToolCallEvent, ToolResultEvent]

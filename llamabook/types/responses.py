@@ -121,6 +121,9 @@ class Response(NotebookRepr, WireModel):
     #: True when the answer was replayed from a cassette (``cassette=``, ``$LLAMABOOK_CASSETTE``) instead of
     #: being generated: no model ran, so it has no latency. Client-side, not a wire field.
     replayed: bool = Field(default=False, exclude=True)
+    #: True when ``client.responses.run`` stopped at ``max_tool_rounds`` with this response's calls not run
+    #: (a :class:`~llamabook.ToolLoopWarning` said so too). Client-side, not a wire field.
+    tool_rounds_exhausted: bool = Field(default=False, exclude=True)
     #: set by ``responses.create`` (the pydantic instance), else re-parsed on first read; not a wire field
     _output_parsed: Any = PrivateAttr(default=None)
     _output_parsed_known: bool = PrivateAttr(default=False)

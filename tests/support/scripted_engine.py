@@ -12,6 +12,7 @@ word for calls whose messages contain a marker, as a model failing while it gene
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -127,7 +128,10 @@ class ScriptedEngine:
         return None
 
     def _stream(self, call: Call, generation: Generation) -> Iterator[str]:
-        deltas = words(self.answer(call.messages))
+        return self._stream_text(call, generation, self.answer(call.messages))
+
+    def _stream_text(self, call: Call, generation: Generation, text: str) -> Iterator[str]:
+        deltas = words(text)
         limit = call.options.max_output_tokens
         generation.input_tokens = sum(len(words(text_of(m["content"]))) for m in call.messages)
         generation.output_tokens = 0
@@ -147,3 +151,39 @@ class ScriptedEngine:
         finally:
             with self._lock:
                 self.in_flight -= 1
+
+
+#: What :class:`ToolScriptedEngine`'s ``tool_answer`` returns: a call ``{"name": …, "arguments": {…}}``,
+#: text, or None (the scripted :func:`echo`).
+ToolAnswer = Callable[[list[dict[str, Any]], GenerationOptions], "dict[str, Any] | str | None"]
+
+
+class ToolScriptedEngine(ScriptedEngine):
+    """A :class:`ScriptedEngine` that takes function tools (it implements ``engines.base.ToolEngine``).
+
+    Given tools, it answers what ``tool_answer(messages, options)`` returns: a dict
+    ``{"name": …, "arguments": {…}}`` is written as the call text the embedded backend reads as a
+    ``function_call`` item (``llamabook.rendering.parse_tool_call``), a str is the answer's text,
+    None falls back to :func:`echo`. Without tools it is a plain :class:`ScriptedEngine`. Each
+    :meth:`check_tools` is kept in :attr:`checked`; each call's ``options.tools`` / ``options.tool_choice``
+    in :attr:`ScriptedEngine.calls`.
+    """
+
+    name = "scripted-tools"
+
+    def __init__(self, model_id: str = MODEL_ID, *, tool_answer: ToolAnswer | None = None, **options: Any) -> None:
+        super().__init__(model_id, **options)
+        self.tool_answer = tool_answer
+        self.checked: list[tuple[Any, Any, str]] = []
+
+    def check_tools(self, tools: Any, tool_choice: Any, model: str) -> None:
+        with self._lock:
+            self.checked.append((tools, tool_choice, model))
+
+    def _stream(self, call: Call, generation: Generation) -> Iterator[str]:
+        if call.options.tools and self.tool_answer is not None:
+            answer = self.tool_answer(call.messages, call.options)
+            if answer is not None:
+                text = answer if isinstance(answer, str) else json.dumps(answer)
+                return super()._stream_text(call, generation, text)
+        return super()._stream(call, generation)

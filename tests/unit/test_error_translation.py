@@ -230,3 +230,25 @@ def test_the_openai_sdks_exceptions() -> None:
     assert type(from_exception(in_stream, base_url=URL, prompt_id="p")) is lb.VersionNotFound
     down = openai.APIConnectionError(request=request)
     assert isinstance(from_exception(down, base_url=URL), lb.EngineUnavailable)
+
+
+# ---- tools: both servers validate the request themselves, and answer 400 ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [  # as Llama Stack 0.7.3 and OGX 1.5.0 both answered (docs/servers.md, Tools)
+        ({"error": {"message": "{'errors': [{'loc': ['body', 'tools', 0, 'function', 'parameters'], 'msg': "
+                               "'Input should be a valid dictionary', 'type': 'dict_type'}]}"}},
+         "tools.0.function.parameters: Input should be a valid dictionary"),
+        ({"error": {"message": "{'errors': [{'loc': ['body', 'tools', 0, 'function', 'name'], 'msg': 'Field required', "
+                               "'type': 'missing'}]}"}},
+         "tools.0.function.name: Field required"),
+        ({"detail": "Received function_call_output(s) with call_id(s) dict_keys(['call_x']), but no corresponding "
+                    "function_call"},
+         "but no corresponding function_call"),
+    ],
+)  # fmt: skip
+def test_a_tool_the_server_refuses_is_an_invalid_request_naming_the_field(body: dict, expected: str) -> None:
+    got = from_exception(HTTPStatusError(400, body, {}), base_url=URL, model="llamacpp/smollm2")
+    assert type(got) is lb.InvalidRequest and expected in str(got) and "{'errors'" not in str(got)

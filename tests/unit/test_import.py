@@ -30,6 +30,7 @@ PUBLIC_API = {
     "UndeclaredVariables", "UnknownVariables", "UnsupportedInput", "VersionConflict", "VersionNotFound",
     "__version__", "Comparison", "agreement", "assert_no_regression", "behaviour_diff", "checks", "compare", "scores",
     "significance", "FunctionCall", "FunctionTool", "InvalidTool", "ToolArgumentsInvalid", "ToolsUnsupported",
+    "ToolLoopWarning", "ToolChoiceIgnored",
     "function_tool",
 }  # fmt: skip
 

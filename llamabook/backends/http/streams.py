@@ -5,6 +5,11 @@ the SDK yields) and Llama Stack 0.7.3's ``{"error": …}`` (which the SDK raises
 ``response.failed`` event whose response is kept whole in the home, as the server may never
 have stored it. ``response.output_text.done`` never comes: the final text is read from
 ``response.completed``.
+
+A completed answer without a ``function_call`` item where ``tool_choice`` asked for one
+(``"required"``, or a named function) means the server or its inference provider ignored the
+choice: its terminal event carries :class:`~llamabook.ToolChoiceIgnored` (raised by
+``responses.create``, the stream's ``.error`` with ``stream=True``).
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ from typing import Any
 
 from ...cassette import replayed_http
 from ...error_translation import from_exception, stream_event_error, typed_error
-from ...errors import CassetteMiss, EngineError, LlamabookError, ModelRejectedInput
+from ...errors import CassetteMiss, EngineError, LlamabookError, ModelRejectedInput, ToolChoiceIgnored
 from ...types import (
     STREAM_EVENT_ADAPTER,
     TERMINAL_EVENTS,
     Response,
+    ResponseCompleted,
     ResponseError,
     ResponseFailed,
     ResponseTrace,
@@ -69,6 +75,8 @@ class StreamReader:
                         event.response.prompt = given
                     if isinstance(event, ResponseFailed):
                         event._error = self.failure_reason(event.response, request.model)
+                    elif isinstance(event, ResponseCompleted):
+                        event._error = ignored_tool_choice(event.response, request)
                     if event.type in TERMINAL_EVENTS and request.store and self._keep is not None:
                         self._keep(event.response, False)
                 yield event
@@ -110,6 +118,15 @@ class StreamReader:
         failed = ResponseFailed(sequence_number=0, response=response)
         failed._error = error
         return failed
+
+
+def ignored_tool_choice(response: Response, request: ResponseRequest) -> ToolChoiceIgnored | None:
+    """:class:`~llamabook.ToolChoiceIgnored` when ``tool_choice`` asked for a call and the completed answer has none."""
+    choice = request.tool_choice
+    asks_call = choice == "required" or (isinstance(choice, dict) and choice.get("type") == "function")
+    if not asks_call or not request.tools or response.tool_calls:
+        return None
+    return ToolChoiceIgnored(choice, response=response, model=request.model)
 
 
 def error_code(error: LlamabookError) -> str:

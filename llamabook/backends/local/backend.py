@@ -15,21 +15,16 @@ from ...engines.recorded import RecordedEngine
 from ...errors import BatchesUnsupported, FileTooLarge, InvalidRequest, ModelNotFound
 from ...types.files import MAX_FILE_BYTES
 from ...media import MediaOptions, adapt_messages, redact_inline_data
-from ...rendering import RenderedPrompt, build_messages, render_prompt
+from ...rendering import RenderedPrompt, build_messages, plain_tool_messages, render_prompt
 from ...templates import check_supplied
 from ...types import (
     PURPOSES,
-    ContentPartAdded,
-    ContentPartDone,
     DeletedObject,
     File,
+    FunctionCall,
     InputItem,
     Model,
-    OutputItemAdded,
-    OutputItemDone,
     OutputMessage,
-    OutputText,
-    OutputTextDelta,
     PromptReference,
     Response,
     ResponseCompleted,
@@ -48,6 +43,7 @@ from ...store import Store
 from ...store.writer import Unit
 from ...types.refs import version_number
 from ..base import Capabilities, PromptCalls, ResponseRequest, ServerInfo
+from .answer import Answer
 
 
 class LocalBackend(PromptCalls):
@@ -138,12 +134,14 @@ class LocalBackend(PromptCalls):
     ) -> None:  # fmt: skip
         """Refuse tools (and tool items in the input) unless ``model``'s engine takes them (``ToolEngine``).
 
-        No shipped engine does yet, so this raises :class:`~llamabook.ToolsUnsupported` whenever it is
-        asked. The seam for the embedded model's tools: the engine implements
-        ``engines.base.ToolEngine.check_tools``, gets ``GenerationOptions.tools`` / ``tool_choice``
-        (given by :meth:`stream_response`, keyed in cassettes only when set) and the tool messages
-        of ``llamabook.rendering.tool_message``; :meth:`_run` then has to turn its answer into
-        ``function_call`` output items, and :meth:`_history` a previous response's calls into messages.
+        The embedded model takes them: its engine checks the tools' schemas against its grammar
+        (``engines.base.ToolEngine.check_tools``), gets ``GenerationOptions.tools`` / ``tool_choice``
+        (keyed in cassettes only when set) and the messages in the plain text form of
+        :func:`llamabook.rendering.plain_tool_messages` (the tools in the system message, a call's
+        result as a user message); :meth:`_run` turns an answer that is a call into a
+        ``function_call`` output item (``backends/local/answer.py``), and :meth:`_history` a previous
+        response's calls into the assistant's messages. Any other engine raises
+        :class:`~llamabook.ToolsUnsupported`.
         """
         _, engine = self.resolve_model(model)
         check_tools(engine, tools, tool_choice, model)
@@ -186,7 +184,10 @@ class LocalBackend(PromptCalls):
             check_tools(engine, request.tools, request.tool_choice, model.id)
         prompt_version, rendered = self._render(request.prompt, request.prompt_template)
         history = self._history(request.previous_response_id)
-        neutral = build_messages(request.input, request.instructions, rendered, history)
+        # Tool items as plain text, and the tools in the system message (unless tool_choice is "none").
+        offered = request.tools if request.tool_choice != "none" else None
+        built = build_messages(request.input, request.instructions, rendered, history)
+        neutral = plain_tool_messages(built, offered, request.tool_choice)
         options = MediaOptions(
             accepts=frozenset(model.accepts),
             model=model.id,
@@ -216,26 +217,25 @@ class LocalBackend(PromptCalls):
             engine=engine.name,
             backend=self.name,
         )
-        return self._run(response, generation, input_items, started, unit)
+        answer = Answer(new_message_id(), response.id, offered)
+        return self._run(response, generation, input_items, started, unit, answer)
 
     def _run(
         self, response: Response, generation: Generation, input_items: list[InputItem], started: float,
-        unit: Unit | None = None,
+        unit: Unit | None = None, answer: Answer | None = None,
     ) -> Iterator[StreamEvent]:  # fmt: skip
         seq = _Counter()
-        message_id = new_message_id()
+        answer = answer if answer is not None else Answer(new_message_id(), response.id, None)
         yield ResponseCreated(sequence_number=seq(), response=_snapshot(response))
         yield ResponseInProgress(sequence_number=seq(), response=_snapshot(response))
-        item = OutputMessage(id=message_id, status="in_progress", content=[])
-        yield OutputItemAdded(sequence_number=seq(), item=item)
-        yield ContentPartAdded(sequence_number=seq(), item_id=message_id, part=OutputText(text=""))
+        yield from answer.opening(seq)
         chunks: list[str] = []
         outcome = "completed"
         failure: Exception | None = None
         try:
             for delta in generation:
                 chunks.append(delta)
-                yield OutputTextDelta(sequence_number=seq(), item_id=message_id, delta=delta)
+                yield from answer.delta(seq, delta)
         except GeneratorExit:
             outcome = "cancelled"
             generation.close()
@@ -244,15 +244,13 @@ class LocalBackend(PromptCalls):
             outcome, failure = "failed", exc
             response.error = ResponseError(code="server_error", message=f"{type(exc).__name__}: {exc}")
         finally:
-            self._finish(response, generation, chunks, message_id, outcome, started, input_items, unit)
-        text = OutputText(text="".join(chunks))
+            self._finish(response, generation, chunks, answer.items("".join(chunks)), outcome, started, input_items, unit)
         if outcome == "failed":
             failed = ResponseFailed(sequence_number=seq(), response=response)
             failed._error = failure  # so responses.create can raise the engine's own typed error
             yield failed
             return
-        yield ContentPartDone(sequence_number=seq(), item_id=message_id, part=text)
-        yield OutputItemDone(sequence_number=seq(), item=response.output[0])
+        yield from answer.closing(seq, response.output[0])
         if response.status == "incomplete":
             yield ResponseIncomplete(sequence_number=seq(), response=response)
         else:
@@ -263,14 +261,13 @@ class LocalBackend(PromptCalls):
         response: Response,
         generation: Generation,
         chunks: list[str],
-        message_id: str,
+        output: list[OutputMessage | FunctionCall],
         outcome: str,
         started: float,
         input_items: list[InputItem],
         unit: Unit | None = None,
     ) -> None:
-        text = "".join(chunks)
-        response.output = [OutputMessage(id=message_id, status="completed", content=[OutputText(text=text)])]
+        response.output = list(output)
         if outcome == "failed":
             response.status = "failed"
         elif outcome == "cancelled":
@@ -315,7 +312,13 @@ class LocalBackend(PromptCalls):
         previous = self.responses.get(previous_response_id)
         # As the server does: earlier system messages (prompt, instructions) are not replayed.
         history = [_text_only(m) for m in previous.rendered_messages if m.get("role") != "system"]
-        history.append({"role": "assistant", "content": previous.output_text})
+        answer: dict[str, Any] = {"role": "assistant", "content": previous.output_text}
+        if previous.tool_calls:  # in Chat Completions' form, as build_messages gives tool items
+            answer["tool_calls"] = [
+                {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in previous.tool_calls
+            ]
+        history.append(answer)
         return history
 
     def get_response(self, response_id: str) -> Response:

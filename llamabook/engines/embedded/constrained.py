@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..._lazy import load
-from ...errors import InvalidRequest
+from ...errors import InvalidRequest, InvalidTool
 
 #: How a schema is compiled: no free whitespace, and the separators of ``json.dumps``.
 COMPILE_OPTIONS = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
@@ -280,3 +280,75 @@ class SchemaMask:
             refused |= self.tokenizer.digits[: len(logits)]  # end the number (when the grammar lets it end)
         logits[refused] = -np.inf
         return logits
+
+
+# ---- tools: one call under the tools' schemas, or text or a call ----------------------------
+
+
+def call_schema(tools: list[dict[str, Any]], named: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of one call: ``{"name": <a tool's name>, "arguments": <its parameters>}``.
+
+    One branch per tool (``name`` a ``const``), in an ``anyOf`` when there are several; only the
+    ``named`` tool when there is one. Each tool's local ``$ref`` s are inlined first, so they still
+    point at its own ``$defs`` once its schema sits under ``arguments``.
+    """
+    branches = []
+    for tool in tools:
+        if named is not None and tool["name"] != named:
+            continue
+        parameters = tool.get("parameters") or {"type": "object", "properties": {}}
+        inlined = _inlined(parameters, parameters, {})
+        arguments = {key: value for key, value in inlined.items() if key not in ("$defs", "definitions")}
+        branches.append({
+            "type": "object",
+            "properties": {"name": {"const": tool["name"]}, "arguments": arguments},
+            "required": ["name", "arguments"],
+            "additionalProperties": False,
+        })  # fmt: skip
+    return branches[0] if len(branches) == 1 else {"anyOf": branches}
+
+
+#: In ``"auto"``, the text branch: anything that doesn't start with ``{`` or a blank (a ``{`` starts a call).
+TEXT_RULE = r"/[^{\s][\s\S]*/"
+
+
+def tool_grammar(
+    tools: list[dict[str, Any]] | None, tool_choice: str | dict[str, Any] | None, output_schema: dict[str, Any] | None = None
+) -> str | None:
+    """The grammar of an answer with ``tools``; None when nothing holds it (no tools, ``"none"``).
+
+    ``"required"`` or a named function: exactly one call (:func:`call_schema` through :func:`grammar`).
+    ``"auto"`` (or no choice): an llguidance Lark grammar ``start: call | text``, where ``call`` is that
+    schema (``%json``) and ``text`` is :data:`TEXT_RULE`; with an output schema, ``text`` is an answer
+    under it instead. :class:`InvalidRequest` names what of the tools' schemas the grammar can't hold.
+    """
+    if not tools or tool_choice == "none":
+        return None
+    named = tool_choice.get("name") if isinstance(tool_choice, dict) else None
+    for tool in tools:  # each tool's own schema first, so the refusal names the tool and the place in it
+        problems = limits(tool.get("parameters") or {"type": "object", "properties": {}})
+        if problems:
+            shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+            raise InvalidTool(
+                f"The embedded model decodes a call of tool {tool['name']!r} under a grammar made from its "
+                f"parameters' JSON Schema (llguidance), and that grammar can't express: {shown}. Leave these out "
+                "of the schema (and check them in the function), or use a server backend.",
+                tool=tool["name"],
+            )
+    schema = call_schema(tools, named)
+    held = grammar(schema)
+    if named is not None or tool_choice == "required":
+        return held
+    return _auto_grammar(schema, output_schema)
+
+
+def _auto_grammar(schema: dict[str, Any], output_schema: dict[str, Any] | None) -> str:
+    text = f"%json {_lark_json(output_schema)}" if output_schema is not None else TEXT_RULE
+    return f"start: call | text\ncall: %json {_lark_json(schema)}\ntext: {text}\n"
+
+
+def _lark_json(schema: dict[str, Any]) -> str:
+    """``schema`` as a Lark ``%json`` body: as :func:`grammar` holds it, with the same compile options."""
+    held = _for_generation(schema)
+    held["x-guidance"] = COMPILE_OPTIONS
+    return json.dumps(held, ensure_ascii=False)
