@@ -62,6 +62,7 @@ class FunctionTool(WireModel):
         """The pydantic model of the callable's parameters (validates and converts a call's arguments)."""
         return self._arguments
 
+    @property
     def wire(self) -> dict[str, Any]:
         """The tool as sent: ``description`` left out when there is none."""
         return self.model_dump(mode="json", exclude_none=True)
@@ -83,7 +84,7 @@ class ToolSet:
     @property
     def wire(self) -> list[dict[str, Any]] | None:
         """The tools as sent, or None when there are none."""
-        return [tool.wire() for tool in self.tools] or None
+        return [tool.wire for tool in self.tools] or None
 
     @property
     def names(self) -> list[str]:

@@ -106,6 +106,10 @@ def _conversation(shell: InteractiveShell, args: Namespace, spaces: tuple[Mappin
         extra["previous_response_id"] = last.id
     if args.tool:
         extra["tools"] = tool_functions(args.tool, spaces)
+        if args.tool_choice is not None:
+            extra["tool_choice"] = args.tool_choice
+    elif args.tool_choice is not None:
+        raise UsageError("--tool-choice says how the --tool functions are used: add --tool NAME")
     return extra
 
 

@@ -211,6 +211,8 @@ def cell_parser() -> UsageParser:
         "object in notebook variable VAR (repeatable)")
     add("--tool", action="append", metavar="NAME", help="a notebook function the model may call (repeatable): "
         "the cell runs the tool loop (client.responses.run) and shows the conversation")
+    add("--tool-choice", metavar="auto|required|none|NAME", help="with --tool: whether (or which) a tool must be "
+        "called first (the tiny embedded model calls none under auto: use required)")
     add("--continue", dest="continue_", action="store_true", help="continue from the last response in the "
         "notebook (_llama): the body is the next message")
     add("--repeats", type=int, metavar="N", help="with --over: ask each row N times (a repeat column; "

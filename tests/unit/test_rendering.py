@@ -53,12 +53,12 @@ def test_a_call_and_its_result_become_an_assistant_json_and_a_user_message() -> 
     assert plain_tool_messages(messages) == [
         {"role": "user", "content": "Weather in Paris?"},
         {"role": "assistant", "content": '{"name": "get_weather", "arguments": {"city": "Paris"}}'},
-        {"role": "user", "content": "Result of get_weather: 12 °C, rain"},  # the call_id is not shown
+        {"role": "user", "content": "Result of get_weather: 12 °C, rain\nAnswer the question with this result, in one sentence."},  # the call_id is not shown
     ]
     orphan = plain_tool_messages(build_messages([{**RESULT, "call_id": "call_9"}]))
-    assert orphan == [{"role": "user", "content": "Result of call call_9: 12 °C, rain"}]  # no call names it
+    assert orphan == [{"role": "user", "content": "Result of call call_9: 12 °C, rain\nAnswer the question with this result, in one sentence."}]  # no call names it
     parts = {**RESULT, "output": [{"type": "input_text", "text": "12"}, {"type": "input_text", "text": "rain"}]}
-    assert plain_tool_messages(build_messages([CALL, parts]))[-1]["content"] == "Result of get_weather: 12\n\nrain"
+    assert plain_tool_messages(build_messages([CALL, parts]))[-1]["content"] == "Result of get_weather: 12\n\nrain\nAnswer the question with this result, in one sentence."
 
 
 def test_a_call_is_read_back_only_when_it_is_exactly_one() -> None:

@@ -91,7 +91,7 @@ def no_docstring(city: str) -> str:
 
 def test_a_function_becomes_the_wire_tool_with_its_schema_from_the_hints() -> None:
     tool = function_tool(get_weather)
-    wire = tool.wire()
+    wire = tool.wire
     assert list(wire) == ["type", "name", "description", "parameters", "strict"]
     assert (wire["type"], wire["name"], wire["strict"]) == ("function", "get_weather", False)
     parameters = wire["parameters"]
@@ -125,7 +125,7 @@ def test_the_description_is_the_first_paragraph_and_each_parameter_its_entry() -
         assert tool.description == summary
         assert tool.parameters["properties"]["city"]["description"] == "The city."
         assert tool.parameters["properties"]["days"]["description"] == "Days ahead."
-    bare = function_tool(no_docstring).wire()
+    bare = function_tool(no_docstring).wire
     assert "description" not in bare  # none is sent rather than an empty one
     named = function_tool(no_docstring, name="lookup", description="Look a city up.")
     assert (named.name, named.description) == ("lookup", "Look a city up.")

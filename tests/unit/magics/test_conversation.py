@@ -23,8 +23,13 @@ def answer(messages: list[dict[str, Any]], options: Any) -> Any:
 
 
 @pytest.fixture
-def tools(tmp_path: Path, ip: InteractiveShell) -> Iterator[lb.Client]:
-    with lb.Client(tmp_path / "home", engine=ToolScriptedEngine(tool_answer=answer)) as client:
+def tool_engine() -> ToolScriptedEngine:
+    return ToolScriptedEngine(tool_answer=answer)
+
+
+@pytest.fixture
+def tools(tmp_path: Path, ip: InteractiveShell, tool_engine: ToolScriptedEngine) -> Iterator[lb.Client]:
+    with lb.Client(tmp_path / "home", engine=tool_engine) as client:
         yield from in_magics(client, ip)
 
 
@@ -50,7 +55,9 @@ def test_continue_needs_a_previous_response_and_a_body(ip: InteractiveShell, qui
         assert isinstance(ran.error, UsageError) and says in str(ran.error), ran.error
 
 
-def test_tool_runs_the_loop_on_a_notebook_function_and_shows_the_thread(ip: InteractiveShell, tools: lb.Client) -> None:
+def test_tool_runs_the_loop_on_a_notebook_function_and_shows_the_thread(
+    ip: InteractiveShell, tools: lb.Client, tool_engine: ToolScriptedEngine
+) -> None:
     seen: list[str] = []
 
     def get_weather(city: str) -> str:
@@ -61,13 +68,17 @@ def test_tool_runs_the_loop_on_a_notebook_function_and_shows_the_thread(ip: Inte
     ip.user_ns["get_weather"] = get_weather
     ran = ok(ip, "%%llama --tool get_weather\nWeather in Cork?")
     final = ip.user_ns["_llama"]
-    assert seen == ["Cork"] and final.output_text.endswith("rain in Cork")  # the model read the function's result
+    assert seen == ["Cork"] and "Result of get_weather: rain in Cork" in final.output_text  # the model read the function's result
     assert final.previous_response_id is not None
     thread = tools.responses.thread(final.id)
     assert len(thread.turns) == 2 and thread.turns[0].tool_calls[0].name == "get_weather"
     html = "".join(output.data.get("text/html", "") for output in ran.outputs)
     assert "get_weather" in html and "rain in Cork" in html  # the conversation, calls and results as steps
+    ok(ip, "%%llama --tool get_weather --tool-choice required\nWeather in Cork?")
+    first, then = tool_engine.calls[-2:]  # the call, then the answer: the choice goes with the first request only
+    assert (first.options.tool_choice, then.options.tool_choice) == ("required", None)
     for cell, says in [
+        ("%%llama --tool-choice required\nHi", "add --tool NAME"),
         ("%%llama --tool nothing_here\nHi", "no function named nothing_here"),
         ("%%llama --tool seen\nHi", "is a list, not a function"),
     ]:

@@ -91,7 +91,7 @@ def test_a_call_its_result_and_the_answer_make_a_chain_of_two(client: lb.Client,
         ("function_call_output", first.tool_calls[0].call_id, "Cork: 12 C")
     ]
     assert "Cork: 12 C" in last_text(engine.calls[1].messages)  # the result reached the model
-    assert engine.calls[1].options.tools == [function_tool(get_weather).wire()]  # the tools every round
+    assert engine.calls[1].options.tools == [function_tool(get_weather).wire]  # the tools every round
 
 
 def test_a_function_that_raises_sends_its_error_text_and_the_loop_goes_on(tmp_path: Path) -> None:

@@ -101,7 +101,7 @@ def test_tools_and_tool_choice_are_sent_in_the_wire_form(server: tuple[lb.Client
         input="Weather in Cork?", model=MODEL, tools=[get_weather, LOOKUP], tool_choice="get_weather"
     )
     body = stand_in.bodies[-1]
-    assert body["tools"] == [function_tool(get_weather).wire(), LOOKUP]
+    assert body["tools"] == [function_tool(get_weather).wire, LOOKUP]
     assert body["tools"][0] == {
         "type": "function", "name": "get_weather", "description": "The weather now in a city.",
         "parameters": {"type": "object", "required": ["city"], "properties": {
@@ -180,7 +180,7 @@ def test_an_engine_that_takes_tools_gets_them_on_its_options(tmp_path: Path) -> 
     with lb.Client(tmp_path, engine=engine) as client:
         client.responses.create(input="Weather?", tools=[get_weather], tool_choice="required")
     options = engine.calls[-1].options
-    assert options.tools == [function_tool(get_weather).wire()] and options.tool_choice == "required"
+    assert options.tools == [function_tool(get_weather).wire] and options.tool_choice == "required"
     assert engine.checked == (options.tools, "required", engine.models()[0].id)
 
 

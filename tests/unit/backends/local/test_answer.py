@@ -90,7 +90,7 @@ def test_the_next_turn_sees_the_call_and_its_result_in_plain_chatml(tmp_path: Pa
     assert messages[1:] == [
         {"role": "user", "content": "Weather in Paris?"},
         {"role": "assistant", "content": CALL_TEXT},
-        {"role": "user", "content": "Result of get_weather: 12 C, rain"},
+        {"role": "user", "content": "Result of get_weather: 12 C, rain\nAnswer the question with this result, in one sentence."},
     ]
     assert second.rendered_messages == messages  # the trace holds what the model saw
 

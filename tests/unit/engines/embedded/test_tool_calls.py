@@ -99,7 +99,7 @@ def test_a_call_result_goes_back_as_a_user_message(client: lb.Client) -> None:
     assert second.rendered_messages == [
         {"role": "user", "content": "What's the weather in Paris?"},
         {"role": "assistant", "content": json.dumps({"name": "get_weather", "arguments": json.loads(call.arguments)})},
-        {"role": "user", "content": "Result of get_weather: 12 C, rain"},
+        {"role": "user", "content": "Result of get_weather: 12 C, rain\nAnswer the question with this result, in one sentence."},
     ]
     assert second.tool_calls == [] and second.output_text  # "none": an answer in text
 
