@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from ._measure import PITCH
 from ._requires import require_browser
 
 require_browser()
@@ -63,17 +64,6 @@ MIN_RATIO = 0.8
 #: An open button may be this much wider than its label (its padding and a border).
 BUTTON_SLACK_PX = 24
 
-PITCH = """
-const pitch = block => {
-  const font = parseFloat(getComputedStyle(block).fontSize);
-  const range = document.createRange();
-  range.selectNodeContents(block);
-  const tops = [];
-  for (const rect of range.getClientRects()) {
-    if (rect.height && !tops.some(top => Math.abs(top - rect.top) < font / 2)) tops.push(rect.top);
-  }
-  return {lines: tops.length, pitch: block.getBoundingClientRect().height / Math.max(1, tops.length)};
-};"""
 # The table lb.behaviour_diff() shows: each body row's height and the line pitch of each word diff.
 TABLE = (
     "root => {"

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from ._measure import PITCH
 from ._requires import require_browser
 
 require_browser()
@@ -70,18 +71,6 @@ SLACK_PX = 16
 
 # The table lb.compare() shows: each body row's height, and the line pitch of each answer (its
 # block's height over its lines, the lines found from the client rects of its text).
-PITCH = """
-const pitch = block => {
-  const font = parseFloat(getComputedStyle(block).fontSize);
-  const range = document.createRange();
-  range.selectNodeContents(block);
-  const tops = [];
-  for (const rect of range.getClientRects()) {
-    if (rect.height && !tops.some(top => Math.abs(top - rect.top) < font / 2)) tops.push(rect.top);
-  }
-  return {lines: tops.length, pitch: block.getBoundingClientRect().height / Math.max(1, tops.length), font,
-          lineHeight: getComputedStyle(block).lineHeight};
-};"""
 TABLE = (
     "root => {"
     + PITCH

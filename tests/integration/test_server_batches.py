@@ -200,3 +200,23 @@ def test_a_batch_the_server_fails_as_a_whole_fails_every_row_with_its_reason(ser
         f"BatchFailed: batch {batch.id} failed: Model 'no/such' does not exist or is not supported (line 1); "
         "the next run of the grid sends it again"
     )
+
+
+def get_weather(city: str) -> str:
+    """The weather in a city."""
+    return "rain"
+
+
+def test_a_batch_grid_with_tools_reads_the_calls_back_as_the_thread_grid_does(llama_stack_server: Server, tmp_path: Path) -> None:
+    """Tools go in each line in Chat Completions' form; the calls come back as tool_calls / tool_name."""
+    named = {"type": "function", "name": "get_weather"}  # the suite's upstream honours only a named choice
+    options = {**OPTIONS, "tools": [get_weather], "tool_choice": named}
+    asked = {"weather": checks.called("get_weather")}
+    threads = client_on(llama_stack_server, tmp_path / "threads").grid(TEMPLATE, CITIES, checks=asked, progress=False, **options)
+    frame = client_on(llama_stack_server, tmp_path / "batch").grid(
+        TEMPLATE, CITIES, checks=asked, executor="batch", progress=False, **options
+    )
+    for grid in (threads, frame):
+        assert list(grid.status) == ["completed"] * 3, grid[["status", "error"]]
+        assert list(grid.tool_name) == ["get_weather"] * 3 and grid.check_weather.all()
+        assert all(isinstance(json.loads(json.loads(calls)[0]["arguments"])["city"], str) for calls in grid.tool_calls)

