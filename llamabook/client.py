@@ -203,7 +203,10 @@ class Client:
         template string (stored as a prompt, reused when the same template runs again). ``rows``
         is a DataFrame (or list of dicts) whose columns hold the variables. ``options`` are
         response options: ``input``, ``instructions``, ``temperature``, ``top_p``,
-        ``max_output_tokens``, ``describe_images``, ``pdf_to_text``.
+        ``max_output_tokens``, ``describe_images``, ``pdf_to_text``, ``tools``, ``tool_choice``. With
+        ``tools`` (functions or wire dicts, as for ``responses.create``; the grid doesn't run them) the
+        frame adds ``tool_calls`` (every call as JSON text) and ``tool_name`` (the first call's), which
+        ``checks.called(name, **args)`` and ``checks.no_tool_call()`` judge.
 
         Columns: the row's own columns, then ``row``, ``prompt_id``, ``version``, ``model``,
         ``output_text``, ``status``, ``cut_off``, ``error``, ``input_tokens``, ``output_tokens``,
