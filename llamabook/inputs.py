@@ -162,6 +162,30 @@ def _check_size(size: int, limit: int | None, filename: str) -> None:
         raise FileTooLarge(size, limit, filename)
 
 
+#: How many characters of a text :func:`describe` shows (the rest is cut with "…").
+DESCRIBED_CHARS = 40
+
+
+def describe(value: Any) -> str:
+    """A value as a short note says what it is, by the same rules :func:`classify` types it:
+    the text itself (shortened), ``'Path x.pdf'``, ``'bytes (1,024)'``, ``'PIL image 64x64'``,
+    ``'File x.pdf'``, ``'DataFrame 3x2 as CSV'``, else the type's name. Nothing is read or encoded."""
+    if is_dataframe(value):
+        return f"DataFrame {value.shape[0]}x{value.shape[1]} as CSV"
+    if isinstance(value, PurePath):
+        return f"Path {value.name}"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"bytes ({len(value):,})"
+    if _is_pil_image(value):
+        return f"PIL image {value.size[0]}x{value.size[1]}"
+    if isinstance(value, File):
+        return f"File {value.filename}"
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        shown = repr(value)
+        return shown if len(shown) <= DESCRIBED_CHARS else shown[: DESCRIBED_CHARS - 2] + "…" + shown[0]
+    return type(value).__name__
+
+
 def is_dataframe(value: Any) -> bool:
     kind = type(value)
     return kind.__name__ == "DataFrame" and kind.__module__.startswith("pandas") and hasattr(value, "to_csv")

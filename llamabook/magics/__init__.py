@@ -45,7 +45,7 @@ from .parsing import (
 from .prompt_choice import CellPrompt, choose_prompt
 from .session import current_client, get_client, make_client, set_client
 from .streaming import UPDATES_PER_SECOND, show_stream
-from .values import VALUE_CHARS, Values, collect_values, describe, parse_vars, schema_variable, values_for
+from .values import Values, collect_values, parse_vars, schema_variable, values_for
 
 __all__ = [
     "CELL_DESCRIPTION",
@@ -57,7 +57,6 @@ __all__ = [
     "RECORD_MODES",
     "SUBCOMMANDS",
     "UPDATES_PER_SECOND",
-    "VALUE_CHARS",
     "CellPrompt",
     "LlamaMagics",
     "Throttle",
@@ -69,7 +68,6 @@ __all__ = [
     "collect_values",
     "config_rows",
     "current_client",
-    "describe",
     "describe_client",
     "fields_bundle",
     "get_client",

@@ -9,12 +9,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Any
 
 from IPython.core.error import UsageError
-
-VALUE_CHARS = 40
 
 
 @dataclass
@@ -73,6 +70,8 @@ def collect_values(
     Raises :class:`UsageError` naming every name without a value; with ``over`` (the ``--over``
     variable, whose rows have ``columns``), saying that its rows have no such column either.
     """
+    from ..inputs import describe  # typed as the client types them; pydantic loads with the first cell, not %load_ext
+
     found = Values()
     missing = []
     for name in names:
@@ -112,27 +111,6 @@ def no_value(missing: Sequence[str], over: str | None = None, columns: Sequence[
         f"No value for {listed}: --over {over} has no {which} (columns: {have}{more}). "
         f"Add {add} to {over}, or give every row the same value: {constant}"
     )
-
-
-def describe(value: Any) -> str:
-    """A short description of a value: the text itself (shortened), 'Path x.pdf', 'PIL image 64x64', ..."""
-    from ..inputs import is_dataframe  # the client's own test of what it turns into CSV
-
-    kind = type(value)
-    if is_dataframe(value):
-        return f"DataFrame {value.shape[0]}x{value.shape[1]} as CSV"
-    if isinstance(value, PurePath):
-        return f"Path {value.name}"
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"bytes ({len(value):,})"
-    if kind.__module__.startswith("PIL.") and hasattr(value, "size"):
-        return f"PIL image {value.size[0]}x{value.size[1]}"
-    if kind.__name__ == "File" and kind.__module__.startswith("llamabook"):
-        return f"File {value.filename}"
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        shown = repr(value)
-        return shown if len(shown) <= VALUE_CHARS else shown[: VALUE_CHARS - 2] + "…" + shown[0]
-    return kind.__name__
 
 
 def parse_versions(text: str) -> list[int]:

@@ -44,7 +44,7 @@ def notebook_variables() -> Mapping[str, Any]:
 
 def from_notebook(name: str, value: Any) -> str:
     """Where a field's value came from, as the magic's note says it: ``from the notebook: name = 'Ada'``."""
-    from ...magics.values import describe  # the magic's own description of a value (only inside IPython)
+    from ...inputs import describe
 
     return f"from the notebook: {name} = {describe(value)}"
 

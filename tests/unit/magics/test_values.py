@@ -8,6 +8,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 import llamabook as lb
 from llamabook import magics
+from llamabook.inputs import describe
 from support.magics import ok
 from support.scripted_engine import ScriptedEngine
 
@@ -15,11 +16,11 @@ from support.scripted_engine import ScriptedEngine
 def test_values_are_described_briefly(data: Path) -> None:
     from PIL import Image
 
-    assert magics.describe("text") == "'text'" and magics.describe(7) == "7"
-    assert magics.describe("x" * 100) == "'" + "x" * 37 + "…'"
-    assert magics.describe(data / "invoice.pdf") == "Path invoice.pdf"
-    assert magics.describe(b"1234") == "bytes (4)"
-    assert magics.describe(Image.new("RGB", (3, 2))) == "PIL image 3x2"
+    assert describe("text") == "'text'" and describe(7) == "7"
+    assert describe("x" * 100) == "'" + "x" * 37 + "…'"
+    assert describe(data / "invoice.pdf") == "Path invoice.pdf"
+    assert describe(b"1234") == "bytes (4)"
+    assert describe(Image.new("RGB", (3, 2))) == "PIL image 3x2"
 
 
 def test_values_line_shows_long_values_shortened(
