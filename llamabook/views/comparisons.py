@@ -33,15 +33,15 @@ def compare_cell_html(cell: Cell | None, calls: Sequence[Cell] = (), tallies: Se
     """One call of a comparison: its status (unless completed), output as text, error, check marks, and
     each raised check's message (as text). With more than one of ``calls`` (a cell's repeats, ``cell``
     the first): ``tallies`` instead of the marks, and the calls in a ``<details>`` element."""
-    return render(
-        "compare_cell.html",
-        cell=cell,
-        calls=calls,
-        tallies=tallies,
-        check_colours=CHECK_COLOURS,
-        cut_off_mark=CUT_OFF_MARK,
-        error_chars=CHECK_ERROR_CHARS,
-    )
+    return render("compare_cell.html", **_call_context(cell, calls, tallies))
+
+
+def _call_context(cell: Cell | None, calls: Sequence[Cell], tallies: Sequence[CheckTally]) -> dict[str, Any]:
+    """What the call templates (the table's cell and CompareView's) read."""
+    return {
+        "cell": cell, "calls": calls, "tallies": tallies, "check_colours": CHECK_COLOURS,
+        "cut_off_mark": CUT_OFF_MARK, "error_chars": CHECK_ERROR_CHARS,
+    }  # fmt: skip
 
 
 #: The type of CompareView's cells: the font size and line height of the table ``comparison_html`` makes
@@ -64,17 +64,7 @@ def compare_view_cell_html(
     cell: Cell | None, calls: Sequence[Cell] = (), tallies: Sequence[CheckTally] = ()
 ) -> str:
     """One call in CompareView: :func:`compare_cell_html` in the table's type."""
-    return render(
-        "compare_view_cell.html",
-        kind="call",
-        style=VIEW_CELL_STYLE,
-        cell=cell,
-        calls=calls,
-        tallies=tallies,
-        check_colours=CHECK_COLOURS,
-        cut_off_mark=CUT_OFF_MARK,
-        error_chars=CHECK_ERROR_CHARS,
-    )
+    return render("compare_view_cell.html", kind="call", style=VIEW_CELL_STYLE, **_call_context(cell, calls, tallies))
 
 
 def _view_cell(kind: str, value: Any, limit: int = 80) -> str:
